@@ -1,0 +1,219 @@
+// Package samtemplate reads template.yaml, the one description of what ringfence deploys: its
+// functions, the HTTP routes and schedules that invoke them, and the table. The local runner
+// serves exactly those routes and schedules, and creates exactly that table.
+package samtemplate
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ringfence/ringfence/shared/dynamo"
+	"go.yaml.in/yaml/v3"
+)
+
+// Template is what the local runner needs of template.yaml.
+type Template struct {
+	Functions []Function
+	Table     dynamo.TableDefinition
+}
+
+// Function is one AWS::Serverless::Function.
+type Function struct {
+	LogicalID string
+	Name      string // The folder under functions/, e.g. "bolna-webhook".
+	Routes    []Route
+	Schedules []Schedule
+	// Environment holds the function's own environment variables whose values are plain strings.
+	Environment map[string]string
+}
+
+// Route is an HttpApi event: a method and a path template such as /campaigns/{id}.
+type Route struct {
+	Method string
+	Path   string
+}
+
+// Schedule is a Schedule or ScheduleV2 event with a rate(...) expression.
+type Schedule struct {
+	Name     string
+	Every    time.Duration
+	Disabled bool
+}
+
+// raw mirrors the parts of the template this package reads. CloudFormation's short-form tags
+// (!Ref, !Sub, !GetAtt) decode as their plain values, which is all the local runner needs.
+type raw struct {
+	Resources map[string]struct {
+		Type       string         `yaml:"Type"`
+		Properties map[string]any `yaml:"Properties"`
+	} `yaml:"Resources"`
+}
+
+// Load reads and parses the template at file.
+func Load(file string) (Template, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return Template{}, err
+	}
+	return Parse(b)
+}
+
+// Parse parses a template's text.
+func Parse(b []byte) (Template, error) {
+	var r raw
+	if err := yaml.Unmarshal(b, &r); err != nil {
+		return Template{}, fmt.Errorf("parse template: %w", err)
+	}
+	var t Template
+	ids := make([]string, 0, len(r.Resources))
+	for id := range r.Resources {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	foundTable := false
+	for _, id := range ids {
+		res := r.Resources[id]
+		switch res.Type {
+		case "AWS::Serverless::Function":
+			fn, err := parseFunction(id, res.Properties)
+			if err != nil {
+				return Template{}, err
+			}
+			t.Functions = append(t.Functions, fn)
+		case "AWS::DynamoDB::Table":
+			if foundTable {
+				return Template{}, fmt.Errorf("template declares more than one table")
+			}
+			table, err := parseTable(res.Properties)
+			if err != nil {
+				return Template{}, fmt.Errorf("table %s: %w", id, err)
+			}
+			t.Table, foundTable = table, true
+		}
+	}
+	if !foundTable {
+		return Template{}, fmt.Errorf("template declares no AWS::DynamoDB::Table")
+	}
+	return t, nil
+}
+
+func parseFunction(id string, props map[string]any) (Function, error) {
+	codeURI, _ := props["CodeUri"].(string)
+	if codeURI == "" {
+		return Function{}, fmt.Errorf("function %s has no CodeUri", id)
+	}
+	fn := Function{LogicalID: id, Name: path.Base(strings.TrimSuffix(codeURI, "/")), Environment: map[string]string{}}
+	if env, ok := props["Environment"].(map[string]any); ok {
+		vars, _ := env["Variables"].(map[string]any)
+		for k, v := range vars {
+			if s, ok := v.(string); ok {
+				fn.Environment[k] = s
+			}
+		}
+	}
+	events, _ := props["Events"].(map[string]any)
+	for name, e := range events {
+		ev, _ := e.(map[string]any)
+		p, _ := ev["Properties"].(map[string]any)
+		switch ev["Type"] {
+		case "HttpApi":
+			method, _ := p["Method"].(string)
+			route, _ := p["Path"].(string)
+			fn.Routes = append(fn.Routes, Route{Method: strings.ToUpper(method), Path: route})
+		case "Schedule", "ScheduleV2":
+			expr, _ := p["Schedule"].(string)
+			if expr == "" {
+				expr, _ = p["ScheduleExpression"].(string)
+			}
+			every, err := parseRate(expr)
+			if err != nil {
+				return Function{}, fmt.Errorf("function %s, event %s: %w", id, name, err)
+			}
+			enabled, hasEnabled := p["Enabled"].(bool)
+			state, _ := p["State"].(string)
+			disabled := (hasEnabled && !enabled) || state == "DISABLED"
+			fn.Schedules = append(fn.Schedules, Schedule{Name: name, Every: every, Disabled: disabled})
+		}
+	}
+	sort.Slice(fn.Routes, func(i, j int) bool { return fn.Routes[i].Path+fn.Routes[i].Method < fn.Routes[j].Path+fn.Routes[j].Method })
+	sort.Slice(fn.Schedules, func(i, j int) bool { return fn.Schedules[i].Name < fn.Schedules[j].Name })
+	return fn, nil
+}
+
+// parseRate reads an EventBridge rate expression such as "rate(1 minute)" or "rate(15 minutes)".
+func parseRate(expr string) (time.Duration, error) {
+	inner, ok := strings.CutPrefix(strings.TrimSpace(expr), "rate(")
+	inner, ok2 := strings.CutSuffix(inner, ")")
+	var n int
+	var unit string
+	if !ok || !ok2 {
+		return 0, fmt.Errorf("schedule %q is not a rate(...) expression", expr)
+	}
+	if _, err := fmt.Sscanf(inner, "%d %s", &n, &unit); err != nil || n <= 0 {
+		return 0, fmt.Errorf("schedule %q is not a rate(...) expression", expr)
+	}
+	units := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
+	d, ok := units[strings.TrimSuffix(unit, "s")]
+	if !ok {
+		return 0, fmt.Errorf("schedule %q has an unknown unit", expr)
+	}
+	return time.Duration(n) * d, nil
+}
+
+func parseTable(props map[string]any) (dynamo.TableDefinition, error) {
+	def := dynamo.TableDefinition{Attributes: map[string]string{}}
+	for _, a := range list(props["AttributeDefinitions"]) {
+		def.Attributes[str(a, "AttributeName")] = str(a, "AttributeType")
+	}
+	def.HashKey, def.RangeKey = keys(props["KeySchema"])
+	for _, ix := range list(props["GlobalSecondaryIndexes"]) {
+		proj, _ := ix["Projection"].(map[string]any)
+		idx := dynamo.IndexDefinition{Name: str(ix, "IndexName"), Projection: str(proj, "ProjectionType")}
+		idx.HashKey, idx.RangeKey = keys(ix["KeySchema"])
+		if nk, ok := proj["NonKeyAttributes"].([]any); ok {
+			for _, a := range nk {
+				idx.NonKeyAttributes = append(idx.NonKeyAttributes, fmt.Sprint(a))
+			}
+		}
+		def.Indexes = append(def.Indexes, idx)
+	}
+	if ttl, ok := props["TimeToLiveSpecification"].(map[string]any); ok && ttl["Enabled"] == true {
+		def.TTLAttribute = str(ttl, "AttributeName")
+	}
+	if def.HashKey == "" {
+		return def, fmt.Errorf("no HASH key in KeySchema")
+	}
+	return def, nil
+}
+
+func list(v any) []map[string]any {
+	items, _ := v.([]any)
+	out := make([]map[string]any, 0, len(items))
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+func keys(schema any) (hash, rangeKey string) {
+	for _, k := range list(schema) {
+		switch str(k, "KeyType") {
+		case "HASH":
+			hash = str(k, "AttributeName")
+		case "RANGE":
+			rangeKey = str(k, "AttributeName")
+		}
+	}
+	return hash, rangeKey
+}

@@ -1,0 +1,359 @@
+package dynamo
+
+import (
+	"context"
+	"hash/fnv"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// activeShards spreads the sparse index of non-terminal calls over several partition keys, so
+// that a burst of new calls does not make one index partition hot. The sweep queries each shard.
+const activeShards = 4
+
+func activeShardKey(callID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(callID))
+	return "ACTIVE#" + strconv.Itoa(int(h.Sum32()%activeShards))
+}
+
+func itemKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"sk": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// CreateCall records a new call. If the call belongs to a campaign contact, the same transaction
+// claims the contact for it (a contact gets one call, whoever tries to create a second), and if the
+// provider's call id is already known the lookup item that finds the call by it is written too.
+func (s *Store) CreateCall(ctx context.Context, c ringfence.Call) error {
+	now := s.now()
+	it := callItem{
+		PK: callPK(c.ID), SK: skCall,
+		GSI2PK: activeShardKey(c.ID), GSI2SK: now,
+		ID: c.ID, AccountID: c.AccountID, CampaignID: c.CampaignID, ContactID: c.ContactID,
+		Provider: string(c.Provider), ProviderCallID: c.ProviderCallID,
+		Status: string(c.Status), StatusRank: c.Status.Rank(),
+		ToNumber: c.ToNumber, FromNumber: c.FromNumber, AgentID: c.AgentID,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if c.CampaignID != "" {
+		it.GSI1PK, it.GSI1SK = campaignCallsGSI1PK(c.CampaignID), "CALL#"+c.ID
+	}
+	items := []types.TransactWriteItem{}
+	put, err := s.putNew(it)
+	if err != nil {
+		return err
+	}
+	items = append(items, put)
+	if c.ProviderCallID != "" {
+		lookup, err := s.putNew(providerCallItem{PK: providerCallPK(c.Provider, c.ProviderCallID), SK: skProviderCall, CallID: c.ID})
+		if err != nil {
+			return err
+		}
+		items = append(items, lookup)
+	}
+	if c.ContactID != "" {
+		claim, err := s.claimContactForCall(c)
+		if err != nil {
+			return err
+		}
+		items = append(items, claim)
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reason, ok := transactionCancelled(err); ok && reason.anyFailed() {
+		return ringfence.Errorf(ringfence.ECONFLICT, "call %s, its provider call id or its contact's call already exists", c.ID)
+	}
+	if err != nil {
+		return internal(err, "create call %s", c.ID)
+	}
+	return nil
+}
+
+// putNew is a Put that never replaces an existing item.
+func (s *Store) putNew(item any) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return types.TransactWriteItem{}, internal(err, "marshal item")
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:           aws.String(s.table),
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, nil
+}
+
+func (s *Store) claimContactForCall(c ringfence.Call) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("call_id"), expression.Value(c.ID))).
+		WithCondition(expression.AttributeExists(expression.Name("pk")).
+			And(expression.AttributeNotExists(expression.Name("call_id")))).
+		Build()
+	if err != nil {
+		return types.TransactWriteItem{}, internal(err, "build contact claim")
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// GetCall reads a call with a strongly consistent read.
+func (s *Store) GetCall(ctx context.Context, id string) (ringfence.Call, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            itemKey(callPK(id), skCall),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return ringfence.Call{}, internal(err, "get call %s", id)
+	}
+	if out.Item == nil {
+		return ringfence.Call{}, notFound("call", id)
+	}
+	var it callItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return ringfence.Call{}, internal(err, "unmarshal call %s", id)
+	}
+	return it.toDomain(), nil
+}
+
+// CallIDByProviderCallID finds ringfence's call id for a provider's call id, with a strongly
+// consistent read of the lookup item.
+func (s *Store) CallIDByProviderCallID(ctx context.Context, p ringfence.Provider, providerCallID string) (string, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            itemKey(providerCallPK(p, providerCallID), skProviderCall),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", internal(err, "look up %s call %s", p, providerCallID)
+	}
+	if out.Item == nil {
+		return "", notFound(string(p)+" call", providerCallID)
+	}
+	var it providerCallItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return "", internal(err, "unmarshal lookup of %s call %s", p, providerCallID)
+	}
+	return it.CallID, nil
+}
+
+// maxApplyAttempts bounds how often one delivery re-reads a call after losing a race to another
+// delivery of the same call. Each lost race means another delivery made progress, so a handful
+// of attempts suffices; past that the caller gets EUNAVAILABLE and the provider retries.
+const maxApplyAttempts = 10
+
+// ApplyCallEvent applies a provider event to a call exactly once. It reads the call, plans the
+// update (ringfence.PlanCallUpdate), and writes it under conditions that hold only while the call
+// is still as read. If another delivery changed the call in between, the condition fails, nothing
+// is written, and the event is planned again against the new state. The first terminal transition
+// and the campaign counters, cost and contact outcome that follow from it commit in one transaction.
+func (s *Store) ApplyCallEvent(ctx context.Context, callID string, ev ringfence.CallEvent) (ringfence.ApplyResult, error) {
+	for attempt := 0; attempt < maxApplyAttempts; attempt++ {
+		c, err := s.GetCall(ctx, callID)
+		if err != nil {
+			return "", err
+		}
+		u := ringfence.PlanCallUpdate(c, ev)
+		if u.IsEmpty() {
+			return ringfence.ResultDuplicate, nil
+		}
+		lost, err := s.writeCallUpdate(ctx, c, u)
+		if err != nil {
+			return "", err
+		}
+		if !lost {
+			return u.Result(), nil
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return "", err
+		}
+	}
+	return "", ringfence.Errorf(ringfence.EUNAVAILABLE, "call %s is being updated by many deliveries at once; retry", callID)
+}
+
+// pause waits a short, random, growing time before another attempt, so that deliveries that
+// collided do not collide again in lockstep.
+func pause(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.IntN(1<<min(attempt, 6))+1) * time.Millisecond
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writeCallUpdate writes u. It reports lost=true when a condition showed that the call changed
+// since it was read (or a concurrent transaction held it), in which case nothing was written.
+func (s *Store) writeCallUpdate(ctx context.Context, c ringfence.Call, u ringfence.CallUpdate) (lost bool, err error) {
+	callUpdate, err := s.callUpdate(c, u)
+	if err != nil {
+		return false, err
+	}
+	items := []types.TransactWriteItem{{Update: callUpdate}}
+	if c.CampaignID != "" && (u.Terminal || !u.CostDelta.IsZero()) {
+		campaign, err := s.campaignCounters(c.CampaignID, u)
+		if err != nil {
+			return false, err
+		}
+		items = append(items, types.TransactWriteItem{Update: campaign})
+	}
+	if c.ContactID != "" && u.Terminal {
+		contact, err := s.contactOutcome(c, u.Status)
+		if err != nil {
+			return false, err
+		}
+		items = append(items, types.TransactWriteItem{Update: contact})
+	}
+	if len(items) == 1 {
+		// A single item needs no transaction: a conditional UpdateItem is atomic and costs half.
+		_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: callUpdate.TableName, Key: callUpdate.Key,
+			UpdateExpression: callUpdate.UpdateExpression, ConditionExpression: callUpdate.ConditionExpression,
+			ExpressionAttributeNames: callUpdate.ExpressionAttributeNames, ExpressionAttributeValues: callUpdate.ExpressionAttributeValues,
+		})
+		if conditionFailed(err) {
+			return true, nil
+		}
+		if err != nil {
+			return false, internal(err, "update call %s", c.ID)
+		}
+		return false, nil
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reason, ok := transactionCancelled(err); ok {
+		if reason.failedAt(0) || reason.conflict {
+			return true, nil
+		}
+		return false, internal(err, "update call %s: its campaign %s or contact %s is missing", c.ID, c.CampaignID, c.ContactID)
+	}
+	if err != nil {
+		return false, internal(err, "update call %s", c.ID)
+	}
+	return false, nil
+}
+
+// callUpdate builds the call's own write. Each planned change carries the condition under which
+// it was decided, so a delivery that raced ahead makes the whole write fail rather than be undone.
+// It SETs only the attributes this path owns: reschedule_day and other tool data are never touched.
+func (s *Store) callUpdate(c ringfence.Call, u ringfence.CallUpdate) (*types.Update, error) {
+	now := s.now()
+	set := expression.Set(expression.Name("updated_at"), expression.Value(now))
+	cond := expression.AttributeExists(expression.Name("pk"))
+	if u.Status != "" {
+		set = set.Set(expression.Name("status"), expression.Value(u.Status)).
+			Set(expression.Name("status_rank"), expression.Value(u.Status.Rank()))
+		// Statuses only move forward: the write applies only while the stored rank is lower.
+		cond = cond.And(expression.Name("status_rank").LessThan(expression.Value(u.Status.Rank())))
+		if u.Terminal {
+			set = set.Set(expression.Name("outcome"), expression.Value(u.Status)).
+				Set(expression.Name("ended_at"), expression.Value(now)).
+				Remove(expression.Name("gsi2pk")).Remove(expression.Name("gsi2sk"))
+			if u.EndReason != "" {
+				set = set.Set(expression.Name("end_reason"), expression.Value(u.EndReason))
+			}
+		} else {
+			set = set.Set(expression.Name("gsi2sk"), expression.Value(now))
+		}
+	}
+	if u.Transcript != "" {
+		set = set.Set(expression.Name("transcript"), expression.Value(u.Transcript))
+		cond = cond.And(expression.Or(
+			expression.AttributeNotExists(expression.Name("transcript")),
+			expression.Name("transcript").Size().LessThan(expression.Value(len(u.Transcript)))))
+	}
+	if u.RecordingURL != "" {
+		set = set.Set(expression.Name("recording_url"), expression.Value(u.RecordingURL))
+		cond = cond.And(expression.AttributeNotExists(expression.Name("recording_url")))
+	}
+	if u.ExtractedData != "" {
+		set = set.Set(expression.Name("extracted_data"), expression.Value(u.ExtractedData))
+		cond = cond.And(stillEqual("extracted_data", c.ExtractedData)).And(stillEqual("extracted_at", c.ExtractedAt))
+		if u.ExtractedAt != "" {
+			set = set.Set(expression.Name("extracted_at"), expression.Value(u.ExtractedAt))
+		}
+	}
+	if u.Report {
+		// The campaign total moves by the difference from the cost read, so the write applies
+		// only while that cost (and the report's version) is still the stored one.
+		cond = cond.And(stillEqualNumber("cost", c.Cost)).And(stillEqual("report_at", c.ReportAt))
+		if u.Cost != nil {
+			set = set.Set(expression.Name("cost"), expression.Value(numberOf(*u.Cost)))
+		}
+		if u.Duration != nil {
+			set = set.Set(expression.Name("duration"), expression.Value(numberOf(*u.Duration)))
+		}
+		if u.ReportAt != "" {
+			set = set.Set(expression.Name("report_at"), expression.Value(u.ReportAt))
+		}
+	}
+	return s.update(itemKey(callPK(c.ID), skCall), set, cond)
+}
+
+// stillEqual is the condition that a string attribute still has the value read ("" = absent).
+func stillEqual(name, read string) expression.ConditionBuilder {
+	if read == "" {
+		return expression.AttributeNotExists(expression.Name(name))
+	}
+	return expression.Name(name).Equal(expression.Value(read))
+}
+
+// stillEqualNumber is stillEqual for a Number attribute.
+func stillEqualNumber(name string, read *ringfence.Decimal) expression.ConditionBuilder {
+	if read == nil {
+		return expression.AttributeNotExists(expression.Name(name))
+	}
+	return expression.Name(name).Equal(expression.Value(numberOf(*read)))
+}
+
+// campaignCounters moves the campaign's counters for a call's first terminal transition, and its
+// total cost by the call's cost change. ADD is atomic, so concurrent calls of one campaign never
+// overwrite each other's counts.
+func (s *Store) campaignCounters(campaignID string, u ringfence.CallUpdate) (*types.Update, error) {
+	var add expression.UpdateBuilder
+	if u.Terminal {
+		add = add.Add(expression.Name("calls_completed"), expression.Value(1)).
+			Add(expression.Name(outcomeAttribute(u.Status)), expression.Value(1))
+	}
+	if !u.CostDelta.IsZero() {
+		add = add.Add(expression.Name("total_cost"), expression.Value(numberOf(u.CostDelta)))
+	}
+	return s.update(itemKey(campaignPK(campaignID), skCampaign), add, expression.AttributeExists(expression.Name("pk")))
+}
+
+// contactOutcome records the outcome of the contact's call on the contact.
+func (s *Store) contactOutcome(c ringfence.Call, outcome ringfence.CallStatus) (*types.Update, error) {
+	set := expression.Set(expression.Name("outcome"), expression.Value(outcome))
+	return s.update(itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)), set, expression.AttributeExists(expression.Name("pk")))
+}
+
+// update builds a conditional Update on one item.
+func (s *Store) update(key map[string]types.AttributeValue, set expression.UpdateBuilder, cond expression.ConditionBuilder) (*types.Update, error) {
+	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()
+	if err != nil {
+		return nil, internal(err, "build update expression")
+	}
+	return &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       key,
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}, nil
+}

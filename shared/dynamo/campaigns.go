@@ -1,0 +1,185 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// maxTransactionItems is DynamoDB's limit on the items of one transaction.
+const maxTransactionItems = 100
+
+// ContactID returns the id of the i-th contact (from 0) of a campaign.
+func ContactID(i int) string { return fmt.Sprintf("ct%05d", i+1) }
+
+// CreateCampaign stores a campaign and its contacts. The contacts are written first, in
+// transactions of up to 100, and the campaign item last: until it exists the campaign is invisible,
+// so a request that dies half-way leaves no campaign that looks complete but lacks contacts.
+func (s *Store) CreateCampaign(ctx context.Context, c ringfence.Campaign, contacts []ringfence.Contact) (ringfence.Campaign, error) {
+	now := s.now()
+	var batch []types.TransactWriteItem
+	for i, ct := range contacts {
+		put, err := s.putNew(contactItem{
+			PK: campaignPK(c.ID), SK: contactSK(ContactID(i)), ID: ContactID(i), CampaignID: c.ID,
+			Name: ct.Name, Phone: ct.Phone, Fields: ct.Fields,
+		})
+		if err != nil {
+			return c, err
+		}
+		batch = append(batch, put)
+		if len(batch) == maxTransactionItems || i == len(contacts)-1 {
+			if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: batch}); err != nil {
+				return c, internal(err, "write contacts of campaign %s", c.ID)
+			}
+			batch = nil
+		}
+	}
+	c.Status, c.TotalContacts = ringfence.CampaignCreated, len(contacts)
+	item, err := attributevalue.MarshalMap(campaignItem{
+		PK: campaignPK(c.ID), SK: skCampaign,
+		GSI1PK: accountCampaignsGSI1PK(c.AccountID), GSI1SK: now + "#" + c.ID,
+		ID: c.ID, AccountID: c.AccountID, Name: c.Name, Provider: string(c.Provider), AgentID: c.AgentID,
+		FromNumber: c.FromNumber, Status: string(c.Status), TotalContacts: c.TotalContacts,
+		TotalCost: "0", CreatedAt: now,
+	})
+	if err != nil {
+		return c, internal(err, "marshal campaign %s", c.ID)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if conditionFailed(err) {
+		return c, ringfence.Errorf(ringfence.ECONFLICT, "campaign %s already exists", c.ID)
+	}
+	if err != nil {
+		return c, internal(err, "put campaign %s", c.ID)
+	}
+	c.CreatedAt = parseTime(now)
+	c.OutcomeCounts = map[ringfence.CallStatus]int{}
+	return c, nil
+}
+
+// GetCampaign reads a campaign of the given account. A campaign of another account is reported
+// as not found, so ids do not leak across accounts.
+func (s *Store) GetCampaign(ctx context.Context, accountID, id string) (ringfence.Campaign, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: itemKey(campaignPK(id), skCampaign), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return ringfence.Campaign{}, internal(err, "get campaign %s", id)
+	}
+	var it campaignItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return ringfence.Campaign{}, internal(err, "unmarshal campaign %s", id)
+	}
+	if out.Item == nil || it.AccountID != accountID {
+		return ringfence.Campaign{}, notFound("campaign", id)
+	}
+	return it.toDomain(), nil
+}
+
+// ListContacts returns all contacts of a campaign, in contact order.
+func (s *Store) ListContacts(ctx context.Context, campaignID string) ([]ringfence.Contact, error) {
+	keyCond := expression.Key("pk").Equal(expression.Value(campaignPK(campaignID))).
+		And(expression.Key("sk").BeginsWith("CONTACT#"))
+	var contacts []ringfence.Contact
+	err := s.query(ctx, "", keyCond, func(item map[string]types.AttributeValue) error {
+		var it contactItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return err
+		}
+		contacts = append(contacts, it.toDomain())
+		return nil
+	})
+	if err != nil {
+		return nil, internal(err, "list contacts of campaign %s", campaignID)
+	}
+	return contacts, nil
+}
+
+// ListCampaignCalls returns the calls of a campaign from index gsi1. The index is eventually
+// consistent: a call created a moment ago may be missing, which listing can tolerate.
+func (s *Store) ListCampaignCalls(ctx context.Context, campaignID string) ([]ringfence.Call, error) {
+	keyCond := expression.Key("gsi1pk").Equal(expression.Value(campaignCallsGSI1PK(campaignID)))
+	var calls []ringfence.Call
+	err := s.query(ctx, "gsi1", keyCond, func(item map[string]types.AttributeValue) error {
+		var it callItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return err
+		}
+		calls = append(calls, it.toDomain())
+		return nil
+	})
+	if err != nil {
+		return nil, internal(err, "list calls of campaign %s", campaignID)
+	}
+	return calls, nil
+}
+
+// query runs a Query over the table (index "") or an index, page by page, calling each for every item.
+func (s *Store) query(ctx context.Context, index string, keyCond expression.KeyConditionBuilder, each func(map[string]types.AttributeValue) error) error {
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	if err != nil {
+		return err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}
+	if index != "" {
+		in.IndexName = aws.String(index)
+	} else {
+		in.ConsistentRead = aws.Bool(true)
+	}
+	p := dynamodb.NewQueryPaginator(s.client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, item := range page.Items {
+			if err := each(item); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// SetRescheduleDay stores the day a mid-call tool asked to call the contact again, on the call and
+// on its contact, in one transaction. No other write path sets this attribute, so no later
+// post-call write can drop it.
+func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringfence.Call, error) {
+	c, err := s.GetCall(ctx, callID)
+	if err != nil {
+		return c, err
+	}
+	set := expression.Set(expression.Name("reschedule_day"), expression.Value(day))
+	exists := expression.AttributeExists(expression.Name("pk"))
+	callWrite, err := s.update(itemKey(callPK(c.ID), skCall), set, exists)
+	if err != nil {
+		return c, err
+	}
+	items := []types.TransactWriteItem{{Update: callWrite}}
+	if c.ContactID != "" {
+		contactWrite, err := s.update(itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)), set, exists)
+		if err != nil {
+			return c, err
+		}
+		items = append(items, types.TransactWriteItem{Update: contactWrite})
+	}
+	if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		return c, internal(err, "set reschedule_day on call %s", c.ID)
+	}
+	c.RescheduleDay = day
+	return c, nil
+}

@@ -1,0 +1,215 @@
+package dynamo
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// number is a decimal kept as its string and stored as a DynamoDB Number, so money never passes
+// through float64 on its way in or out.
+type number string
+
+// MarshalDynamoDBAttributeValue stores the decimal as an N attribute.
+func (n number) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return &types.AttributeValueMemberN{Value: string(n)}, nil
+}
+
+// UnmarshalDynamoDBAttributeValue reads an N attribute as its exact decimal text.
+func (n *number) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	if v, ok := av.(*types.AttributeValueMemberN); ok {
+		*n = number(v.Value)
+	}
+	return nil
+}
+
+func numberOf(d ringfence.Decimal) number { return number(d.String()) }
+
+func decimalOf(n *number) *ringfence.Decimal {
+	if n == nil {
+		return nil
+	}
+	d, err := ringfence.ParseDecimal(string(*n))
+	if err != nil {
+		return nil // DynamoDB only ever hands back numbers it accepted, which parse.
+	}
+	return &d
+}
+
+func numberPtr(d *ringfence.Decimal) *number {
+	if d == nil {
+		return nil
+	}
+	n := numberOf(*d)
+	return &n
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// callItem is a call as stored.
+type callItem struct {
+	PK             string  `dynamodbav:"pk"`
+	SK             string  `dynamodbav:"sk"`
+	GSI1PK         string  `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK         string  `dynamodbav:"gsi1sk,omitempty"`
+	GSI2PK         string  `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK         string  `dynamodbav:"gsi2sk,omitempty"`
+	ID             string  `dynamodbav:"id"`
+	AccountID      string  `dynamodbav:"account_id"`
+	CampaignID     string  `dynamodbav:"campaign_id,omitempty"`
+	ContactID      string  `dynamodbav:"contact_id,omitempty"`
+	Provider       string  `dynamodbav:"provider"`
+	ProviderCallID string  `dynamodbav:"provider_call_id,omitempty"`
+	Status         string  `dynamodbav:"status"`
+	StatusRank     int     `dynamodbav:"status_rank"`
+	Outcome        string  `dynamodbav:"outcome,omitempty"`
+	EndReason      string  `dynamodbav:"end_reason,omitempty"`
+	Cost           *number `dynamodbav:"cost,omitempty"`
+	Duration       *number `dynamodbav:"duration,omitempty"`
+	ReportAt       string  `dynamodbav:"report_at,omitempty"`
+	Transcript     string  `dynamodbav:"transcript,omitempty"`
+	RecordingURL   string  `dynamodbav:"recording_url,omitempty"`
+	ExtractedData  string  `dynamodbav:"extracted_data,omitempty"`
+	ExtractedAt    string  `dynamodbav:"extracted_at,omitempty"`
+	RescheduleDay  string  `dynamodbav:"reschedule_day,omitempty"`
+	ToNumber       string  `dynamodbav:"to_number,omitempty"`
+	FromNumber     string  `dynamodbav:"from_number,omitempty"`
+	AgentID        string  `dynamodbav:"agent_id,omitempty"`
+	CreatedAt      string  `dynamodbav:"created_at"`
+	UpdatedAt      string  `dynamodbav:"updated_at"`
+}
+
+func (it callItem) toDomain() ringfence.Call {
+	return ringfence.Call{
+		ID:             it.ID,
+		AccountID:      it.AccountID,
+		CampaignID:     it.CampaignID,
+		ContactID:      it.ContactID,
+		Provider:       ringfence.Provider(it.Provider),
+		ProviderCallID: it.ProviderCallID,
+		Status:         ringfence.CallStatus(it.Status),
+		Outcome:        ringfence.CallStatus(it.Outcome),
+		EndReason:      it.EndReason,
+		Cost:           decimalOf(it.Cost),
+		Duration:       decimalOf(it.Duration),
+		ReportAt:       it.ReportAt,
+		Transcript:     it.Transcript,
+		RecordingURL:   it.RecordingURL,
+		ExtractedData:  it.ExtractedData,
+		ExtractedAt:    it.ExtractedAt,
+		RescheduleDay:  it.RescheduleDay,
+		ToNumber:       it.ToNumber,
+		FromNumber:     it.FromNumber,
+		AgentID:        it.AgentID,
+		CreatedAt:      parseTime(it.CreatedAt),
+		UpdatedAt:      parseTime(it.UpdatedAt),
+	}
+}
+
+// campaignItem is a campaign with its counters. The outcome counters are top-level attributes
+// because DynamoDB's ADD action works only on top-level attributes.
+type campaignItem struct {
+	PK                string `dynamodbav:"pk"`
+	SK                string `dynamodbav:"sk"`
+	GSI1PK            string `dynamodbav:"gsi1pk"`
+	GSI1SK            string `dynamodbav:"gsi1sk"`
+	ID                string `dynamodbav:"id"`
+	AccountID         string `dynamodbav:"account_id"`
+	Name              string `dynamodbav:"name"`
+	Provider          string `dynamodbav:"provider"`
+	AgentID           string `dynamodbav:"agent_id"`
+	FromNumber        string `dynamodbav:"from_number"`
+	Status            string `dynamodbav:"status"`
+	TotalContacts     int    `dynamodbav:"total_contacts"`
+	CallsCompleted    int    `dynamodbav:"calls_completed"`
+	TotalCost         number `dynamodbav:"total_cost"`
+	OutcomeCompleted  int    `dynamodbav:"outcome_completed"`
+	OutcomeNoAnswer   int    `dynamodbav:"outcome_no_answer"`
+	OutcomeBusy       int    `dynamodbav:"outcome_busy"`
+	OutcomeFailed     int    `dynamodbav:"outcome_failed"`
+	OutcomeCancelled  int    `dynamodbav:"outcome_cancelled"`
+	CreatedAt         string `dynamodbav:"created_at"`
+}
+
+// outcomeAttribute names the campaign counter of one terminal status.
+func outcomeAttribute(s ringfence.CallStatus) string {
+	switch s {
+	case ringfence.StatusCompleted:
+		return "outcome_completed"
+	case ringfence.StatusNoAnswer:
+		return "outcome_no_answer"
+	case ringfence.StatusBusy:
+		return "outcome_busy"
+	case ringfence.StatusFailed:
+		return "outcome_failed"
+	}
+	return "outcome_cancelled"
+}
+
+func (it campaignItem) toDomain() ringfence.Campaign {
+	cost := decimalOf(&it.TotalCost)
+	if cost == nil {
+		cost = &ringfence.Decimal{}
+	}
+	return ringfence.Campaign{
+		ID:             it.ID,
+		AccountID:      it.AccountID,
+		Name:           it.Name,
+		Provider:       ringfence.Provider(it.Provider),
+		AgentID:        it.AgentID,
+		FromNumber:     it.FromNumber,
+		Status:         ringfence.CampaignStatus(it.Status),
+		TotalContacts:  it.TotalContacts,
+		CreatedAt:      parseTime(it.CreatedAt),
+		CallsCompleted: it.CallsCompleted,
+		TotalCost:      *cost,
+		OutcomeCounts: map[ringfence.CallStatus]int{
+			ringfence.StatusCompleted: it.OutcomeCompleted,
+			ringfence.StatusNoAnswer:  it.OutcomeNoAnswer,
+			ringfence.StatusBusy:      it.OutcomeBusy,
+			ringfence.StatusFailed:    it.OutcomeFailed,
+			ringfence.StatusCancelled: it.OutcomeCancelled,
+		},
+	}
+}
+
+// contactItem is one contact of a campaign.
+type contactItem struct {
+	PK            string            `dynamodbav:"pk"`
+	SK            string            `dynamodbav:"sk"`
+	ID            string            `dynamodbav:"id"`
+	CampaignID    string            `dynamodbav:"campaign_id"`
+	Name          string            `dynamodbav:"name,omitempty"`
+	Phone         string            `dynamodbav:"phone"`
+	Fields        map[string]string `dynamodbav:"fields,omitempty"`
+	CallID        string            `dynamodbav:"call_id,omitempty"`
+	Outcome       string            `dynamodbav:"outcome,omitempty"`
+	RescheduleDay string            `dynamodbav:"reschedule_day,omitempty"`
+}
+
+func (it contactItem) toDomain() ringfence.Contact {
+	return ringfence.Contact{
+		ID:            it.ID,
+		CampaignID:    it.CampaignID,
+		Name:          it.Name,
+		Phone:         it.Phone,
+		Fields:        it.Fields,
+		CallID:        it.CallID,
+		Outcome:       ringfence.CallStatus(it.Outcome),
+		RescheduleDay: it.RescheduleDay,
+	}
+}
+
+// providerCallItem maps a provider's call id to ringfence's call id. It is written in the same
+// transaction that stores the provider call id on the call, so a strongly consistent GetItem
+// finds the call as soon as the provider's answer is recorded (a GSI would be eventually consistent).
+type providerCallItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	CallID string `dynamodbav:"call_id"`
+}
+

@@ -1,0 +1,226 @@
+package ringfence
+
+import (
+	"strings"
+	"time"
+)
+
+// Provider names a voice-AI provider.
+type Provider string
+
+// The providers ringfence speaks.
+const (
+	ProviderBolna  Provider = "bolna"
+	ProviderVapi   Provider = "vapi"
+	ProviderRetell Provider = "retell"
+)
+
+// ParseProvider validates a provider name from outside.
+func ParseProvider(s string) (Provider, error) {
+	switch p := Provider(strings.ToLower(strings.TrimSpace(s))); p {
+	case ProviderBolna, ProviderVapi, ProviderRetell:
+		return p, nil
+	}
+	return "", Errorf(EINVALID, "provider %q is not one of bolna, vapi, retell", s)
+}
+
+// CallStatus is ringfence's own status of a call, the same whichever provider places it.
+type CallStatus string
+
+// The statuses, in the order a call moves through them. The five terminal statuses are also the
+// outcomes a campaign counts.
+const (
+	StatusQueued     CallStatus = "queued"      // Known to ringfence, not yet accepted by a provider.
+	StatusInitiated  CallStatus = "initiated"   // Accepted by the provider, dialling.
+	StatusRinging    CallStatus = "ringing"     // The callee's phone rings.
+	StatusInProgress CallStatus = "in-progress" // Answered; the conversation runs.
+	StatusEnded      CallStatus = "ended"       // The line dropped; the provider's final report is pending.
+
+	StatusCompleted CallStatus = "completed"
+	StatusNoAnswer  CallStatus = "no-answer"
+	StatusBusy      CallStatus = "busy"
+	StatusFailed    CallStatus = "failed"
+	StatusCancelled CallStatus = "cancelled"
+)
+
+// TerminalRank is the rank shared by all terminal statuses: once a call has one, no status moves it.
+const TerminalRank = 100
+
+// Rank orders statuses so that a late "ringing" after "completed" changes nothing. The store
+// keeps it on the call as a number, so "only forward" is a DynamoDB condition, not a comparison
+// in code.
+func (s CallStatus) Rank() int {
+	switch s {
+	case StatusQueued:
+		return 10
+	case StatusInitiated:
+		return 20
+	case StatusRinging:
+		return 30
+	case StatusInProgress:
+		return 40
+	case StatusEnded:
+		return 50
+	case StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled:
+		return TerminalRank
+	}
+	return 0
+}
+
+// IsTerminal reports whether the status ends the call.
+func (s CallStatus) IsTerminal() bool { return s.Rank() == TerminalRank }
+
+// Outcomes lists the terminal statuses in the order the API shows them.
+var Outcomes = []CallStatus{StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled}
+
+// Call is one call placed (or to be placed) through a provider.
+type Call struct {
+	ID             string
+	AccountID      string
+	CampaignID     string // Empty for direct and scheduled calls.
+	ContactID      string // Empty for direct calls.
+	Provider       Provider
+	ProviderCallID string // The provider's execution or call id, once the provider answered.
+	Status         CallStatus
+	Outcome        CallStatus // Set once, by the first terminal transition.
+	EndReason      string     // The provider's own word for how the call ended.
+	Cost           *Decimal   // USD; nil until a terminal report carried one.
+	Duration       *Decimal   // Seconds.
+	ReportAt       string     // Version (provider timestamp) of Cost and Duration.
+	Transcript     string
+	RecordingURL   string
+	ExtractedData  string // Raw JSON object, as the provider sent it.
+	ExtractedAt    string // Version (provider timestamp) of ExtractedData.
+	RescheduleDay  string // Written only by the reschedule tool.
+	ToNumber       string
+	FromNumber     string
+	AgentID        string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// CallEvent is what a provider reported about a call, translated by that provider's adapter into
+// provider-agnostic terms.
+type CallEvent struct {
+	Provider       Provider
+	ProviderCallID string
+	CallID         string // ringfence's call id, when the provider echoed it from the call's metadata.
+	Status         CallStatus
+	EndReason      string
+	// Version orders deliveries of the same call: the provider's own timestamp of the data,
+	// normalised by Version(). Data from an older delivery never replaces newer data.
+	Version       string
+	Cost          *Decimal
+	Duration      *Decimal
+	Transcript    string
+	RecordingURL  string
+	ExtractedData string
+}
+
+// Version turns a provider timestamp into a string that sorts in time order, so the store can
+// compare versions in a condition expression.
+func Version(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+}
+
+// CallUpdate is what applying one event to a call changes. PlanCallUpdate decides it from the call
+// as read; the store writes it under conditions that hold only while the call is still as read, so
+// a concurrent delivery that got there first turns this write into a no-op and a re-read.
+type CallUpdate struct {
+	// Status is the new status, or "" when the event does not move the call forward.
+	Status CallStatus
+	// Terminal is true for the call's first terminal transition, the one that counts.
+	Terminal  bool
+	EndReason string
+
+	// Transcript is set when the event's transcript is longer than the stored one.
+	Transcript string
+	// RecordingURL is set when the call has none yet.
+	RecordingURL string
+	// ExtractedData is set when the event's data is newer than the stored data.
+	ExtractedData string
+	ExtractedAt   string
+
+	// Report is true when the event's end-of-call report (cost, duration) is newer than the
+	// stored one. Reports are taken only from terminal events: a call's cost is known at its end.
+	Report   bool
+	Cost     *Decimal
+	Duration *Decimal
+	ReportAt string
+	// CostDelta is what the call's campaign total moves by: the new cost minus the cost already
+	// counted, so a changed cost moves the total by exactly the difference.
+	CostDelta Decimal
+}
+
+// IsEmpty reports whether the update changes nothing, as for a duplicate delivery.
+func (u CallUpdate) IsEmpty() bool {
+	return u.Status == "" && u.Transcript == "" && u.RecordingURL == "" && u.ExtractedData == "" && !u.Report
+}
+
+// PlanCallUpdate decides what ev changes on call c: statuses only move forward, and data merges
+// in only when it is better (present where absent, longer, newer).
+func PlanCallUpdate(c Call, ev CallEvent) CallUpdate {
+	var u CallUpdate
+	if ev.Status.Rank() > c.Status.Rank() {
+		u.Status = ev.Status
+		u.Terminal = ev.Status.IsTerminal()
+		u.EndReason = ev.EndReason
+	}
+	if len(ev.Transcript) > len(c.Transcript) {
+		u.Transcript = ev.Transcript
+	}
+	if ev.RecordingURL != "" && c.RecordingURL == "" {
+		u.RecordingURL = ev.RecordingURL
+	}
+	if ev.ExtractedData != "" && isNewer(ev.Version, c.ExtractedAt, c.ExtractedData != "") {
+		u.ExtractedData, u.ExtractedAt = ev.ExtractedData, ev.Version
+	}
+	hasReport := c.Cost != nil || c.Duration != nil
+	if ev.Status.IsTerminal() && (ev.Cost != nil || ev.Duration != nil) && isNewer(ev.Version, c.ReportAt, hasReport) {
+		u.Report, u.Cost, u.Duration, u.ReportAt = true, ev.Cost, ev.Duration, ev.Version
+		if ev.Cost != nil {
+			var counted Decimal
+			if c.Cost != nil {
+				counted = *c.Cost
+			}
+			u.CostDelta = ev.Cost.Sub(counted)
+		}
+	}
+	return u
+}
+
+// isNewer reports whether data at version v should replace data at version stored. Data without a
+// version is accepted only where nothing is stored.
+func isNewer(v, stored string, present bool) bool {
+	if !present {
+		return true
+	}
+	return v != "" && v > stored
+}
+
+// ApplyResult says what applying a provider event did, for the webhook's reply and the logs.
+type ApplyResult string
+
+// The results of applying an event.
+const (
+	ResultFirstTerminal ApplyResult = "first_terminal" // This delivery ended the call and counted it.
+	ResultAdvanced      ApplyResult = "advanced"       // The call moved forward to a non-terminal status.
+	ResultMerged        ApplyResult = "merged"         // Better data (transcript, cost, ...) was merged in.
+	ResultDuplicate     ApplyResult = "duplicate"      // Nothing new: the delivery was absorbed.
+)
+
+// Result names what u does when written.
+func (u CallUpdate) Result() ApplyResult {
+	switch {
+	case u.Terminal:
+		return ResultFirstTerminal
+	case u.Status != "":
+		return ResultAdvanced
+	case u.IsEmpty():
+		return ResultDuplicate
+	}
+	return ResultMerged
+}

@@ -1,0 +1,168 @@
+package ringfence
+
+import (
+	"encoding/json"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// Decimal is an exact decimal number: unscaled × 10^-scale. Money and durations travel as
+// Decimals between provider payloads and DynamoDB Number attributes, so no cost ever passes
+// through float64 and sums stay exact. The zero value is 0.
+type Decimal struct {
+	unscaled big.Int
+	scale    int32
+}
+
+// maxDecimalDigits bounds parsed input. DynamoDB Numbers hold 38 significant digits; anything
+// longer could not be stored exactly, so it is refused at the edge.
+const maxDecimalDigits = 38
+
+// ParseDecimal reads a decimal in plain ("-12.50") or exponent ("1.5e-3") notation.
+func ParseDecimal(s string) (Decimal, error) {
+	var d Decimal
+	mantissa, exponent := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > 1000 || e < -1000 {
+			return d, Errorf(EINVALID, "%q is not a decimal number", s)
+		}
+		mantissa, exponent = s[:i], e
+	}
+	sign := ""
+	if strings.HasPrefix(mantissa, "-") || strings.HasPrefix(mantissa, "+") {
+		sign, mantissa = mantissa[:1], mantissa[1:]
+	}
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	digits := whole + frac
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return d, Errorf(EINVALID, "%q is not a decimal number", s)
+	}
+	if len(strings.TrimLeft(digits, "0")) > maxDecimalDigits {
+		return d, Errorf(EINVALID, "%q has more than %d significant digits", s, maxDecimalDigits)
+	}
+	d.unscaled.SetString(strings.TrimPrefix(sign, "+")+digits, 10)
+	d.scale = int32(len(frac) - exponent)
+	return d.normalized(), nil
+}
+
+// MustParseDecimal is ParseDecimal for constants known to be valid; it panics otherwise.
+func MustParseDecimal(s string) Decimal {
+	d, err := ParseDecimal(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// normalized drops trailing zeros of the fraction and makes the scale non-negative, so equal
+// numbers have one representation and one String.
+func (d Decimal) normalized() Decimal {
+	var out Decimal
+	out.unscaled.Set(&d.unscaled)
+	out.scale = d.scale
+	ten := big.NewInt(10)
+	for out.scale < 0 {
+		out.unscaled.Mul(&out.unscaled, ten)
+		out.scale++
+	}
+	var q, r big.Int
+	for out.scale > 0 {
+		q.QuoRem(&out.unscaled, ten, &r)
+		if r.Sign() != 0 {
+			break
+		}
+		out.unscaled.Set(&q)
+		out.scale--
+	}
+	return out
+}
+
+// aligned returns the unscaled values of a and b at a common scale.
+func aligned(a, b Decimal) (x, y *big.Int, scale int32) {
+	x, y = new(big.Int).Set(&a.unscaled), new(big.Int).Set(&b.unscaled)
+	scale = max(a.scale, b.scale)
+	x.Mul(x, pow10(scale-a.scale))
+	y.Mul(y, pow10(scale-b.scale))
+	return x, y, scale
+}
+
+func pow10(n int32) *big.Int {
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
+}
+
+// Add returns d + o.
+func (d Decimal) Add(o Decimal) Decimal {
+	x, y, scale := aligned(d, o)
+	var out Decimal
+	out.unscaled.Add(x, y)
+	out.scale = scale
+	return out.normalized()
+}
+
+// Sub returns d - o.
+func (d Decimal) Sub(o Decimal) Decimal {
+	x, y, scale := aligned(d, o)
+	var out Decimal
+	out.unscaled.Sub(x, y)
+	out.scale = scale
+	return out.normalized()
+}
+
+// Shift returns d × 10^-places: Shift(2) turns cents into dollars exactly.
+func (d Decimal) Shift(places int32) Decimal {
+	var out Decimal
+	out.unscaled.Set(&d.unscaled)
+	out.scale = d.scale + places
+	return out.normalized()
+}
+
+// Cmp compares d and o and returns -1, 0 or +1.
+func (d Decimal) Cmp(o Decimal) int {
+	x, y, _ := aligned(d, o)
+	return x.Cmp(y)
+}
+
+// IsZero reports whether d is 0.
+func (d Decimal) IsZero() bool { return d.unscaled.Sign() == 0 }
+
+// Sign returns -1, 0 or +1.
+func (d Decimal) Sign() int { return d.unscaled.Sign() }
+
+// String returns the plain decimal notation, the form stored in DynamoDB and shown in the API.
+func (d Decimal) String() string {
+	n := d.normalized()
+	s := new(big.Int).Abs(&n.unscaled).String()
+	if n.scale > 0 {
+		if pad := int(n.scale) - len(s) + 1; pad > 0 {
+			s = strings.Repeat("0", pad) + s
+		}
+		s = s[:len(s)-int(n.scale)] + "." + s[len(s)-int(n.scale):]
+	}
+	if n.unscaled.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// MarshalJSON writes the decimal as a JSON string, so clients never parse it as a float.
+func (d Decimal) MarshalJSON() ([]byte, error) {
+	return json.Marshal(d.String())
+}
+
+// UnmarshalJSON accepts a JSON number or a JSON string holding one.
+func (d *Decimal) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+	}
+	parsed, err := ParseDecimal(s)
+	if err != nil {
+		return err
+	}
+	*d = parsed
+	return nil
+}

@@ -1,0 +1,58 @@
+// Package ringfence holds the domain of the backend: calls and their state machine, campaigns and
+// their counters, money, and the errors every layer speaks. It imports no AWS package, so the rules
+// can be read and tested on their own.
+package ringfence
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Exactly one table, in the HTTP glue, maps them to statuses.
+const (
+	EINVALID      = "invalid"      // The caller sent something malformed or incomplete.
+	EUNAUTHORIZED = "unauthorized" // The caller did not prove who it is.
+	ENOTFOUND     = "not_found"    // The thing asked for does not exist.
+	ECONFLICT     = "conflict"     // The write lost to another one; the state did not allow it.
+	ETOOLARGE     = "too_large"    // The request body is larger than accepted.
+	EUNAVAILABLE  = "unavailable"  // A dependency is busy; the same request may succeed if retried.
+	EINTERNAL     = "internal"     // Anything else: a bug or an outage, never the caller's fault.
+)
+
+// Error is a domain error with a code and a message safe to show the caller.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("ringfence error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err if it wraps an *Error, and EINTERNAL otherwise.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the caller-safe message of err. Internal errors get a generic message,
+// because their text may carry details the caller must not see.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
