@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
@@ -69,4 +70,13 @@ func NewID(prefix string) string {
 		panic(err) // crypto/rand does not fail on supported platforms.
 	}
 	return prefix + "_" + hex.EncodeToString(b)
+}
+
+// LocalConfig is the AWS configuration for DynamoDB Local: fixed credentials and region, which
+// DynamoDB Local uses only to keep databases apart, so every local tool must use the same ones.
+func LocalConfig() aws.Config {
+	return aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}
 }

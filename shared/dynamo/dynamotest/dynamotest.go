@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/ringfence/ringfence/infra/dynamodblocal"
 	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/shared/dynamo"
@@ -47,14 +46,10 @@ func Main(m *testing.M) int {
 	return m.Run()
 }
 
-// Config returns an AWS configuration for DynamoDB Local: fixed credentials and region, which
-// DynamoDB Local uses only to keep databases apart. Options can add middleware to the config,
-// as the fault-injection tests do.
+// Config returns the AWS configuration for DynamoDB Local. Options can add middleware to it, as
+// the fault-injection tests do.
 func Config(options ...func(*aws.Config)) aws.Config {
-	cfg := aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}
+	cfg := dynamo.LocalConfig()
 	for _, o := range options {
 		o(&cfg)
 	}

@@ -1,0 +1,236 @@
+// Command ringfence-local runs ringfence on this machine without AWS, Docker or the SAM CLI:
+//
+//	ringfence-local run                  DynamoDB Local + the table + the API on 127.0.0.1:3000 + schedules
+//	ringfence-local invoke FN EVENT.json what `sam local invoke FN -e EVENT.json` does, in-process
+//
+// Both read template.yaml for the functions, routes, schedules and table, and build the handlers
+// with the same wiring (shared/app) as the Lambda functions.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ringfence/ringfence/infra/dynamodblocal"
+	"github.com/ringfence/ringfence/infra/localstack"
+	"github.com/ringfence/ringfence/infra/samtemplate"
+	"github.com/ringfence/ringfence/shared/app"
+	"github.com/ringfence/ringfence/shared/dynamo"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ringfence-local:", err)
+		os.Exit(1)
+	}
+}
+
+// localDefaults are the settings a local stack uses unless the environment sets them. The secrets
+// are fixed, well-known development values so that the sample events in events/ work as they are.
+var localDefaults = map[string]string{
+	"RINGFENCE_ADDR":      "127.0.0.1:3000",
+	"RINGFENCE_TABLE":     "ringfence-local",
+	"RINGFENCE_API_KEY":   "local-dev-api-key-0123456789",
+	"BOLNA_WEBHOOK_TOKEN": "local-bolna-token-0123456789",
+	"RINGFENCE_LOG_LEVEL": "INFO",
+}
+
+// stackFile is where a running local stack records how to reach its DynamoDB, for invoke.
+const stackFile = "infra/.local-stack.json"
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: ringfence-local run | invoke FUNCTION EVENT.json")
+	}
+	root, err := dynamodblocal.RepoRoot()
+	if err != nil {
+		return err
+	}
+	env := withDefaults(getenv)
+	switch args[0] {
+	case "run":
+		return runStack(ctx, root, env, stdout, stderr)
+	case "invoke":
+		if len(args) != 3 {
+			return errors.New("usage: ringfence-local invoke FUNCTION EVENT.json")
+		}
+		return invoke(ctx, root, env, args[1], args[2], stdout, stderr)
+	}
+	return fmt.Errorf("unknown command %q; use run or invoke", args[0])
+}
+
+func withDefaults(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return localDefaults[k]
+	}
+}
+
+// dynamoDB makes sure a DynamoDB Local answers and holds the table: the one named by
+// RINGFENCE_DYNAMODB_ENDPOINT, or a new in-memory one that stop ends.
+func dynamoDB(ctx context.Context, root string, env func(string) string, log io.Writer) (endpoint string, stop func(), err error) {
+	stop = func() {}
+	endpoint = env("RINGFENCE_DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		srv, err := dynamodblocal.Start(ctx, root, 0, log)
+		if err != nil {
+			return "", stop, err
+		}
+		endpoint, stop = srv.Endpoint, srv.Stop
+	}
+	t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		stop()
+		return "", func() {}, err
+	}
+	if err := dynamo.CreateTable(ctx, dynamo.NewClient(dynamo.LocalConfig(), endpoint), env("RINGFENCE_TABLE"), t.Table); err != nil {
+		stop()
+		return "", func() {}, err
+	}
+	return endpoint, stop, nil
+}
+
+func runStack(ctx context.Context, root string, env func(string) string, stdout, stderr io.Writer) error {
+	ddbLog, err := os.Create(filepath.Join(os.TempDir(), "ringfence-dynamodb-local.log"))
+	if err != nil {
+		return err
+	}
+	defer ddbLog.Close()
+	fmt.Fprintln(stdout, "starting DynamoDB Local...")
+	endpoint, stopDB, err := dynamoDB(ctx, root, env, io.MultiWriter(ddbLog))
+	if err != nil {
+		return err
+	}
+	defer stopDB()
+	appEnv := overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint})
+	a, err := app.New(ctx, appEnv, stdout)
+	if err != nil {
+		return err
+	}
+	t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return err
+	}
+	handlers := a.Handlers()
+	gw, err := localstack.NewGateway(t, handlers, a.Log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", env("RINGFENCE_ADDR"))
+	if err != nil {
+		return fmt.Errorf("listen on %s (set RINGFENCE_ADDR to use another address): %w", env("RINGFENCE_ADDR"), err)
+	}
+	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	localstack.RunSchedules(ctx, t, handlers, a.Log)
+
+	stack, _ := json.Marshal(map[string]string{"endpoint": endpoint, "table": env("RINGFENCE_TABLE")})
+	os.WriteFile(filepath.Join(root, stackFile), stack, 0o644)
+	defer os.Remove(filepath.Join(root, stackFile))
+
+	printBanner(stdout, "http://"+ln.Addr().String(), endpoint, env, t)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping...")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func printBanner(w io.Writer, base, endpoint string, env func(string) string, t samtemplate.Template) {
+	fmt.Fprintf(w, "\nringfence is listening on %s\n", base)
+	fmt.Fprintf(w, "  DynamoDB Local:     %s (table %s)\n", endpoint, env("RINGFENCE_TABLE"))
+	fmt.Fprintf(w, "  management API key: Authorization: Bearer %s\n", env("RINGFENCE_API_KEY"))
+	fmt.Fprintf(w, "  Bolna webhook URL:  %s/webhooks/bolna?token=%s\n", base, env("BOLNA_WEBHOOK_TOKEN"))
+	fmt.Fprintln(w, "  routes:")
+	var lines []string
+	for _, fn := range t.Functions {
+		for _, r := range fn.Routes {
+			lines = append(lines, fmt.Sprintf("    %-6s %-28s -> functions/%s", r.Method, r.Path, fn.Name))
+		}
+		for _, s := range fn.Schedules {
+			lines = append(lines, fmt.Sprintf("    every %-22s -> functions/%s", s.Every, fn.Name))
+		}
+	}
+	sort.Strings(lines)
+	fmt.Fprintln(w, strings.Join(lines, "\n"))
+	fmt.Fprintf(w, "  try:  curl -s -H 'Authorization: Bearer %s' %s/healthz\n", env("RINGFENCE_API_KEY"), base)
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}
+
+// invoke runs one function on one event file and prints the handler's JSON reply. It uses the
+// DynamoDB of a running `make run` stack when there is one, and a throwaway one otherwise.
+func invoke(ctx context.Context, root string, env func(string) string, function, eventFile string, stdout, stderr io.Writer) error {
+	event, err := os.ReadFile(eventFile)
+	if err != nil {
+		return err
+	}
+	if !json.Valid(event) {
+		return fmt.Errorf("%s is not valid JSON", eventFile)
+	}
+	if env("RINGFENCE_DYNAMODB_ENDPOINT") == "" {
+		var stack map[string]string
+		if b, err := os.ReadFile(filepath.Join(root, stackFile)); err == nil && json.Unmarshal(b, &stack) == nil && answers(stack["endpoint"]) {
+			fmt.Fprintf(stderr, "using the running local stack's DynamoDB at %s\n", stack["endpoint"])
+			env = overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": stack["endpoint"], "RINGFENCE_TABLE": stack["table"]})
+		} else {
+			fmt.Fprintln(stderr, "no local stack is running (make run); starting a throwaway DynamoDB Local")
+		}
+	}
+	endpoint, stopDB, err := dynamoDB(ctx, root, env, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer stopDB()
+	a, err := app.New(ctx, overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint}), stderr)
+	if err != nil {
+		return err
+	}
+	handler, ok := a.Handlers()[function]
+	if !ok {
+		return fmt.Errorf("no function %q; the functions are the folders under functions/", function)
+	}
+	out, err := localstack.Invoke(ctx, handler, event)
+	if err != nil {
+		return fmt.Errorf("function %s returned an error: %w", function, err)
+	}
+	fmt.Fprintln(stdout, string(out))
+	return nil
+}
+
+func answers(endpoint string) bool {
+	if endpoint == "" {
+		return false
+	}
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Post(endpoint, "application/x-amz-json-1.0", strings.NewReader("{}"))
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+func overlay(env func(string) string, values map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := values[k]; ok {
+			return v
+		}
+		return env(k)
+	}
+}

@@ -1,0 +1,229 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/dynamo"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// createCampaignRequest is the body of POST /campaigns.
+type createCampaignRequest struct {
+	Name       string                       `json:"name"`
+	Provider   string                       `json:"provider"`
+	AgentID    string                       `json:"agent_id"`
+	FromNumber string                       `json:"from_number"`
+	Contacts   []map[string]json.RawMessage `json:"contacts"`
+}
+
+// campaignResponse is a campaign as the API shows it.
+type campaignResponse struct {
+	ID             string         `json:"id"`
+	Name           string         `json:"name"`
+	Provider       string         `json:"provider"`
+	AgentID        string         `json:"agent_id"`
+	FromNumber     string         `json:"from_number"`
+	Status         string         `json:"status"`
+	TotalContacts  int            `json:"total_contacts"`
+	CallsCompleted int            `json:"calls_completed"`
+	TotalCost      string         `json:"total_cost"`
+	Outcomes       map[string]int `json:"outcomes"`
+	CreatedAt      time.Time      `json:"created_at"`
+}
+
+func toCampaignResponse(c ringfence.Campaign) campaignResponse {
+	out := campaignResponse{
+		ID: c.ID, Name: c.Name, Provider: string(c.Provider), AgentID: c.AgentID, FromNumber: c.FromNumber,
+		Status: string(c.Status), TotalContacts: c.TotalContacts, CallsCompleted: c.CallsCompleted,
+		TotalCost: c.TotalCost.String(), Outcomes: map[string]int{}, CreatedAt: c.CreatedAt,
+	}
+	for _, o := range ringfence.Outcomes {
+		out.Outcomes[string(o)] = c.OutcomeCounts[o]
+	}
+	return out
+}
+
+func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	account, err := s.authenticate(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := body(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in createCampaignRequest
+	if err := decodeStrict(b, &in); err != nil {
+		return 0, nil, err
+	}
+	contacts, err := parseContacts(in.Contacts)
+	if err != nil {
+		return 0, nil, err
+	}
+	provider, err := ringfence.ParseProvider(in.Provider)
+	if err != nil {
+		return 0, nil, err
+	}
+	c := ringfence.Campaign{
+		ID: dynamo.NewID("cmp"), AccountID: account, Name: in.Name, Provider: provider,
+		AgentID: in.AgentID, FromNumber: in.FromNumber,
+	}
+	if err := c.Validate(contacts); err != nil {
+		return 0, nil, err
+	}
+	c, err = s.store.CreateCampaign(ctx, c, contacts)
+	if err != nil {
+		return 0, nil, err
+	}
+	s.log.InfoContext(ctx, "campaign created", "account", account, "campaign", c.ID, "contacts", c.TotalContacts)
+	return http.StatusCreated, toCampaignResponse(c), nil
+}
+
+// parseContacts reads the contacts: "name" and "phone" are strings; every other field is kept
+// as a variable for the agent (strings as they are, anything else as its JSON text).
+func parseContacts(raw []map[string]json.RawMessage) ([]ringfence.Contact, error) {
+	contacts := make([]ringfence.Contact, 0, len(raw))
+	for i, fields := range raw {
+		var ct ringfence.Contact
+		for key, value := range fields {
+			var s string
+			isString := json.Unmarshal(value, &s) == nil
+			switch key {
+			case "name", "phone":
+				if !isString {
+					return nil, ringfence.Errorf(ringfence.EINVALID, "contacts[%d].%s must be a string", i, key)
+				}
+				if key == "name" {
+					ct.Name = s
+				} else {
+					ct.Phone = s
+				}
+			default:
+				if ct.Fields == nil {
+					ct.Fields = map[string]string{}
+				}
+				if !isString {
+					s = string(value)
+				}
+				ct.Fields[key] = s
+			}
+		}
+		if ct.Phone == "" {
+			return nil, ringfence.Errorf(ringfence.EINVALID, "contacts[%d].phone is required", i)
+		}
+		contacts = append(contacts, ct)
+	}
+	return contacts, nil
+}
+
+func (s *Server) getCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	account, err := s.authenticate(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	c, err := s.store.GetCampaign(ctx, account, req.PathParameters["id"])
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toCampaignResponse(c), nil
+}
+
+// callResponse is a call as the API shows it.
+type callResponse struct {
+	ID             string           `json:"id"`
+	CampaignID     string           `json:"campaign_id,omitempty"`
+	Provider       string           `json:"provider"`
+	ProviderCallID string           `json:"provider_call_id"`
+	Status         string           `json:"status"`
+	Outcome        *string          `json:"outcome"`
+	EndReason      string           `json:"end_reason,omitempty"`
+	Cost           *string          `json:"cost"`
+	Duration       *string          `json:"duration_seconds"`
+	RescheduleDay  *string          `json:"reschedule_day"`
+	Transcript     string           `json:"transcript,omitempty"`
+	RecordingURL   string           `json:"recording_url,omitempty"`
+	ExtractedData  json.RawMessage  `json:"extracted_data,omitempty"`
+	ToNumber       string           `json:"to_number,omitempty"`
+	Contact        *contactResponse `json:"contact,omitempty"`
+	CreatedAt      time.Time        `json:"created_at"`
+	UpdatedAt      time.Time        `json:"updated_at"`
+}
+
+// contactResponse is a campaign contact as the API shows it.
+type contactResponse struct {
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	Phone         string            `json:"phone"`
+	Fields        map[string]string `json:"fields,omitempty"`
+	Outcome       *string           `json:"outcome"`
+	RescheduleDay *string           `json:"reschedule_day"`
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optionalDecimal(d *ringfence.Decimal) *string {
+	if d == nil {
+		return nil
+	}
+	return optional(d.String())
+}
+
+func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
+	out := callResponse{
+		ID: c.ID, CampaignID: c.CampaignID, Provider: string(c.Provider), ProviderCallID: c.ProviderCallID,
+		Status: string(c.Status), Outcome: optional(string(c.Outcome)), EndReason: c.EndReason,
+		Cost: optionalDecimal(c.Cost), Duration: optionalDecimal(c.Duration), RescheduleDay: optional(c.RescheduleDay),
+		Transcript: c.Transcript, RecordingURL: c.RecordingURL, ToNumber: c.ToNumber,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	if c.ExtractedData != "" {
+		out.ExtractedData = json.RawMessage(c.ExtractedData)
+	}
+	if contact != nil {
+		out.Contact = &contactResponse{
+			ID: contact.ID, Name: contact.Name, Phone: contact.Phone, Fields: contact.Fields,
+			Outcome: optional(string(contact.Outcome)), RescheduleDay: optional(contact.RescheduleDay),
+		}
+	}
+	return out
+}
+
+func (s *Server) listCampaignCalls(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	account, err := s.authenticate(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	c, err := s.store.GetCampaign(ctx, account, req.PathParameters["id"])
+	if err != nil {
+		return 0, nil, err
+	}
+	calls, err := s.store.ListCampaignCalls(ctx, c.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	contacts, err := s.store.ListContacts(ctx, c.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	byID := make(map[string]*ringfence.Contact, len(contacts))
+	for i := range contacts {
+		byID[contacts[i].ID] = &contacts[i]
+	}
+	sort.Slice(calls, func(i, j int) bool { return calls[i].ContactID < calls[j].ContactID })
+	out := make([]callResponse, 0, len(calls))
+	for _, call := range calls {
+		out = append(out, toCallResponse(call, byID[call.ContactID]))
+	}
+	return http.StatusOK, map[string]any{"calls": out}, nil
+}
+

@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// MaxBodyBytes bounds every request body. A provider's largest payload, an end-of-call report with
+// a long transcript, is far below it; anything larger is refused with 413 before it is parsed.
+const MaxBodyBytes = 1 << 20
+
+// body returns the request's raw body, decoding API Gateway's base64 form when it is used.
+func body(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	if len(req.Body) > 2*MaxBodyBytes {
+		return nil, ringfence.Errorf(ringfence.ETOOLARGE, "request body is larger than %d bytes", MaxBodyBytes)
+	}
+	b := []byte(req.Body)
+	if req.IsBase64Encoded {
+		decoded, err := base64.StdEncoding.DecodeString(req.Body)
+		if err != nil {
+			return nil, ringfence.Errorf(ringfence.EINVALID, "request body is marked base64 but is not valid base64")
+		}
+		b = decoded
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, ringfence.Errorf(ringfence.ETOOLARGE, "request body is larger than %d bytes", MaxBodyBytes)
+	}
+	return b, nil
+}
+
+// decodeStrict decodes a JSON object into v, refusing unknown fields (a typo in a field name is an
+// error, not a silently ignored value), trailing data, and anything that is not an object.
+func decodeStrict(b []byte, v any) error {
+	trimmed := bytes.TrimSpace(b)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return ringfence.Errorf(ringfence.EINVALID, "request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return ringfence.Errorf(ringfence.EINVALID, "request body is not valid: %s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return ringfence.Errorf(ringfence.EINVALID, "request body holds more than one JSON value")
+	}
+	return nil
+}
+
+// describeJSONError turns a decoder error into a message for the caller that names the field.
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return "field " + typeErr.Field + " has the wrong type (" + typeErr.Value + ")"
+	}
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	return msg
+}
+
+// header returns a header's value; API Gateway v2 lower-cases header names, local callers may not.
+func header(req events.APIGatewayV2HTTPRequest, name string) string {
+	if v, ok := req.Headers[strings.ToLower(name)]; ok {
+		return v
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header, or "".
+func bearer(req events.APIGatewayV2HTTPRequest) string {
+	h := strings.TrimSpace(header(req, "Authorization"))
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// secretEqual compares a presented secret with the expected one in constant time. An unset
+// expected secret never matches, so a missing configuration locks the door instead of opening it.
+func secretEqual(presented, expected string) bool {
+	if expected == "" || presented == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(presented), []byte(expected)) == 1
+}
+
+// jsonResponse builds a JSON response.
+func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = 500, []byte(`{"error":"internal","message":"internal error"}`)
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(b),
+	}
+}

@@ -1,0 +1,53 @@
+package httpapi
+
+import "sort"
+
+// routes lists every route the backend serves, grouped by the function (the folder under
+// functions/) that serves it. template.yaml declares the same routes on the same functions; a
+// test checks that the two agree.
+func (s *Server) routes() map[string]map[string]endpoint {
+	return map[string]map[string]endpoint{
+		"api": {
+			"GET /healthz":              s.healthz,
+			"POST /campaigns":           s.createCampaign,
+			"GET /campaigns/{id}":       s.getCampaign,
+			"GET /campaigns/{id}/calls": s.listCampaignCalls,
+		},
+		"bolna-webhook": {
+			"POST /webhooks/bolna": s.bolnaWebhook,
+		},
+		"tools": {
+			"POST /tools/{name}": s.tool,
+		},
+	}
+}
+
+// Management serves the management API (functions/api).
+func (s *Server) Management() Handler { return s.serve(s.routes()["api"]) }
+
+// BolnaWebhook serves Bolna's execution webhook (functions/bolna-webhook).
+func (s *Server) BolnaWebhook() Handler { return s.serve(s.routes()["bolna-webhook"]) }
+
+// Tools serves the mid-call tools (functions/tools).
+func (s *Server) Tools() Handler { return s.serve(s.routes()["tools"]) }
+
+// Handlers returns the handler of every HTTP function, keyed by its folder under functions/.
+func (s *Server) Handlers() map[string]Handler {
+	out := map[string]Handler{}
+	for fn, routes := range s.routes() {
+		out[fn] = s.serve(routes)
+	}
+	return out
+}
+
+// RouteKeys returns the sorted route keys ("METHOD /path") each function serves.
+func (s *Server) RouteKeys() map[string][]string {
+	out := map[string][]string{}
+	for fn, routes := range s.routes() {
+		for key := range routes {
+			out[fn] = append(out[fn], key)
+		}
+		sort.Strings(out[fn])
+	}
+	return out
+}

@@ -1,0 +1,76 @@
+// Package httpapi is the HTTP glue: it turns API Gateway (HTTP API, payload 2.0) requests into
+// calls on the domain and the store, and their results and errors into JSON responses. Every route
+// the backend serves is listed in routes.go.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/dynamo"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// Config holds the secrets and settings the handlers need.
+type Config struct {
+	// APIKey is the bearer key of the management API; requests bearing it act as AccountID.
+	APIKey    string
+	AccountID string
+	// BolnaWebhookToken is the secret Bolna's webhook URL carries as ?token=, since Bolna signs
+	// nothing. Bolna's mid-call tools present it too.
+	BolnaWebhookToken string
+}
+
+// Server serves the management API, the provider webhooks and the mid-call tools.
+type Server struct {
+	store *dynamo.Store
+	cfg   Config
+	log   *slog.Logger
+}
+
+// NewServer returns a server over the store.
+func NewServer(store *dynamo.Store, cfg Config, log *slog.Logger) *Server {
+	return &Server{store: store, cfg: cfg, log: log}
+}
+
+// Handler is the signature every API Gateway function has.
+type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// endpoint handles one route. It returns the response status and body, or an error that the
+// one error table turns into a status.
+type endpoint func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error)
+
+// serve dispatches a request to the endpoint of its route among routes. It never returns a Go
+// error: whatever goes wrong becomes a JSON response, so Lambda never answers with its own 502.
+func (s *Server) serve(routes map[string]endpoint) Handler {
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		ep, ok := routes[req.RouteKey]
+		if !ok {
+			return errorResponse(ctx, s.log, req, ringfence.Errorf(ringfence.ENOTFOUND, "no route %s", req.RouteKey)), nil
+		}
+		status, body, err := ep(ctx, req)
+		if err != nil {
+			return errorResponse(ctx, s.log, req, err), nil
+		}
+		return jsonResponse(status, body), nil
+	}
+}
+
+// authenticate checks the management API's bearer key and returns the account it belongs to.
+func (s *Server) authenticate(req events.APIGatewayV2HTTPRequest) (string, error) {
+	if !secretEqual(bearer(req), s.cfg.APIKey) {
+		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "send the API key as 'Authorization: Bearer <key>'")
+	}
+	return s.cfg.AccountID, nil
+}
+
+// healthz answers 200 when the table answers, and 503 when it does not.
+func (s *Server) healthz(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.ErrorContext(ctx, "health check failed", "error", err.Error())
+		return http.StatusServiceUnavailable, map[string]string{"status": "unavailable"}, nil
+	}
+	return http.StatusOK, map[string]string{"status": "ok"}, nil
+}
