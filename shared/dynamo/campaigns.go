@@ -183,3 +183,21 @@ func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringf
 	c.RescheduleDay = day
 	return c, nil
 }
+
+// ListCampaigns returns an account's campaigns, newest first, from index gsi1.
+func (s *Store) ListCampaigns(ctx context.Context, accountID string) ([]ringfence.Campaign, error) {
+	keyCond := expression.Key("gsi1pk").Equal(expression.Value(accountCampaignsGSI1PK(accountID)))
+	var campaigns []ringfence.Campaign
+	err := s.query(ctx, "gsi1", keyCond, func(item map[string]types.AttributeValue) error {
+		var it campaignItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return err
+		}
+		campaigns = append([]ringfence.Campaign{it.toDomain()}, campaigns...)
+		return nil
+	})
+	if err != nil {
+		return nil, internal(err, "list campaigns of account %s", accountID)
+	}
+	return campaigns, nil
+}

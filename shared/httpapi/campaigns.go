@@ -121,6 +121,22 @@ func parseContacts(raw []map[string]json.RawMessage) ([]ringfence.Contact, error
 	return contacts, nil
 }
 
+func (s *Server) listCampaigns(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	account, err := s.authenticate(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	campaigns, err := s.store.ListCampaigns(ctx, account)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]campaignResponse, 0, len(campaigns))
+	for _, c := range campaigns {
+		out = append(out, toCampaignResponse(c))
+	}
+	return http.StatusOK, map[string]any{"campaigns": out}, nil
+}
+
 func (s *Server) getCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	account, err := s.authenticate(req)
 	if err != nil {

@@ -9,6 +9,7 @@ func (s *Server) routes() map[string]map[string]endpoint {
 	return map[string]map[string]endpoint{
 		"api": {
 			"GET /healthz":              s.healthz,
+			"GET /campaigns":            s.listCampaigns,
 			"POST /campaigns":           s.createCampaign,
 			"GET /campaigns/{id}":       s.getCampaign,
 			"GET /campaigns/{id}/calls": s.listCampaignCalls,

@@ -104,3 +104,9 @@ func MustLoadTable(tb testing.TB) dynamo.TableDefinition {
 	}
 	return t.Table
 }
+
+// Reopen returns another store on the same table, with a client built with options: a second
+// process looking at the same data, as a redelivery after a crash would.
+func (e Env) Reopen(options ...func(*aws.Config)) *dynamo.Store {
+	return dynamo.NewStore(dynamo.NewClient(Config(options...), endpoint), e.Table)
+}

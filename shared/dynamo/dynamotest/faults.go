@@ -1,0 +1,53 @@
+package dynamotest
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Crash is what a client built with CrashAt panics with: the test's stand-in for a Lambda that
+// dies at that point. Nothing after it runs, exactly as when the process is killed.
+type Crash struct {
+	Request int  // The 1-based DynamoDB request at which the process died.
+	After   bool // Whether it died after DynamoDB had carried the request out.
+}
+
+// CountRequests counts every DynamoDB request (each attempt) the client sends.
+func CountRequests(n *atomic.Int64) func(*aws.Config) {
+	return addFinalize("ringfence-count", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		n.Add(1)
+		return next.HandleFinalize(ctx, in)
+	})
+}
+
+// CrashAt makes the client panic with Crash at its request number `request` (counted from 1):
+// before sending it, or, with after, once DynamoDB has answered it and before the caller sees
+// the answer.
+func CrashAt(request int, after bool) func(*aws.Config) {
+	var n atomic.Int64
+	return addFinalize("ringfence-crash", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		current := int(n.Add(1))
+		if current == request && !after {
+			panic(Crash{Request: current})
+		}
+		out, md, err := next.HandleFinalize(ctx, in)
+		if current == request && after {
+			panic(Crash{Request: current, After: true})
+		}
+		return out, md, err
+	})
+}
+
+type finalizeFunc = func(context.Context, middleware.FinalizeInput, middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error)
+
+func addFinalize(id string, fn finalizeFunc) func(*aws.Config) {
+	return func(cfg *aws.Config) {
+		cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc(id, fn), middleware.After)
+		})
+	}
+}
+
