@@ -139,7 +139,9 @@ func parseFunction(id string, props map[string]any) (Function, error) {
 			fn.Schedules = append(fn.Schedules, Schedule{Name: name, Every: every, Disabled: disabled})
 		}
 	}
-	sort.Slice(fn.Routes, func(i, j int) bool { return fn.Routes[i].Path+fn.Routes[i].Method < fn.Routes[j].Path+fn.Routes[j].Method })
+	sort.Slice(fn.Routes, func(i, j int) bool {
+		return fn.Routes[i].Path+fn.Routes[i].Method < fn.Routes[j].Path+fn.Routes[j].Method
+	})
 	sort.Slice(fn.Schedules, func(i, j int) bool { return fn.Schedules[i].Name < fn.Schedules[j].Name })
 	return fn, nil
 }

@@ -75,7 +75,7 @@ func ParseWebhook(body []byte) (ringfence.CallEvent, error) {
 	var ex Execution
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&ex); err != nil {
-		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "body is not a Bolna execution object: %v", cleanJSONError(err))
+		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "body is not a Bolna execution object: %v", ringfence.DescribeJSONError(err))
 	}
 	if dec.More() {
 		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "body holds more than one JSON value")
@@ -195,13 +195,4 @@ func objectOrEmpty(raw json.RawMessage) (string, error) {
 		return "", nil
 	}
 	return buf.String(), nil
-}
-
-// cleanJSONError keeps the decoder's message but not the Go type names it mentions.
-func cleanJSONError(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, " of type "); i > 0 {
-		msg = msg[:i]
-	}
-	return msg
 }

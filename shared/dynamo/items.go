@@ -113,26 +113,26 @@ func (it callItem) toDomain() ringfence.Call {
 // campaignItem is a campaign with its counters. The outcome counters are top-level attributes
 // because DynamoDB's ADD action works only on top-level attributes.
 type campaignItem struct {
-	PK                string `dynamodbav:"pk"`
-	SK                string `dynamodbav:"sk"`
-	GSI1PK            string `dynamodbav:"gsi1pk"`
-	GSI1SK            string `dynamodbav:"gsi1sk"`
-	ID                string `dynamodbav:"id"`
-	AccountID         string `dynamodbav:"account_id"`
-	Name              string `dynamodbav:"name"`
-	Provider          string `dynamodbav:"provider"`
-	AgentID           string `dynamodbav:"agent_id"`
-	FromNumber        string `dynamodbav:"from_number"`
-	Status            string `dynamodbav:"status"`
-	TotalContacts     int    `dynamodbav:"total_contacts"`
-	CallsCompleted    int    `dynamodbav:"calls_completed"`
-	TotalCost         number `dynamodbav:"total_cost"`
-	OutcomeCompleted  int    `dynamodbav:"outcome_completed"`
-	OutcomeNoAnswer   int    `dynamodbav:"outcome_no_answer"`
-	OutcomeBusy       int    `dynamodbav:"outcome_busy"`
-	OutcomeFailed     int    `dynamodbav:"outcome_failed"`
-	OutcomeCancelled  int    `dynamodbav:"outcome_cancelled"`
-	CreatedAt         string `dynamodbav:"created_at"`
+	PK               string `dynamodbav:"pk"`
+	SK               string `dynamodbav:"sk"`
+	GSI1PK           string `dynamodbav:"gsi1pk"`
+	GSI1SK           string `dynamodbav:"gsi1sk"`
+	ID               string `dynamodbav:"id"`
+	AccountID        string `dynamodbav:"account_id"`
+	Name             string `dynamodbav:"name"`
+	Provider         string `dynamodbav:"provider"`
+	AgentID          string `dynamodbav:"agent_id"`
+	FromNumber       string `dynamodbav:"from_number"`
+	Status           string `dynamodbav:"status"`
+	TotalContacts    int    `dynamodbav:"total_contacts"`
+	CallsCompleted   int    `dynamodbav:"calls_completed"`
+	TotalCost        number `dynamodbav:"total_cost"`
+	OutcomeCompleted int    `dynamodbav:"outcome_completed"`
+	OutcomeNoAnswer  int    `dynamodbav:"outcome_no_answer"`
+	OutcomeBusy      int    `dynamodbav:"outcome_busy"`
+	OutcomeFailed    int    `dynamodbav:"outcome_failed"`
+	OutcomeCancelled int    `dynamodbav:"outcome_cancelled"`
+	CreatedAt        string `dynamodbav:"created_at"`
 }
 
 // outcomeAttribute names the campaign counter of one terminal status.
@@ -212,4 +212,3 @@ type providerCallItem struct {
 	SK     string `dynamodbav:"sk"`
 	CallID string `dynamodbav:"call_id"`
 }
-

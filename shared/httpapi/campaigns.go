@@ -242,4 +242,3 @@ func (s *Server) listCampaignCalls(ctx context.Context, req events.APIGatewayV2H
 	}
 	return http.StatusOK, map[string]any{"calls": out}, nil
 }
-

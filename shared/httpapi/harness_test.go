@@ -161,4 +161,3 @@ func (h *harness) MustGetCampaign(tb testing.TB, id string) campaignView {
 	MustDecode(tb, invoke(tb, h.srv.Management(), req), 200, &c)
 	return c
 }
-

@@ -46,23 +46,12 @@ func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return ringfence.Errorf(ringfence.EINVALID, "request body is not valid: %s", describeJSONError(err))
+		return ringfence.Errorf(ringfence.EINVALID, "request body is not valid: %s", ringfence.DescribeJSONError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return ringfence.Errorf(ringfence.EINVALID, "request body holds more than one JSON value")
 	}
 	return nil
-}
-
-// describeJSONError turns a decoder error into a message for the caller that names the field.
-func describeJSONError(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return "field " + typeErr.Field + " has the wrong type (" + typeErr.Value + ")"
-	}
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "json: ")
-	return msg
 }
 
 // header returns a header's value; API Gateway v2 lower-cases header names, local callers may not.

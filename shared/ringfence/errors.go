@@ -4,8 +4,11 @@
 package ringfence
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 )
 
 // Error codes. Exactly one table, in the HTTP glue, maps them to statuses.
@@ -55,4 +58,28 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// DescribeJSONError turns a JSON decoding error into a message for the caller: it names the field
+// and what was wrong, without Go type names, and passes a domain error's own message through.
+func DescribeJSONError(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" {
+			return "a value has the wrong type (" + typeErr.Value + ")"
+		}
+		return "field " + typeErr.Field + " has the wrong type (" + typeErr.Value + ")"
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return "malformed JSON: the body ends too early"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }

