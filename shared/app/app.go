@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/ringfence/ringfence/shared/bolna"
+	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/httpapi"
+	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 // Config is everything the functions read from their environment.
@@ -23,6 +27,10 @@ type Config struct {
 	APIKey            string // RINGFENCE_API_KEY
 	AccountID         string // RINGFENCE_ACCOUNT_ID, default "default"
 	BolnaWebhookToken string // BOLNA_WEBHOOK_TOKEN
+	BolnaAPIURL       string // BOLNA_API_URL, default https://api.bolna.ai
+	BolnaAPIKey       string // BOLNA_API_KEY: without it, calls through Bolna are refused
+	DirectLimit       int    // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
+	CampaignLimit     int    // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
 	LogLevel          string // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
 }
 
@@ -35,10 +43,19 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		APIKey:            getenv("RINGFENCE_API_KEY"),
 		AccountID:         getenv("RINGFENCE_ACCOUNT_ID"),
 		BolnaWebhookToken: getenv("BOLNA_WEBHOOK_TOKEN"),
+		BolnaAPIURL:       getenv("BOLNA_API_URL"),
+		BolnaAPIKey:       getenv("BOLNA_API_KEY"),
 		LogLevel:          getenv("RINGFENCE_LOG_LEVEL"),
 	}
 	if cfg.Table == "" {
 		return cfg, fmt.Errorf("RINGFENCE_TABLE is not set")
+	}
+	var err error
+	if cfg.DirectLimit, err = intSetting(getenv, "RINGFENCE_DIRECT_LIMIT", 5); err != nil {
+		return cfg, err
+	}
+	if cfg.CampaignLimit, err = intSetting(getenv, "RINGFENCE_CAMPAIGN_LIMIT", 10); err != nil {
+		return cfg, err
 	}
 	if cfg.AccountID == "" {
 		cfg.AccountID = "default"
@@ -46,12 +63,26 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
+// intSetting reads a non-negative whole number from the environment.
+func intSetting(getenv func(string) string, name string, fallback int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s=%q is not a whole number of 0 or more", name, v)
+	}
+	return n, nil
+}
+
 // App is the wired backend.
 type App struct {
-	Config Config
-	Store  *dynamo.Store
-	HTTP   *httpapi.Server
-	Log    *slog.Logger
+	Config  Config
+	Store   *dynamo.Store
+	Calling *calling.Service
+	HTTP    *httpapi.Server
+	Log     *slog.Logger
 }
 
 // New builds the App from the environment. Logs go to stdout as JSON, where Lambda sends them to
@@ -75,10 +106,15 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer) (*Ap
 func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	log := NewLogger(stdout, cfg.LogLevel)
 	store := dynamo.NewStore(dynamo.NewClient(awsCfg, cfg.DynamoDBEndpoint), cfg.Table)
-	server := httpapi.NewServer(store, httpapi.Config{
+	dialers := map[ringfence.Provider]ringfence.Dialer{}
+	if cfg.BolnaAPIKey != "" {
+		dialers[ringfence.ProviderBolna] = bolna.NewClient(cfg.BolnaAPIURL, cfg.BolnaAPIKey)
+	}
+	calls := calling.New(store, dialers, calling.Defaults{DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit}, log)
+	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken,
 	}, log)
-	return &App{Config: cfg, Store: store, HTTP: server, Log: log}
+	return &App{Config: cfg, Store: store, Calling: calls, HTTP: server, Log: log}
 }
 
 // NewLogger returns a JSON logger at the named level (INFO when the name is unknown).
@@ -97,5 +133,6 @@ func (a *App) Handlers() map[string]any {
 	for name, h := range a.HTTP.Handlers() {
 		out[name] = h
 	}
+	out["dispatcher"] = a.Calling.DispatchScheduled
 	return out
 }

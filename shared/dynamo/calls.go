@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"hash/fnv"
 	"math/rand/v2"
 	"strconv"
@@ -32,29 +33,15 @@ func itemKey(pk, sk string) map[string]types.AttributeValue {
 	}
 }
 
-// CreateCall records a new call. If the call belongs to a campaign contact, the same transaction
+// CreateCall records a new call that holds no slot. If the call belongs to a campaign contact, the same transaction
 // claims the contact for it (a contact gets one call, whoever tries to create a second), and if the
 // provider's call id is already known the lookup item that finds the call by it is written too.
 func (s *Store) CreateCall(ctx context.Context, c ringfence.Call) error {
-	now := s.now()
-	it := callItem{
-		PK: callPK(c.ID), SK: skCall,
-		GSI2PK: activeShardKey(c.ID), GSI2SK: now,
-		ID: c.ID, AccountID: c.AccountID, CampaignID: c.CampaignID, ContactID: c.ContactID,
-		Provider: string(c.Provider), ProviderCallID: c.ProviderCallID,
-		Status: string(c.Status), StatusRank: c.Status.Rank(),
-		ToNumber: c.ToNumber, FromNumber: c.FromNumber, AgentID: c.AgentID,
-		CreatedAt: now, UpdatedAt: now,
-	}
-	if c.CampaignID != "" {
-		it.GSI1PK, it.GSI1SK = campaignCallsGSI1PK(c.CampaignID), "CALL#"+c.ID
-	}
-	items := []types.TransactWriteItem{}
-	put, err := s.putNew(it)
+	put, err := s.putNew(s.newCallItem(c, s.now()))
 	if err != nil {
 		return err
 	}
-	items = append(items, put)
+	items := []types.TransactWriteItem{put}
 	if c.ProviderCallID != "" {
 		lookup, err := s.putNew(providerCallItem{PK: providerCallPK(c.Provider, c.ProviderCallID), SK: skProviderCall, CallID: c.ID})
 		if err != nil {
@@ -69,14 +56,12 @@ func (s *Store) CreateCall(ctx context.Context, c ringfence.Call) error {
 		}
 		items = append(items, claim)
 	}
-	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reason, ok := transactionCancelled(err); ok && reason.anyFailed() {
+	err = s.transact(ctx, items, "create call %s", c.ID)
+	var cancelled *cancelledAt
+	if errors.As(err, &cancelled) {
 		return ringfence.Errorf(ringfence.ECONFLICT, "call %s, its provider call id or its contact's call already exists", c.ID)
 	}
-	if err != nil {
-		return internal(err, "create call %s", c.ID)
-	}
-	return nil
+	return err
 }
 
 // putNew is a Put that never replaces an existing item.
@@ -162,28 +147,31 @@ const maxApplyAttempts = 10
 // is still as read. If another delivery changed the call in between, the condition fails, nothing
 // is written, and the event is planned again against the new state. The first terminal transition
 // and the campaign counters, cost and contact outcome that follow from it commit in one transaction.
-func (s *Store) ApplyCallEvent(ctx context.Context, callID string, ev ringfence.CallEvent) (ringfence.ApplyResult, error) {
+//
+// It returns the call as it was just before this event's write (or as read, for a duplicate), so
+// the caller knows, for instance, which slot a first terminal transition released.
+func (s *Store) ApplyCallEvent(ctx context.Context, callID string, ev ringfence.CallEvent) (ringfence.Call, ringfence.ApplyResult, error) {
 	for attempt := 0; attempt < maxApplyAttempts; attempt++ {
 		c, err := s.GetCall(ctx, callID)
 		if err != nil {
-			return "", err
+			return c, "", err
 		}
 		u := ringfence.PlanCallUpdate(c, ev)
 		if u.IsEmpty() {
-			return ringfence.ResultDuplicate, nil
+			return c, ringfence.ResultDuplicate, nil
 		}
 		lost, err := s.writeCallUpdate(ctx, c, u)
 		if err != nil {
-			return "", err
+			return c, "", err
 		}
 		if !lost {
-			return u.Result(), nil
+			return c, u.Result(), nil
 		}
 		if err := pause(ctx, attempt); err != nil {
-			return "", err
+			return c, "", err
 		}
 	}
-	return "", ringfence.Errorf(ringfence.EUNAVAILABLE, "call %s is being updated by many deliveries at once; retry", callID)
+	return ringfence.Call{}, "", ringfence.Errorf(ringfence.EUNAVAILABLE, "call %s is being updated by many deliveries at once; retry", callID)
 }
 
 // pause waits a short, random, growing time before another attempt, so that deliveries that
@@ -220,13 +208,23 @@ func (s *Store) writeCallUpdate(ctx context.Context, c ringfence.Call, u ringfen
 		}
 		items = append(items, types.TransactWriteItem{Update: contact})
 	}
+	if u.Terminal && c.SlotKind != "" {
+		// The slot is released in the same transaction that ends the call.
+		release, err := s.giveSlotBack(c)
+		if err != nil {
+			return false, err
+		}
+		items = append(items, release...)
+	}
+	if u.Terminal && c.QueueKey != "" {
+		// A call that ends while it waits (cancelled, say) leaves the queue with it.
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: itemKey(queuePK(c.AccountID, queueKind(c)), c.QueueKey),
+		}})
+	}
 	if len(items) == 1 {
 		// A single item needs no transaction: a conditional UpdateItem is atomic and costs half.
-		_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: callUpdate.TableName, Key: callUpdate.Key,
-			UpdateExpression: callUpdate.UpdateExpression, ConditionExpression: callUpdate.ConditionExpression,
-			ExpressionAttributeNames: callUpdate.ExpressionAttributeNames, ExpressionAttributeValues: callUpdate.ExpressionAttributeValues,
-		})
+		_, err = s.client.UpdateItem(ctx, updateInput(callUpdate))
 		if conditionFailed(err) {
 			return true, nil
 		}
@@ -263,7 +261,10 @@ func (s *Store) callUpdate(c ringfence.Call, u ringfence.CallUpdate) (*types.Upd
 		if u.Terminal {
 			set = set.Set(expression.Name("outcome"), expression.Value(u.Status)).
 				Set(expression.Name("ended_at"), expression.Value(now)).
-				Remove(expression.Name("gsi2pk")).Remove(expression.Name("gsi2sk"))
+				Remove(expression.Name("gsi2pk")).Remove(expression.Name("gsi2sk")).
+				Remove(expression.Name("slot_kind")).Remove(expression.Name("queue_key"))
+			// The slot and queue entry released with the call are the ones read.
+			cond = cond.And(stillEqual("slot_kind", string(c.SlotKind))).And(stillEqual("queue_key", c.QueueKey))
 			if u.EndReason != "" {
 				set = set.Set(expression.Name("end_reason"), expression.Value(u.EndReason))
 			}
@@ -337,6 +338,20 @@ func (s *Store) campaignCounters(campaignID string, u ringfence.CallUpdate) (*ty
 }
 
 // contactOutcome records the outcome of the contact's call on the contact.
+// SetDialError records why a dial's outcome is unknown, leaving the call dialing for the sweep.
+func (s *Store) SetDialError(ctx context.Context, callID, reason string) error {
+	u, err := s.update(itemKey(callPK(callID), skCall),
+		expression.Set(expression.Name("dial_error"), expression.Value(reason)).Set(expression.Name("updated_at"), expression.Value(s.now())),
+		expression.AttributeExists(expression.Name("pk")))
+	if err != nil {
+		return err
+	}
+	if _, err := s.client.UpdateItem(ctx, updateInput(u)); err != nil {
+		return internal(err, "record dial error of call %s", callID)
+	}
+	return nil
+}
+
 func (s *Store) contactOutcome(c ringfence.Call, outcome ringfence.CallStatus) (*types.Update, error) {
 	set := expression.Set(expression.Name("outcome"), expression.Value(outcome))
 	return s.update(itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)), set, expression.AttributeExists(expression.Name("pk")))
@@ -356,4 +371,12 @@ func (s *Store) update(key map[string]types.AttributeValue, set expression.Updat
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	}, nil
+}
+
+// queueKind is the queue a waiting call is in: campaign calls wait for campaign slots.
+func queueKind(c ringfence.Call) ringfence.SlotKind {
+	if c.CampaignID != "" {
+		return ringfence.SlotCampaign
+	}
+	return ringfence.SlotDirect
 }

@@ -60,7 +60,7 @@ func TestConcurrentTerminalDeliveriesCountOnce(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				ev := ringfence.CallEvent{Provider: ringfence.ProviderBolna, ProviderCallID: c.ProviderCallID, Status: ringfence.StatusCompleted, Version: "v1", Cost: decimal("0.1271"), Transcript: "hello"}
-				r, err := env.Store.ApplyCallEvent(ctx, c.ID, ev)
+				_, r, err := env.Store.ApplyCallEvent(ctx, c.ID, ev)
 				if err != nil {
 					t.Errorf("ApplyCallEvent: %v", err)
 				}

@@ -201,3 +201,27 @@ func (s *Store) ListCampaigns(ctx context.Context, accountID string) ([]ringfenc
 	}
 	return campaigns, nil
 }
+
+// StartCampaign moves a campaign from created to running; starting a running campaign again is
+// allowed (it picks up contacts without a call), starting a completed one is a conflict.
+func (s *Store) StartCampaign(ctx context.Context, accountID, id string) (ringfence.Campaign, error) {
+	c, err := s.GetCampaign(ctx, accountID, id)
+	if err != nil {
+		return c, err
+	}
+	u, err := s.update(itemKey(campaignPK(id), skCampaign),
+		expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignRunning)),
+		expression.Name("status").In(expression.Value(ringfence.CampaignCreated), expression.Value(ringfence.CampaignRunning)))
+	if err != nil {
+		return c, err
+	}
+	_, err = s.client.UpdateItem(ctx, updateInput(u))
+	if conditionFailed(err) {
+		return c, ringfence.Errorf(ringfence.ECONFLICT, "campaign %s is %s and cannot be started", id, c.Status)
+	}
+	if err != nil {
+		return c, internal(err, "start campaign %s", id)
+	}
+	c.Status = ringfence.CampaignRunning
+	return c, nil
+}

@@ -52,35 +52,40 @@ func parseTime(s string) time.Time {
 
 // callItem is a call as stored.
 type callItem struct {
-	PK             string  `dynamodbav:"pk"`
-	SK             string  `dynamodbav:"sk"`
-	GSI1PK         string  `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK         string  `dynamodbav:"gsi1sk,omitempty"`
-	GSI2PK         string  `dynamodbav:"gsi2pk,omitempty"`
-	GSI2SK         string  `dynamodbav:"gsi2sk,omitempty"`
-	ID             string  `dynamodbav:"id"`
-	AccountID      string  `dynamodbav:"account_id"`
-	CampaignID     string  `dynamodbav:"campaign_id,omitempty"`
-	ContactID      string  `dynamodbav:"contact_id,omitempty"`
-	Provider       string  `dynamodbav:"provider"`
-	ProviderCallID string  `dynamodbav:"provider_call_id,omitempty"`
-	Status         string  `dynamodbav:"status"`
-	StatusRank     int     `dynamodbav:"status_rank"`
-	Outcome        string  `dynamodbav:"outcome,omitempty"`
-	EndReason      string  `dynamodbav:"end_reason,omitempty"`
-	Cost           *number `dynamodbav:"cost,omitempty"`
-	Duration       *number `dynamodbav:"duration,omitempty"`
-	ReportAt       string  `dynamodbav:"report_at,omitempty"`
-	Transcript     string  `dynamodbav:"transcript,omitempty"`
-	RecordingURL   string  `dynamodbav:"recording_url,omitempty"`
-	ExtractedData  string  `dynamodbav:"extracted_data,omitempty"`
-	ExtractedAt    string  `dynamodbav:"extracted_at,omitempty"`
-	RescheduleDay  string  `dynamodbav:"reschedule_day,omitempty"`
-	ToNumber       string  `dynamodbav:"to_number,omitempty"`
-	FromNumber     string  `dynamodbav:"from_number,omitempty"`
-	AgentID        string  `dynamodbav:"agent_id,omitempty"`
-	CreatedAt      string  `dynamodbav:"created_at"`
-	UpdatedAt      string  `dynamodbav:"updated_at"`
+	PK             string            `dynamodbav:"pk"`
+	SK             string            `dynamodbav:"sk"`
+	GSI1PK         string            `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK         string            `dynamodbav:"gsi1sk,omitempty"`
+	GSI2PK         string            `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK         string            `dynamodbav:"gsi2sk,omitempty"`
+	ID             string            `dynamodbav:"id"`
+	AccountID      string            `dynamodbav:"account_id"`
+	CampaignID     string            `dynamodbav:"campaign_id,omitempty"`
+	ContactID      string            `dynamodbav:"contact_id,omitempty"`
+	Provider       string            `dynamodbav:"provider"`
+	ProviderCallID string            `dynamodbav:"provider_call_id,omitempty"`
+	Status         string            `dynamodbav:"status"`
+	StatusRank     int               `dynamodbav:"status_rank"`
+	Outcome        string            `dynamodbav:"outcome,omitempty"`
+	EndReason      string            `dynamodbav:"end_reason,omitempty"`
+	Cost           *number           `dynamodbav:"cost,omitempty"`
+	Duration       *number           `dynamodbav:"duration,omitempty"`
+	ReportAt       string            `dynamodbav:"report_at,omitempty"`
+	Transcript     string            `dynamodbav:"transcript,omitempty"`
+	RecordingURL   string            `dynamodbav:"recording_url,omitempty"`
+	ExtractedData  string            `dynamodbav:"extracted_data,omitempty"`
+	ExtractedAt    string            `dynamodbav:"extracted_at,omitempty"`
+	RescheduleDay  string            `dynamodbav:"reschedule_day,omitempty"`
+	SlotKind       string            `dynamodbav:"slot_kind,omitempty"`
+	QueueKey       string            `dynamodbav:"queue_key,omitempty"`
+	DialStartedAt  string            `dynamodbav:"dial_started_at,omitempty"`
+	DialError      string            `dynamodbav:"dial_error,omitempty"`
+	Variables      map[string]string `dynamodbav:"variables,omitempty"`
+	ToNumber       string            `dynamodbav:"to_number,omitempty"`
+	FromNumber     string            `dynamodbav:"from_number,omitempty"`
+	AgentID        string            `dynamodbav:"agent_id,omitempty"`
+	CreatedAt      string            `dynamodbav:"created_at"`
+	UpdatedAt      string            `dynamodbav:"updated_at"`
 }
 
 func (it callItem) toDomain() ringfence.Call {
@@ -102,6 +107,11 @@ func (it callItem) toDomain() ringfence.Call {
 		ExtractedData:  it.ExtractedData,
 		ExtractedAt:    it.ExtractedAt,
 		RescheduleDay:  it.RescheduleDay,
+		SlotKind:       ringfence.SlotKind(it.SlotKind),
+		QueueKey:       it.QueueKey,
+		DialStartedAt:  parseTime(it.DialStartedAt),
+		DialError:      it.DialError,
+		Variables:      it.Variables,
 		ToNumber:       it.ToNumber,
 		FromNumber:     it.FromNumber,
 		AgentID:        it.AgentID,
@@ -211,4 +221,65 @@ type providerCallItem struct {
 	PK     string `dynamodbav:"pk"`
 	SK     string `dynamodbav:"sk"`
 	CallID string `dynamodbav:"call_id"`
+}
+
+// accountItem is an account with its limits; a limit of -1 means "use the default".
+type accountItem struct {
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	ID            string `dynamodbav:"id"`
+	Name          string `dynamodbav:"name"`
+	LimitDirect   *int   `dynamodbav:"limit_direct,omitempty"`
+	LimitCampaign *int   `dynamodbav:"limit_campaign,omitempty"`
+}
+
+func (it accountItem) toDomain() ringfence.Account {
+	a := ringfence.Account{ID: it.ID, Name: it.Name, Limits: map[ringfence.SlotKind]int{}}
+	if it.LimitDirect != nil {
+		a.Limits[ringfence.SlotDirect] = *it.LimitDirect
+	}
+	if it.LimitCampaign != nil {
+		a.Limits[ringfence.SlotCampaign] = *it.LimitCampaign
+	}
+	return a
+}
+
+// apiKeyItem maps the SHA-256 of an API key to its account. The key itself is never stored.
+type apiKeyItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	AccountID string `dynamodbav:"account_id"`
+}
+
+// slotItem is one held concurrency slot.
+type slotItem struct {
+	PK             string `dynamodbav:"pk"`
+	SK             string `dynamodbav:"sk"`
+	AccountID      string `dynamodbav:"account_id"`
+	Kind           string `dynamodbav:"kind"`
+	CallID         string `dynamodbav:"call_id"`
+	ProviderCallID string `dynamodbav:"execution_id,omitempty"`
+	StartedAt      string `dynamodbav:"started_at"`
+}
+
+// queueItem is a call waiting for a slot. A dispatcher claims it with a lease before dialling.
+type queueItem struct {
+	PK         string `dynamodbav:"pk"`
+	SK         string `dynamodbav:"sk"`
+	GSI2PK     string `dynamodbav:"gsi2pk"`
+	GSI2SK     string `dynamodbav:"gsi2sk"`
+	CallID     string `dynamodbav:"call_id"`
+	AccountID  string `dynamodbav:"account_id"`
+	Kind       string `dynamodbav:"kind"`
+	LeaseOwner string `dynamodbav:"lease_owner,omitempty"`
+	LeaseUntil string `dynamodbav:"lease_until,omitempty"`
+}
+
+// parkedItem is a webhook kept until its call is known. It ages out after a week.
+type parkedItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Provider  string `dynamodbav:"provider"`
+	Event     string `dynamodbav:"event"` // The ringfence.CallEvent, as JSON.
+	ExpiresAt int64  `dynamodbav:"expires_at"`
 }

@@ -9,9 +9,16 @@ import "github.com/ringfence/ringfence/shared/ringfence"
 //	CAMPAIGN#<id>          CONTACT#<contact id>  one contact of the campaign
 //	CALL#<id>              CALL                  one call
 //	PROVIDERCALL#<p>#<id>  PROVIDERCALL          maps a provider's call id to ringfence's call id
+//	ACCOUNT#<id>           ACCOUNT               an account and its limits
+//	ACCOUNT#<id>           SLOTS#<kind>          the account's count of held slots of one kind
+//	ACCOUNT#<id>           SLOT#<kind>#<call>    one held slot
+//	APIKEY#<sha256>        APIKEY                an API key's hash, naming its account
+//	QUEUE#<account>#<kind> <enqueued>#<call>     a call waiting for a slot
+//	PARKED#<p>#<id>        <received>#<n>        a webhook that arrived before its call was known
 //
-// Index gsi1 lists things that belong together (a campaign's calls, an account's campaigns);
-// index gsi2 is sparse and holds only calls that are not terminal yet, for the stale-call sweep.
+// Index gsi1 lists things that belong together (a campaign's calls, an account's campaigns).
+// Index gsi2 is sparse: it holds only calls that are not terminal yet (ACTIVE#<shard>) and queue
+// entries (QUEUE#<shard>), so the background jobs find their work by Query.
 const (
 	skCampaign     = "CAMPAIGN"
 	skCall         = "CALL"
@@ -33,3 +40,26 @@ func campaignCallsGSI1PK(campaignID string) string { return "CAMPAIGN#" + campai
 
 // accountCampaignsGSI1PK groups an account's campaigns in gsi1.
 func accountCampaignsGSI1PK(accountID string) string { return "ACCOUNT#" + accountID + "#CAMPAIGNS" }
+
+const (
+	skAccount = "ACCOUNT"
+	skAPIKey  = "APIKEY"
+)
+
+func accountPK(id string) string { return "ACCOUNT#" + id }
+
+func slotCounterSK(kind ringfence.SlotKind) string { return "SLOTS#" + string(kind) }
+
+func slotSK(kind ringfence.SlotKind, callID string) string {
+	return "SLOT#" + string(kind) + "#" + callID
+}
+
+func apiKeyPK(hash string) string { return "APIKEY#" + hash }
+
+func queuePK(accountID string, kind ringfence.SlotKind) string {
+	return "QUEUE#" + accountID + "#" + string(kind)
+}
+
+func parkedPK(p ringfence.Provider, providerCallID string) string {
+	return "PARKED#" + string(p) + "#" + providerCallID
+}

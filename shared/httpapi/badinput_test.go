@@ -53,7 +53,6 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"webhook bad base64", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.Body, r.IsBase64Encoded = "%%%", true }), 400, "base64"},
 		{"webhook wrong token", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.QueryStringParameters = map[string]string{"token": "guess"} }), 401, "token"},
 		{"webhook missing token", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.QueryStringParameters = nil }), 401, "token"},
-		{"webhook unknown call", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) { r.Body = `{"id":"nobody","status":"completed"}` }), 404, "not found"},
 		{"webhook oversized", (*httpapi.Server).BolnaWebhook, webhook(func(r *events.APIGatewayV2HTTPRequest) {
 			r.Body = `{"id":"` + exec + `","status":"completed","transcript":"` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}`
 		}), 413, "larger than"},

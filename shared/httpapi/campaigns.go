@@ -49,7 +49,7 @@ func toCampaignResponse(c ringfence.Campaign) campaignResponse {
 }
 
 func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	account, err := s.authenticate(req)
+	account, err := s.authenticate(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -122,7 +122,7 @@ func parseContacts(raw []map[string]json.RawMessage) ([]ringfence.Contact, error
 }
 
 func (s *Server) listCampaigns(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	account, err := s.authenticate(req)
+	account, err := s.authenticate(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -138,7 +138,7 @@ func (s *Server) listCampaigns(ctx context.Context, req events.APIGatewayV2HTTPR
 }
 
 func (s *Server) getCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	account, err := s.authenticate(req)
+	account, err := s.authenticate(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -215,7 +215,7 @@ func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
 }
 
 func (s *Server) listCampaignCalls(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	account, err := s.authenticate(req)
+	account, err := s.authenticate(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/ringfence/ringfence/infra/simulator"
+	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
 	"github.com/ringfence/ringfence/shared/httpapi"
 	"github.com/ringfence/ringfence/shared/ringfence"
@@ -18,7 +19,8 @@ import (
 
 // serverWith returns a server on the harness's table whose DynamoDB client is built with options.
 func (h *harness) serverWith(options ...func(*aws.Config)) *httpapi.Server {
-	return httpapi.NewServer(h.env.Reopen(options...), httpapi.Config{
+	store := h.env.Reopen(options...)
+	return httpapi.NewServer(store, calling.New(store, nil, calling.Defaults{DirectLimit: 5, CampaignLimit: 10}, slog.New(slog.NewJSONHandler(h.logs, nil))), httpapi.Config{
 		APIKey: testAPIKey, AccountID: "acct_test", BolnaWebhookToken: testBolnaToken,
 	}, slog.New(slog.NewJSONHandler(h.logs, nil)))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
 	"github.com/ringfence/ringfence/shared/httpapi"
@@ -57,7 +58,7 @@ func MustHarness(tb testing.TB, options ...func(*aws.Config)) *harness {
 	tb.Helper()
 	env := dynamotest.MustNewStore(tb, options...)
 	logs := &syncBuffer{}
-	srv := httpapi.NewServer(env.Store, httpapi.Config{
+	srv := httpapi.NewServer(env.Store, calling.New(env.Store, nil, calling.Defaults{DirectLimit: 5, CampaignLimit: 10}, slog.New(slog.NewJSONHandler(logs, nil))), httpapi.Config{
 		APIKey: testAPIKey, AccountID: "acct_test", BolnaWebhookToken: testBolnaToken,
 	}, slog.New(slog.NewJSONHandler(logs, nil)))
 	return &harness{env: env, srv: srv, logs: logs}

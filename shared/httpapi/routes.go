@@ -8,11 +8,15 @@ import "sort"
 func (s *Server) routes() map[string]map[string]endpoint {
 	return map[string]map[string]endpoint{
 		"api": {
-			"GET /healthz":              s.healthz,
-			"GET /campaigns":            s.listCampaigns,
-			"POST /campaigns":           s.createCampaign,
-			"GET /campaigns/{id}":       s.getCampaign,
-			"GET /campaigns/{id}/calls": s.listCampaignCalls,
+			"GET /healthz":               s.healthz,
+			"GET /campaigns":             s.listCampaigns,
+			"POST /campaigns":            s.createCampaign,
+			"GET /campaigns/{id}":        s.getCampaign,
+			"GET /campaigns/{id}/calls":  s.listCampaignCalls,
+			"POST /campaigns/{id}/start": s.startCampaign,
+			"POST /calls":                s.placeCall,
+			"GET /calls/{id}":            s.getCall,
+			"GET /slots":                 s.listSlots,
 		},
 		"bolna-webhook": {
 			"POST /webhooks/bolna": s.bolnaWebhook,

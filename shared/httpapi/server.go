@@ -9,13 +9,15 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 // Config holds the secrets and settings the handlers need.
 type Config struct {
-	// APIKey is the bearer key of the management API; requests bearing it act as AccountID.
+	// APIKey is the deployment's own bearer key of the management API; requests bearing it act as
+	// AccountID. Other accounts' keys are stored hashed in the table.
 	APIKey    string
 	AccountID string
 	// BolnaWebhookToken is the secret Bolna's webhook URL carries as ?token=, since Bolna signs
@@ -26,13 +28,14 @@ type Config struct {
 // Server serves the management API, the provider webhooks and the mid-call tools.
 type Server struct {
 	store *dynamo.Store
+	calls *calling.Service
 	cfg   Config
 	log   *slog.Logger
 }
 
-// NewServer returns a server over the store.
-func NewServer(store *dynamo.Store, cfg Config, log *slog.Logger) *Server {
-	return &Server{store: store, cfg: cfg, log: log}
+// NewServer returns a server over the store and the calling service.
+func NewServer(store *dynamo.Store, calls *calling.Service, cfg Config, log *slog.Logger) *Server {
+	return &Server{store: store, calls: calls, cfg: cfg, log: log}
 }
 
 // Handler is the signature every API Gateway function has.
@@ -58,12 +61,21 @@ func (s *Server) serve(routes map[string]endpoint) Handler {
 	}
 }
 
-// authenticate checks the management API's bearer key and returns the account it belongs to.
-func (s *Server) authenticate(req events.APIGatewayV2HTTPRequest) (string, error) {
-	if !secretEqual(bearer(req), s.cfg.APIKey) {
+// authenticate checks the management API's bearer key and returns the account it belongs to: the
+// deployment's own key, or a key stored (hashed) for an account.
+func (s *Server) authenticate(ctx context.Context, req events.APIGatewayV2HTTPRequest) (string, error) {
+	key := bearer(req)
+	if key == "" {
 		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "send the API key as 'Authorization: Bearer <key>'")
 	}
-	return s.cfg.AccountID, nil
+	if secretEqual(key, s.cfg.APIKey) {
+		return s.cfg.AccountID, nil
+	}
+	account, err := s.store.AccountIDByAPIKey(ctx, key)
+	if ringfence.ErrorCode(err) == ringfence.EUNAUTHORIZED {
+		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "the API key is not valid; send it as 'Authorization: Bearer <key>'")
+	}
+	return account, err
 }
 
 // healthz answers 200 when the table answers, and 503 when it does not.

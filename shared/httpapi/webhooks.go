@@ -6,12 +6,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/bolna"
+	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 // webhookReply is what a provider webhook is answered with.
 type webhookReply struct {
-	CallID string                `json:"call_id"`
+	CallID string                `json:"call_id,omitempty"`
 	Result ringfence.ApplyResult `json:"result"`
 }
 
@@ -33,22 +34,18 @@ func (s *Server) bolnaWebhook(ctx context.Context, req events.APIGatewayV2HTTPRe
 	return s.applyEvent(ctx, req, ev)
 }
 
-// applyEvent finds the call an event is about and applies the event to it exactly once.
+// applyEvent applies a provider event exactly once. An event whose call is not known yet is
+// parked and answered 202; it is applied as soon as the call's provider id is recorded.
 func (s *Server) applyEvent(ctx context.Context, req events.APIGatewayV2HTTPRequest, ev ringfence.CallEvent) (int, any, error) {
-	callID := ev.CallID
-	if callID == "" {
-		var err error
-		callID, err = s.store.CallIDByProviderCallID(ctx, ev.Provider, ev.ProviderCallID)
-		if err != nil {
-			return 0, nil, err
-		}
-	}
-	result, err := s.store.ApplyCallEvent(ctx, callID, ev)
+	callID, result, err := s.calls.ApplyEvent(ctx, ev)
 	if err != nil {
 		return 0, nil, err
 	}
 	s.log.InfoContext(ctx, "webhook applied",
 		"request_id", req.RequestContext.RequestID, "provider", ev.Provider, "call_id", callID,
 		"execution_id", ev.ProviderCallID, "event_status", ev.Status, "result", result)
+	if result == calling.ResultParked {
+		return http.StatusAccepted, webhookReply{Result: result}, nil
+	}
 	return http.StatusOK, webhookReply{CallID: callID, Result: result}, nil
 }

@@ -30,7 +30,8 @@ type CallStatus string
 // The statuses, in the order a call moves through them. The five terminal statuses are also the
 // outcomes a campaign counts.
 const (
-	StatusQueued     CallStatus = "queued"      // Known to ringfence, not yet accepted by a provider.
+	StatusQueued     CallStatus = "queued"      // Waiting for a concurrency slot.
+	StatusDialing    CallStatus = "dialing"     // Holds a slot; the provider is being asked to place it.
 	StatusInitiated  CallStatus = "initiated"   // Accepted by the provider, dialling.
 	StatusRinging    CallStatus = "ringing"     // The callee's phone rings.
 	StatusInProgress CallStatus = "in-progress" // Answered; the conversation runs.
@@ -53,6 +54,8 @@ func (s CallStatus) Rank() int {
 	switch s {
 	case StatusQueued:
 		return 10
+	case StatusDialing:
+		return 15
 	case StatusInitiated:
 		return 20
 	case StatusRinging:
@@ -92,11 +95,19 @@ type Call struct {
 	ExtractedData  string // Raw JSON object, as the provider sent it.
 	ExtractedAt    string // Version (provider timestamp) of ExtractedData.
 	RescheduleDay  string // Written only by the reschedule tool.
-	ToNumber       string
-	FromNumber     string
-	AgentID        string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// SlotKind is the kind of concurrency slot the call holds ("" when it holds none). The slot is
+	// taken and given back in the same transactions that set and remove this attribute.
+	SlotKind SlotKind
+	// QueueKey is the sort key of the call's queue entry while it waits for a slot.
+	QueueKey      string
+	DialStartedAt time.Time
+	DialError     string            // Why the provider's answer to the dial is unknown or negative.
+	Variables     map[string]string // Passed to the agent (a campaign contact's extra fields, a direct call's metadata).
+	ToNumber      string
+	FromNumber    string
+	AgentID       string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // CallEvent is what a provider reported about a call, translated by that provider's adapter into

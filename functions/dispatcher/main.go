@@ -1,0 +1,21 @@
+// Command dispatcher is the Lambda function that, every minute, dials the calls waiting in every
+// account's queue while the account has free slots.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/ringfence/ringfence/shared/app"
+)
+
+func main() {
+	a, err := app.New(context.Background(), os.Getenv, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ringfence:", err)
+		os.Exit(1)
+	}
+	lambda.Start(a.Calling.DispatchScheduled)
+}

@@ -1,0 +1,257 @@
+package simulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/ringfence/ringfence/shared/bolna"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// Options configure the simulator.
+type Options struct {
+	// APIKey is the bearer key the simulated provider API accepts.
+	APIKey string
+	// BolnaWebhookURL is where Bolna's execution webhooks are sent (ringfence's
+	// /webhooks/bolna?token=... URL). It may be set after New, before the first call.
+	BolnaWebhookURL string
+	// CallLength is how long a call runs before its webhooks are sent.
+	CallLength time.Duration
+	// Seed makes costs and delivery orders repeatable.
+	Seed uint64
+	// Refuse lists numbers the provider refuses to call (it answers 400).
+	Refuse map[string]bool
+	// WebhookBeforeAnswer sends a call's first webhook before answering the dial, as a provider
+	// whose webhook outruns its own HTTP response does.
+	WebhookBeforeAnswer bool
+	// OmitCallID leaves ringfence's call id out of the webhooks, so only the provider's id
+	// identifies the call.
+	OmitCallID bool
+	// DropAnswer places the call but drops the connection instead of answering the dial, so the
+	// caller cannot know whether the call was placed.
+	DropAnswer bool
+	// Concurrency is how many of a call's webhooks are sent at the same instant (default 3).
+	Concurrency int
+}
+
+// Simulator is a provider stand-in that speaks Bolna's API and webhooks. It is an http.Handler.
+type Simulator struct {
+	opts   Options
+	client *http.Client
+
+	mu          sync.Mutex
+	rng         *rand.Rand
+	seq         int
+	inFlight    int
+	maxInFlight int
+	placed      int
+	dials       map[string]int    // Dials per recipient number.
+	scripts     map[string]Script // By ringfence call id.
+	failures    []string          // Webhook deliveries that never got a 2xx.
+	deliveries  sync.WaitGroup
+}
+
+// New returns a simulator.
+func New(opts Options) *Simulator {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 3
+	}
+	return &Simulator{
+		opts: opts, client: &http.Client{Timeout: 30 * time.Second},
+		rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed+1)), dials: map[string]int{}, scripts: map[string]Script{},
+	}
+}
+
+// SetBolnaWebhookURL sets where webhooks go, for a simulator created before its target.
+func (s *Simulator) SetBolnaWebhookURL(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.BolnaWebhookURL = url
+}
+
+// ServeHTTP serves the simulated provider APIs: Bolna's POST /call.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Path == "/call" {
+		s.bolnaCall(w, r)
+		return
+	}
+	writeJSON(w, http.StatusNotFound, map[string]any{"message": "no such endpoint"})
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// bolnaCall answers POST /call in Bolna's shapes and, later, sends the call's webhooks.
+func (s *Simulator) bolnaCall(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+s.opts.APIKey {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": 401, "message": "Access denied"})
+		return
+	}
+	var req bolna.CallRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Parsing error"})
+		return
+	}
+	if req.AgentID == "" || !e164.MatchString(req.RecipientPhoneNumber) {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": "agent_id and an E.164 recipient_phone_number are required"})
+		return
+	}
+	if s.opts.Refuse[req.RecipientPhoneNumber] {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "recipient_phone_number is not reachable"})
+		return
+	}
+	callID, _ := req.UserData[bolna.CallIDVariable].(string)
+	script := s.place(req.RecipientPhoneNumber, callID)
+	if s.opts.WebhookBeforeAnswer {
+		s.deliver(script.Deliveries[0])
+	}
+	s.deliveries.Add(1)
+	go s.play(script)
+	if s.opts.DropAnswer {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": "done", "status": "queued", "execution_id": script.ExecutionID})
+}
+
+// place records a new call and scripts its webhooks.
+func (s *Simulator) place(phone, callID string) Script {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	s.placed++
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	s.dials[phone]++
+	executionID := fmt.Sprintf("%08x-sim0-4000-8000-%012d", s.rng.Uint32(), s.seq)
+	echo := callID
+	if s.opts.OmitCallID {
+		echo = ""
+	}
+	script := BolnaScript(s.rng, executionID, echo, OutcomeFor(phone), time.Now())
+	s.scripts[callID] = script
+	return script
+}
+
+// OutcomeFor is how a simulated call to phone ends. It depends only on the number, so a demo
+// campaign ends the same way every time.
+func OutcomeFor(phone string) ringfence.CallStatus {
+	h := fnv.New32a()
+	h.Write([]byte(phone))
+	switch h.Sum32() % 10 {
+	case 6:
+		return ringfence.StatusNoAnswer
+	case 7:
+		return ringfence.StatusBusy
+	case 8:
+		return ringfence.StatusFailed
+	}
+	return ringfence.StatusCompleted
+}
+
+// play waits out the call, then sends its webhooks a few at a time, in the script's order. The
+// call stops counting as in flight when its first terminal webhook is sent: at that moment the
+// call has ended at the provider.
+func (s *Simulator) play(script Script) {
+	defer s.deliveries.Done()
+	time.Sleep(s.opts.CallLength)
+	ended := false
+	for start := 0; start < len(script.Deliveries); start += s.opts.Concurrency {
+		wave := script.Deliveries[start:min(start+s.opts.Concurrency, len(script.Deliveries))]
+		if !ended && waveEnds(wave) {
+			ended = true
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		}
+		var wg sync.WaitGroup
+		for _, body := range wave {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.deliver(body)
+			}()
+		}
+		wg.Wait()
+	}
+}
+
+func waveEnds(wave [][]byte) bool {
+	for _, body := range wave {
+		var ex struct{ Status string }
+		json.Unmarshal(body, &ex)
+		if bolna.MapStatus(ex.Status, nil).IsTerminal() {
+			return true
+		}
+	}
+	return false
+}
+
+// deliver posts one webhook, retrying on anything but a 2xx as providers do.
+func (s *Simulator) deliver(body []byte) {
+	s.mu.Lock()
+	url := s.opts.BolnaWebhookURL
+	s.mu.Unlock()
+	var last string
+	for attempt := 0; attempt < 6; attempt++ {
+		resp, err := s.client.Post(url, "application/json", bytes.NewReader(body))
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode < 300 {
+				return
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(time.Duration(20*(attempt+1)) * time.Millisecond)
+	}
+	s.mu.Lock()
+	s.failures = append(s.failures, last)
+	s.mu.Unlock()
+}
+
+// Wait blocks until every placed call's webhooks have been sent.
+func (s *Simulator) Wait() { s.deliveries.Wait() }
+
+// Stats is what the simulator saw.
+type Stats struct {
+	Placed         int
+	InFlight       int
+	MaxInFlight    int
+	DialsPerNumber map[string]int
+	Scripts        map[string]Script // By ringfence call id.
+	Failures       []string          // Deliveries never acknowledged with a 2xx.
+}
+
+// Stats returns a copy of what the simulator saw so far.
+func (s *Simulator) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Placed: s.placed, InFlight: s.inFlight, MaxInFlight: s.maxInFlight, DialsPerNumber: map[string]int{}, Scripts: map[string]Script{}, Failures: append([]string(nil), s.failures...)}
+	for k, v := range s.dials {
+		st.DialsPerNumber[k] = v
+	}
+	for k, v := range s.scripts {
+		st.Scripts[k] = v
+	}
+	return st
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

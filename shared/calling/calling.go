@@ -1,0 +1,189 @@
+// Package calling places calls through the providers and applies what the providers report about
+// them. It decides nothing by comparing values it read: every decision is a conditional write in
+// the store, and this package only chooses which write to attempt next.
+package calling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ringfence/ringfence/shared/dynamo"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// Defaults are the concurrency limits of an account that sets none of its own.
+type Defaults struct {
+	DirectLimit   int
+	CampaignLimit int
+}
+
+// Service places calls and applies provider events.
+type Service struct {
+	store    *dynamo.Store
+	dialers  map[ringfence.Provider]ringfence.Dialer
+	defaults Defaults
+	log      *slog.Logger
+}
+
+// New returns the service. dialers holds the providers that are configured; a call through any
+// other provider is refused.
+func New(store *dynamo.Store, dialers map[ringfence.Provider]ringfence.Dialer, defaults Defaults, log *slog.Logger) *Service {
+	return &Service{store: store, dialers: dialers, defaults: defaults, log: log}
+}
+
+// ResultParked is the result of an event whose call is not known yet; it is kept and applied
+// when the provider's call id is recorded.
+const ResultParked ringfence.ApplyResult = "parked"
+
+// ApplyEvent applies a provider event to its call exactly once and returns the call's id and what
+// the event did. The call is found by ringfence's id when the provider echoed it, and otherwise
+// by the provider's id. An event for a call not known yet is parked, not dropped.
+func (s *Service) ApplyEvent(ctx context.Context, ev ringfence.CallEvent) (string, ringfence.ApplyResult, error) {
+	callID, err := s.findCall(ctx, ev)
+	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+		return s.park(ctx, ev)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return s.apply(ctx, callID, ev)
+}
+
+// findCall resolves the event's call. When the event names ringfence's call and that call does
+// not have the provider's id yet (the webhook outran the dial's answer), the id is recorded now.
+func (s *Service) findCall(ctx context.Context, ev ringfence.CallEvent) (string, error) {
+	if ev.CallID != "" {
+		c, err := s.store.GetCall(ctx, ev.CallID)
+		switch {
+		case err == nil && c.Provider == ev.Provider && c.ProviderCallID == "" && ev.ProviderCallID != "":
+			if err := s.store.RecordProviderCallID(ctx, c.ID, ev.ProviderCallID); err != nil {
+				return "", err
+			}
+			return c.ID, nil
+		case err == nil && c.Provider == ev.Provider && c.ProviderCallID == ev.ProviderCallID:
+			return c.ID, nil
+		case err != nil && ringfence.ErrorCode(err) != ringfence.ENOTFOUND:
+			return "", err
+		}
+		// The echoed id names no call of this provider call: trust the provider's own id.
+		s.log.WarnContext(ctx, "event's call id does not match its provider call id", "provider", ev.Provider, "call_id", ev.CallID, "execution_id", ev.ProviderCallID)
+	}
+	if ev.ProviderCallID == "" {
+		return "", ringfence.Errorf(ringfence.EINVALID, "the event names no call")
+	}
+	return s.store.CallIDByProviderCallID(ctx, ev.Provider, ev.ProviderCallID)
+}
+
+// park keeps the event, then looks for the call once more: if the provider's id was recorded in
+// the meantime, the recorder may have looked for parked events before this one was written, so
+// the event is applied here. Applying it twice is harmless; losing it is not.
+func (s *Service) park(ctx context.Context, ev ringfence.CallEvent) (string, ringfence.ApplyResult, error) {
+	if err := s.store.ParkEvent(ctx, ev); err != nil {
+		return "", "", err
+	}
+	callID, err := s.store.CallIDByProviderCallID(ctx, ev.Provider, ev.ProviderCallID)
+	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+		s.log.InfoContext(ctx, "event parked until its call is known", "provider", ev.Provider, "execution_id", ev.ProviderCallID, "event_status", ev.Status)
+		return "", ResultParked, nil
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if err := s.applyParked(ctx, ev.Provider, ev.ProviderCallID, callID); err != nil {
+		return "", "", err
+	}
+	return callID, ringfence.ResultMerged, nil
+}
+
+// apply applies the event and, when it ended a call that held a slot, dials the next call waiting
+// for that slot.
+func (s *Service) apply(ctx context.Context, callID string, ev ringfence.CallEvent) (string, ringfence.ApplyResult, error) {
+	before, result, err := s.store.ApplyCallEvent(ctx, callID, ev)
+	if err != nil {
+		return callID, "", err
+	}
+	if result == ringfence.ResultFirstTerminal && before.SlotKind != "" {
+		// The slot is already released; dialling the next call is extra. If it fails here the
+		// scheduled dispatcher does it, so the webhook still succeeds.
+		if _, err := s.Drain(ctx, before.AccountID, before.SlotKind, 1); err != nil {
+			s.log.ErrorContext(ctx, "dialling the next queued call failed", "account", before.AccountID, "kind", before.SlotKind, "error", err.Error())
+		}
+	}
+	return callID, result, nil
+}
+
+// applyParked applies and then deletes the events parked for a provider call.
+func (s *Service) applyParked(ctx context.Context, p ringfence.Provider, providerCallID, callID string) error {
+	parked, err := s.store.ParkedEvents(ctx, p, providerCallID)
+	if err != nil {
+		return err
+	}
+	for _, pe := range parked {
+		if _, _, err := s.apply(ctx, callID, pe.Event); err != nil {
+			return err
+		}
+		if err := s.store.DeleteParked(ctx, p, providerCallID, pe.Key); err != nil {
+			return err
+		}
+		s.log.InfoContext(ctx, "parked event applied", "provider", p, "execution_id", providerCallID, "call_id", callID, "event_status", pe.Event.Status)
+	}
+	return nil
+}
+
+// limit returns an account's limit for a kind of slot.
+func (s *Service) limit(ctx context.Context, accountID string, kind ringfence.SlotKind) (int, error) {
+	a, err := s.store.GetAccount(ctx, accountID)
+	if err != nil {
+		return 0, err
+	}
+	fallback := s.defaults.DirectLimit
+	if kind == ringfence.SlotCampaign {
+		fallback = s.defaults.CampaignLimit
+	}
+	return a.Limit(kind, fallback), nil
+}
+
+// dial asks the call's provider to place a call that holds a slot, and records the answer:
+// the provider's call id on success; a failed call with its slot released (one transaction)
+// when the provider refused; the reason, leaving the call dialing for the sweep, when the answer
+// is unknown, because dialling again could ring the callee twice.
+func (s *Service) dial(ctx context.Context, c ringfence.Call) error {
+	dialer, ok := s.dialers[c.Provider]
+	if !ok {
+		return s.failDial(ctx, c, fmt.Errorf("%w: provider %s is not configured", ringfence.ErrDialRefused, c.Provider))
+	}
+	start := time.Now()
+	providerCallID, err := dialer.Dial(ctx, ringfence.DialRequest{
+		CallID: c.ID, AgentID: c.AgentID, FromNumber: c.FromNumber, ToNumber: c.ToNumber, Variables: c.Variables,
+	})
+	s.log.InfoContext(ctx, "dialled", "provider", c.Provider, "call_id", c.ID, "account", c.AccountID, "campaign", c.CampaignID,
+		"execution_id", providerCallID, "ms", time.Since(start).Milliseconds(), "error", errText(err))
+	switch {
+	case err == nil:
+		if err := s.store.RecordProviderCallID(ctx, c.ID, providerCallID); err != nil {
+			return err
+		}
+		return s.applyParked(ctx, c.Provider, providerCallID, c.ID)
+	case errors.Is(err, ringfence.ErrDialRefused):
+		return s.failDial(ctx, c, err)
+	default:
+		return s.store.SetDialError(ctx, c.ID, "dial outcome unknown: "+err.Error())
+	}
+}
+
+// failDial ends a call the provider refused, through the same exactly-once terminal transition as
+// a webhook, which releases its slot in the same transaction.
+func (s *Service) failDial(ctx context.Context, c ringfence.Call, cause error) error {
+	_, _, err := s.apply(ctx, c.ID, ringfence.CallEvent{Provider: c.Provider, Status: ringfence.StatusFailed, EndReason: "dial refused: " + cause.Error()})
+	return err
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
