@@ -149,4 +149,3 @@ func contacts(n int) string {
 	}
 	return "[" + strings.Join(parts, ",") + "]"
 }
-
