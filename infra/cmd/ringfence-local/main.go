@@ -28,6 +28,7 @@ import (
 	"github.com/ringfence/ringfence/infra/dynamodblocal"
 	"github.com/ringfence/ringfence/infra/localstack"
 	"github.com/ringfence/ringfence/infra/samtemplate"
+	"github.com/ringfence/ringfence/infra/simulator"
 	"github.com/ringfence/ringfence/shared/app"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/ringfence"
@@ -50,7 +51,12 @@ var localDefaults = map[string]string{
 	"RINGFENCE_API_KEY":   "local-dev-api-key-0123456789",
 	"BOLNA_WEBHOOK_TOKEN": "local-bolna-token-0123456789",
 	"RINGFENCE_LOG_LEVEL": "INFO",
+	// The provider simulator stands in for Bolna unless BOLNA_API_KEY names a real account.
+	"RINGFENCE_SIMULATOR_ADDR": "127.0.0.1:3001",
 }
+
+// simulatorKey is the API key the local provider simulator accepts.
+const simulatorKey = "local-simulator-key"
 
 // stackFile is where a running local stack records how to reach its DynamoDB, for invoke.
 const stackFile = "infra/.local-stack.json"
@@ -126,23 +132,43 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 		return err
 	}
 	defer stopDB()
+	ln, err := net.Listen("tcp", env("RINGFENCE_ADDR"))
+	if err != nil {
+		return fmt.Errorf("listen on %s (set RINGFENCE_ADDR to use another address): %w", env("RINGFENCE_ADDR"), err)
+	}
+	base := "http://" + ln.Addr().String()
 	appEnv := overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint})
+	simURL := ""
+	if env("BOLNA_API_KEY") == "" {
+		sim, url, err := startSimulator(env("RINGFENCE_SIMULATOR_ADDR"), base+"/webhooks/bolna?token="+env("BOLNA_WEBHOOK_TOKEN"))
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer sim.Close()
+		simURL = url
+		appEnv = overlay(appEnv, map[string]string{"BOLNA_API_URL": url, "BOLNA_API_KEY": simulatorKey})
+	}
 	a, err := app.New(ctx, appEnv, stdout)
 	if err != nil {
+		ln.Close()
+		return err
+	}
+	// The development account: the local API key, stored hashed, with the default limits.
+	if err := a.Store.EnsureAccount(ctx, ringfence.Account{ID: a.Config.AccountID, Name: "local development"}, env("RINGFENCE_API_KEY")); err != nil {
+		ln.Close()
 		return err
 	}
 	t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	handlers := a.Handlers()
 	gw, err := localstack.NewGateway(t, handlers, a.Log)
 	if err != nil {
+		ln.Close()
 		return err
-	}
-	ln, err := net.Listen("tcp", env("RINGFENCE_ADDR"))
-	if err != nil {
-		return fmt.Errorf("listen on %s (set RINGFENCE_ADDR to use another address): %w", env("RINGFENCE_ADDR"), err)
 	}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
@@ -152,7 +178,7 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	os.WriteFile(filepath.Join(root, stackFile), stack, 0o644)
 	defer os.Remove(filepath.Join(root, stackFile))
 
-	printBanner(stdout, "http://"+ln.Addr().String(), endpoint, env, t)
+	printBanner(stdout, base, endpoint, simURL, env, t)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping...")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -160,9 +186,27 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	return srv.Shutdown(shutdownCtx)
 }
 
-func printBanner(w io.Writer, base, endpoint string, env func(string) string, t samtemplate.Template) {
+// startSimulator serves the provider simulator, sending its webhooks to webhookURL. Its calls
+// last a few seconds, so a campaign's progress can be watched.
+func startSimulator(addr, webhookURL string) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("listen on %s for the provider simulator (set RINGFENCE_SIMULATOR_ADDR): %w", addr, err)
+	}
+	sim := simulator.New(simulator.Options{APIKey: simulatorKey, BolnaWebhookURL: webhookURL, CallLength: 3 * time.Second, Seed: uint64(time.Now().UnixNano())})
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return srv, "http://" + ln.Addr().String(), nil
+}
+
+func printBanner(w io.Writer, base, endpoint, simURL string, env func(string) string, t samtemplate.Template) {
 	fmt.Fprintf(w, "\nringfence is listening on %s\n", base)
 	fmt.Fprintf(w, "  DynamoDB Local:     %s (table %s)\n", endpoint, env("RINGFENCE_TABLE"))
+	if simURL != "" {
+		fmt.Fprintf(w, "  provider simulator: %s (Bolna's API; set BOLNA_API_KEY to call through the real Bolna)\n", simURL)
+	} else {
+		fmt.Fprintf(w, "  provider:           Bolna at %s\n", env("BOLNA_API_URL"))
+	}
 	fmt.Fprintf(w, "  management API key: Authorization: Bearer %s\n", env("RINGFENCE_API_KEY"))
 	fmt.Fprintf(w, "  Bolna webhook URL:  %s/webhooks/bolna?token=%s\n", base, env("BOLNA_WEBHOOK_TOKEN"))
 	fmt.Fprintln(w, "  routes:")

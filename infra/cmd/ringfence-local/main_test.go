@@ -35,6 +35,7 @@ func TestRunServesTheAPI(t *testing.T) {
 	addr := freeAddr(t)
 	env := map[string]string{
 		"RINGFENCE_ADDR":              addr,
+		"RINGFENCE_SIMULATOR_ADDR":    freeAddr(t),
 		"RINGFENCE_DYNAMODB_ENDPOINT": dynamotest.Endpoint(),
 		"RINGFENCE_TABLE":             fmt.Sprintf("run_%d", time.Now().UnixNano()),
 		"RINGFENCE_LOG_LEVEL":         "ERROR",
