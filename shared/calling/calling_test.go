@@ -15,7 +15,6 @@ import (
 // contact dialled exactly once, exact counters, and no slot held at the end.
 func TestCampaignRunsWithinItsLimit(t *testing.T) {
 	s := MustStack(t, simulator.Options{CallLength: 20 * time.Millisecond, Seed: 42}, 5, 5)
-	s.dispatchEvery(t, 500*time.Millisecond)
 	var c campaignView
 	s.do(t, "POST", "/campaigns", `{"name":"fifty","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":`+contacts(50)+`}`, 201, &c)
 
@@ -40,9 +39,12 @@ func TestCampaignRunsWithinItsLimit(t *testing.T) {
 	}()
 	var started struct{ Queued, Dialled int }
 	s.do(t, "POST", "/campaigns/"+c.ID+"/start", "", 202, &started)
-	if started.Queued != 50 || started.Dialled != 5 {
-		t.Fatalf("start queued=%d dialled=%d, want 50 and 5", started.Queued, started.Dialled)
+	// The start dials up to the limit; a call that already ended lets its own webhook dial the
+	// next one, so the start itself may dial fewer than 5.
+	if started.Queued != 50 || started.Dialled < 1 || started.Dialled > 5 {
+		t.Fatalf("start queued=%d dialled=%d, want 50 and 1 to 5", started.Queued, started.Dialled)
 	}
+	s.dispatchEvery(t, 500*time.Millisecond)
 	waitFor(t, 90*time.Second, "all 50 calls to end", func() bool {
 		var got campaignView
 		s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &got)
@@ -211,8 +213,11 @@ func TestConcurrentDispatchersDialEachCallOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// Calls that end while the dispatchers run free slots that their webhooks' own drains use, so
+	// the dispatchers' counts add up to 30 or fewer; the provider must still see each call once.
+	s.sim.Wait()
 	st := s.sim.Stats()
-	if dialled[0]+dialled[1]+dialled[2] != 30 || st.Placed != 30 || len(st.DialsPerNumber) != 30 {
-		t.Fatalf("dialled=%v placed=%d numbers=%d, want 30 in all, each number once", dialled, st.Placed, len(st.DialsPerNumber))
+	if dialled[0]+dialled[1]+dialled[2] > 30 || st.Placed != 30 || len(st.DialsPerNumber) != 30 {
+		t.Fatalf("dialled=%v placed=%d numbers=%d, want 30 placed, each number once", dialled, st.Placed, len(st.DialsPerNumber))
 	}
 }
