@@ -38,6 +38,9 @@ type Options struct {
 	// DropAnswer places the call but drops the connection instead of answering the dial, so the
 	// caller cannot know whether the call was placed.
 	DropAnswer bool
+	// Silent places calls but never sends their webhooks, like a provider that gave up on a call
+	// without a word.
+	Silent bool
 	// Concurrency is how many of a call's webhooks are sent at the same instant (default 3).
 	Concurrency int
 }
@@ -112,8 +115,10 @@ func (s *Simulator) bolnaCall(w http.ResponseWriter, r *http.Request) {
 	if s.opts.WebhookBeforeAnswer {
 		s.deliver(script.Deliveries[0])
 	}
-	s.deliveries.Add(1)
-	go s.play(script)
+	if !s.opts.Silent {
+		s.deliveries.Add(1)
+		go s.play(script)
+	}
 	if s.opts.DropAnswer {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -22,16 +23,18 @@ import (
 
 // Config is everything the functions read from their environment.
 type Config struct {
-	Table             string // RINGFENCE_TABLE
-	DynamoDBEndpoint  string // RINGFENCE_DYNAMODB_ENDPOINT: DynamoDB Local's URL; empty on AWS.
-	APIKey            string // RINGFENCE_API_KEY
-	AccountID         string // RINGFENCE_ACCOUNT_ID, default "default"
-	BolnaWebhookToken string // BOLNA_WEBHOOK_TOKEN
-	BolnaAPIURL       string // BOLNA_API_URL, default https://api.bolna.ai
-	BolnaAPIKey       string // BOLNA_API_KEY: without it, calls through Bolna are refused
-	DirectLimit       int    // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
-	CampaignLimit     int    // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
-	LogLevel          string // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
+	Table             string        // RINGFENCE_TABLE
+	DynamoDBEndpoint  string        // RINGFENCE_DYNAMODB_ENDPOINT: DynamoDB Local's URL; empty on AWS.
+	APIKey            string        // RINGFENCE_API_KEY
+	AccountID         string        // RINGFENCE_ACCOUNT_ID, default "default"
+	BolnaWebhookToken string        // BOLNA_WEBHOOK_TOKEN
+	BolnaAPIURL       string        // BOLNA_API_URL, default https://api.bolna.ai
+	BolnaAPIKey       string        // BOLNA_API_KEY: without it, calls through Bolna are refused
+	DirectLimit       int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
+	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
+	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
+	DialTimeout       time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
+	LogLevel          string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
 }
 
 // ConfigFromEnv reads the configuration. Only the table is required: a function whose secret is
@@ -57,6 +60,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if cfg.CampaignLimit, err = intSetting(getenv, "RINGFENCE_CAMPAIGN_LIMIT", 10); err != nil {
 		return cfg, err
 	}
+	if cfg.StaleAfter, err = durationSetting(getenv, "RINGFENCE_STALE_AFTER", 5*time.Minute); err != nil {
+		return cfg, err
+	}
+	if cfg.DialTimeout, err = durationSetting(getenv, "RINGFENCE_DIAL_TIMEOUT", 2*time.Minute); err != nil {
+		return cfg, err
+	}
 	if cfg.AccountID == "" {
 		cfg.AccountID = "default"
 	}
@@ -74,6 +83,19 @@ func intSetting(getenv func(string) string, name string, fallback int) (int, err
 		return 0, fmt.Errorf("%s=%q is not a whole number of 0 or more", name, v)
 	}
 	return n, nil
+}
+
+// durationSetting reads a duration such as "5m" from the environment; it must be at least a minute.
+func durationSetting(getenv func(string) string, name string, fallback time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < calling.MinStaleAfter {
+		return 0, fmt.Errorf("%s=%q is not a duration of at least %s, such as 5m", name, v, calling.MinStaleAfter)
+	}
+	return d, nil
 }
 
 // App is the wired backend.
@@ -110,7 +132,9 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	if cfg.BolnaAPIKey != "" {
 		dialers[ringfence.ProviderBolna] = bolna.NewClient(cfg.BolnaAPIURL, cfg.BolnaAPIKey)
 	}
-	calls := calling.New(store, dialers, calling.Defaults{DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit}, log)
+	calls := calling.New(store, dialers, calling.Defaults{
+		DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit, StaleAfter: cfg.StaleAfter, DialTimeout: cfg.DialTimeout,
+	}, log)
 	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken,
 	}, log)
@@ -134,5 +158,6 @@ func (a *App) Handlers() map[string]any {
 		out[name] = h
 	}
 	out["dispatcher"] = a.Calling.DispatchScheduled
+	out["sweeper"] = a.Calling.SweepScheduled
 	return out
 }

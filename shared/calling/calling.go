@@ -14,10 +14,27 @@ import (
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
-// Defaults are the concurrency limits of an account that sets none of its own.
+// Defaults are the settings of an account that sets none of its own.
 type Defaults struct {
 	DirectLimit   int
 	CampaignLimit int
+	// StaleAfter is how long a call may go without news from its provider before the sweep
+	// ends it as failed/stale (default 5 minutes). A call in progress gets the provider's maximum
+	// call duration on top.
+	StaleAfter time.Duration
+	// DialTimeout is how long a dialled call may go without the provider's call id (default 2
+	// minutes): past it, nothing will ever identify the call's webhooks, and the sweep ends it.
+	DialTimeout time.Duration
+}
+
+func (d Defaults) withFallbacks() Defaults {
+	if d.StaleAfter <= 0 {
+		d.StaleAfter = 5 * time.Minute
+	}
+	if d.DialTimeout <= 0 {
+		d.DialTimeout = 2 * time.Minute
+	}
+	return d
 }
 
 // Service places calls and applies provider events.
@@ -26,12 +43,14 @@ type Service struct {
 	dialers  map[ringfence.Provider]ringfence.Dialer
 	defaults Defaults
 	log      *slog.Logger
+	// Now is the clock of the scheduled jobs. Tests replace it to move time.
+	Now func() time.Time
 }
 
 // New returns the service. dialers holds the providers that are configured; a call through any
 // other provider is refused.
 func New(store *dynamo.Store, dialers map[ringfence.Provider]ringfence.Dialer, defaults Defaults, log *slog.Logger) *Service {
-	return &Service{store: store, dialers: dialers, defaults: defaults, log: log}
+	return &Service{store: store, dialers: dialers, defaults: defaults.withFallbacks(), log: log, Now: time.Now}
 }
 
 // ResultParked is the result of an event whose call is not known yet; it is kept and applied
@@ -104,6 +123,13 @@ func (s *Service) apply(ctx context.Context, callID string, ev ringfence.CallEve
 	before, result, err := s.store.ApplyCallEvent(ctx, callID, ev)
 	if err != nil {
 		return callID, "", err
+	}
+	if result == ringfence.ResultFirstTerminal && before.CampaignID != "" {
+		// If this was the campaign's last call, the campaign is complete. If this fails, the
+		// sweep completes it later.
+		if _, err := s.store.CompleteCampaignIfDone(ctx, before.CampaignID); err != nil {
+			s.log.ErrorContext(ctx, "completing the campaign failed", "campaign", before.CampaignID, "error", err.Error())
+		}
 	}
 	if result == ringfence.ResultFirstTerminal && before.SlotKind != "" {
 		// The slot is already released; dialling the next call is extra. If it fails here the

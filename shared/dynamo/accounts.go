@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -21,7 +22,7 @@ func HashAPIKey(key string) string {
 // EnsureAccount creates the account and registers the API key for it, leaving either in place if it
 // exists already (and was created for the same account). Limits of nil mean "use the defaults".
 func (s *Store) EnsureAccount(ctx context.Context, a ringfence.Account, apiKey string) error {
-	it := accountItem{PK: accountPK(a.ID), SK: skAccount, ID: a.ID, Name: a.Name}
+	it := accountItem{PK: accountPK(a.ID), SK: skAccount, ID: a.ID, Name: a.Name, StaleAfter: int64(a.StaleAfter / time.Second)}
 	if n, ok := a.Limits[ringfence.SlotDirect]; ok {
 		it.LimitDirect = &n
 	}

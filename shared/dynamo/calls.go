@@ -56,6 +56,16 @@ func (s *Store) CreateCall(ctx context.Context, c ringfence.Call) error {
 		}
 		items = append(items, claim)
 	}
+	if len(items) == 1 {
+		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.Put.TableName, Item: put.Put.Item, ConditionExpression: put.Put.ConditionExpression})
+		if conditionFailed(err) {
+			return ringfence.Errorf(ringfence.ECONFLICT, "call %s already exists", c.ID)
+		}
+		if err != nil {
+			return internal(err, "create call %s", c.ID)
+		}
+		return nil
+	}
 	err = s.transact(ctx, items, "create call %s", c.ID)
 	var cancelled *cancelledAt
 	if errors.As(err, &cancelled) {
@@ -194,14 +204,14 @@ func (s *Store) writeCallUpdate(ctx context.Context, c ringfence.Call, u ringfen
 		return false, err
 	}
 	items := []types.TransactWriteItem{{Update: callUpdate}}
-	if c.CampaignID != "" && (u.Terminal || !u.CostDelta.IsZero()) {
+	if c.CampaignID != "" && movesCampaign(u) {
 		campaign, err := s.campaignCounters(c.CampaignID, u)
 		if err != nil {
 			return false, err
 		}
 		items = append(items, types.TransactWriteItem{Update: campaign})
 	}
-	if c.ContactID != "" && u.Terminal {
+	if c.ContactID != "" && (u.Terminal || u.Correction) {
 		contact, err := s.contactOutcome(c, u.Status)
 		if err != nil {
 			return false, err
@@ -253,7 +263,16 @@ func (s *Store) callUpdate(c ringfence.Call, u ringfence.CallUpdate) (*types.Upd
 	now := s.now()
 	set := expression.Set(expression.Name("updated_at"), expression.Value(now))
 	cond := expression.AttributeExists(expression.Name("pk"))
-	if u.Status != "" {
+	switch {
+	case u.Correction:
+		// The provider's real end replaces the sweep's: once, while the stale mark is still there.
+		set = set.Set(expression.Name("status"), expression.Value(u.Status)).
+			Set(expression.Name("outcome"), expression.Value(u.Status)).
+			Set(expression.Name("end_reason"), expression.Value(u.EndReason)).
+			Remove(expression.Name("ended_stale"))
+		cond = cond.And(expression.AttributeExists(expression.Name("ended_stale"))).
+			And(expression.Name("outcome").Equal(expression.Value(u.PreviousOutcome)))
+	case u.Status != "":
 		set = set.Set(expression.Name("status"), expression.Value(u.Status)).
 			Set(expression.Name("status_rank"), expression.Value(u.Status.Rank()))
 		// Statuses only move forward: the write applies only while the stored rank is lower.
@@ -267,6 +286,11 @@ func (s *Store) callUpdate(c ringfence.Call, u ringfence.CallUpdate) (*types.Upd
 			cond = cond.And(stillEqual("slot_kind", string(c.SlotKind))).And(stillEqual("queue_key", c.QueueKey))
 			if u.EndReason != "" {
 				set = set.Set(expression.Name("end_reason"), expression.Value(u.EndReason))
+			}
+			if u.Stale {
+				// The sweep ends the call only if nothing happened since it looked.
+				set = set.Set(expression.Name("ended_stale"), expression.Value(true))
+				cond = cond.And(stillEqual("gsi2sk", u.Activity))
 			}
 		} else {
 			set = set.Set(expression.Name("gsi2sk"), expression.Value(now))
@@ -322,6 +346,11 @@ func stillEqualNumber(name string, read *ringfence.Decimal) expression.Condition
 	return expression.Name(name).Equal(expression.Value(numberOf(*read)))
 }
 
+// movesCampaign reports whether u changes the call's campaign's counters or cost.
+func movesCampaign(u ringfence.CallUpdate) bool {
+	return u.Terminal || (u.Correction && u.PreviousOutcome != u.Status) || !u.CostDelta.IsZero()
+}
+
 // campaignCounters moves the campaign's counters for a call's first terminal transition, and its
 // total cost by the call's cost change. ADD is atomic, so concurrent calls of one campaign never
 // overwrite each other's counts.
@@ -329,6 +358,11 @@ func (s *Store) campaignCounters(campaignID string, u ringfence.CallUpdate) (*ty
 	var add expression.UpdateBuilder
 	if u.Terminal {
 		add = add.Add(expression.Name("calls_completed"), expression.Value(1)).
+			Add(expression.Name(outcomeAttribute(u.Status)), expression.Value(1))
+	}
+	if u.Correction && u.PreviousOutcome != u.Status {
+		// The call was counted once already, under the sweep's outcome: move it, count it again never.
+		add = add.Add(expression.Name(outcomeAttribute(u.PreviousOutcome)), expression.Value(-1)).
 			Add(expression.Name(outcomeAttribute(u.Status)), expression.Value(1))
 	}
 	if !u.CostDelta.IsZero() {

@@ -209,8 +209,12 @@ func (s *Store) StartCampaign(ctx context.Context, accountID, id string) (ringfe
 	if err != nil {
 		return c, err
 	}
+	// A running campaign is in the sparse index gsi2 (RUNNING#<shard>), where the sweep finds the
+	// campaigns it may have to complete.
 	u, err := s.update(itemKey(campaignPK(id), skCampaign),
-		expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignRunning)),
+		expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignRunning)).
+			Set(expression.Name("gsi2pk"), expression.Value("RUNNING#"+shardOf(id))).
+			Set(expression.Name("gsi2sk"), expression.Value(s.now())),
 		expression.Name("status").In(expression.Value(ringfence.CampaignCreated), expression.Value(ringfence.CampaignRunning)))
 	if err != nil {
 		return c, err
@@ -224,4 +228,41 @@ func (s *Store) StartCampaign(ctx context.Context, accountID, id string) (ringfe
 	}
 	c.Status = ringfence.CampaignRunning
 	return c, nil
+}
+
+// CompleteCampaignIfDone marks a running campaign completed once every contact's call has reached
+// a terminal status. The condition, not the read, decides: whoever runs it (the webhook that ended
+// the last call, or a sweep) and however often, the campaign completes exactly once. It reports
+// whether this call completed it.
+func (s *Store) CompleteCampaignIfDone(ctx context.Context, id string) (bool, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: itemKey(campaignPK(id), skCampaign), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return false, internal(err, "get campaign %s", id)
+	}
+	var it campaignItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return false, internal(err, "unmarshal campaign %s", id)
+	}
+	if out.Item == nil || it.Status != string(ringfence.CampaignRunning) || it.CallsCompleted < it.TotalContacts {
+		return false, nil
+	}
+	u, err := s.update(itemKey(campaignPK(id), skCampaign),
+		expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignCompleted)).
+			Set(expression.Name("completed_at"), expression.Value(s.now())).
+			Remove(expression.Name("gsi2pk")).Remove(expression.Name("gsi2sk")),
+		expression.Name("status").Equal(expression.Value(ringfence.CampaignRunning)).
+			And(expression.Name("calls_completed").GreaterThanEqual(expression.Name("total_contacts"))))
+	if err != nil {
+		return false, err
+	}
+	_, err = s.client.UpdateItem(ctx, updateInput(u))
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, internal(err, "complete campaign %s", id)
+	}
+	return true, nil
 }

@@ -80,6 +80,7 @@ type callItem struct {
 	QueueKey       string            `dynamodbav:"queue_key,omitempty"`
 	DialStartedAt  string            `dynamodbav:"dial_started_at,omitempty"`
 	DialError      string            `dynamodbav:"dial_error,omitempty"`
+	EndedStale     bool              `dynamodbav:"ended_stale,omitempty"`
 	Variables      map[string]string `dynamodbav:"variables,omitempty"`
 	ToNumber       string            `dynamodbav:"to_number,omitempty"`
 	FromNumber     string            `dynamodbav:"from_number,omitempty"`
@@ -111,6 +112,8 @@ func (it callItem) toDomain() ringfence.Call {
 		QueueKey:       it.QueueKey,
 		DialStartedAt:  parseTime(it.DialStartedAt),
 		DialError:      it.DialError,
+		EndedStale:     it.EndedStale,
+		LastActivity:   it.GSI2SK,
 		Variables:      it.Variables,
 		ToNumber:       it.ToNumber,
 		FromNumber:     it.FromNumber,
@@ -231,10 +234,11 @@ type accountItem struct {
 	Name          string `dynamodbav:"name"`
 	LimitDirect   *int   `dynamodbav:"limit_direct,omitempty"`
 	LimitCampaign *int   `dynamodbav:"limit_campaign,omitempty"`
+	StaleAfter    int64  `dynamodbav:"stale_after_seconds,omitempty"`
 }
 
 func (it accountItem) toDomain() ringfence.Account {
-	a := ringfence.Account{ID: it.ID, Name: it.Name, Limits: map[ringfence.SlotKind]int{}}
+	a := ringfence.Account{ID: it.ID, Name: it.Name, Limits: map[ringfence.SlotKind]int{}, StaleAfter: time.Duration(it.StaleAfter) * time.Second}
 	if it.LimitDirect != nil {
 		a.Limits[ringfence.SlotDirect] = *it.LimitDirect
 	}
@@ -255,6 +259,8 @@ type apiKeyItem struct {
 type slotItem struct {
 	PK             string `dynamodbav:"pk"`
 	SK             string `dynamodbav:"sk"`
+	GSI2PK         string `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK         string `dynamodbav:"gsi2sk,omitempty"`
 	AccountID      string `dynamodbav:"account_id"`
 	Kind           string `dynamodbav:"kind"`
 	CallID         string `dynamodbav:"call_id"`

@@ -52,7 +52,6 @@ func (s *Store) giveSlotBack(c ringfence.Call) ([]types.TransactWriteItem, error
 func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 	it := callItem{
 		PK: callPK(c.ID), SK: skCall,
-		GSI2PK: activeShardKey(c.ID), GSI2SK: now,
 		ID: c.ID, AccountID: c.AccountID, CampaignID: c.CampaignID, ContactID: c.ContactID,
 		Provider: string(c.Provider), ProviderCallID: c.ProviderCallID,
 		Status: string(c.Status), StatusRank: c.Status.Rank(),
@@ -65,6 +64,11 @@ func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 	}
 	if c.Status == ringfence.StatusDialing {
 		it.DialStartedAt = now
+	}
+	// A call in flight is in the sparse index the stale-call sweep reads; a call that waits in
+	// the queue enters it when it is dialled, and a call leaves it when it ends.
+	if !c.Status.IsTerminal() && c.Status != ringfence.StatusQueued {
+		it.GSI2PK, it.GSI2SK = activeShardKey(c.ID), now
 	}
 	return it
 }
@@ -80,7 +84,7 @@ func (s *Store) CreateCallWithSlot(ctx context.Context, c ringfence.Call, kind r
 	if err != nil {
 		return c, err
 	}
-	slot, err := s.putNew(slotItem{PK: accountPK(c.AccountID), SK: slotSK(kind, c.ID), AccountID: c.AccountID, Kind: string(kind), CallID: c.ID, StartedAt: now})
+	slot, err := s.putNew(newSlotItem(c.AccountID, kind, c.ID, now))
 	if err != nil {
 		return c, err
 	}
@@ -315,7 +319,7 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 	if err != nil {
 		return ringfence.Call{}, err
 	}
-	slot, err := s.putNew(slotItem{PK: accountPK(e.AccountID), SK: slotSK(e.Kind, e.CallID), AccountID: e.AccountID, Kind: string(e.Kind), CallID: e.CallID, StartedAt: now})
+	slot, err := s.putNew(newSlotItem(e.AccountID, e.Kind, e.CallID, now))
 	if err != nil {
 		return ringfence.Call{}, err
 	}
@@ -325,6 +329,7 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 			Set(expression.Name("slot_kind"), expression.Value(e.Kind)).
 			Set(expression.Name("dial_started_at"), expression.Value(now)).
 			Set(expression.Name("updated_at"), expression.Value(now)).
+			Set(expression.Name("gsi2pk"), expression.Value(activeShardKey(e.CallID))).
 			Set(expression.Name("gsi2sk"), expression.Value(now)).
 			Remove(expression.Name("queue_key")),
 		expression.Name("status_rank").Equal(expression.Value(ringfence.StatusQueued.Rank())).
@@ -539,3 +544,12 @@ func updateInput(u *types.Update) *dynamodb.UpdateItemInput {
 
 // shardOf spreads keys over the sparse index's shards.
 func shardOf(id string) string { return strings.TrimPrefix(activeShardKey(id), "ACTIVE#") }
+
+// newSlotItem is a held slot. It is in the sparse index gsi2 (SLOT#<shard>, by start time), so
+// the leaked-slot sweep finds old slots by Query.
+func newSlotItem(accountID string, kind ringfence.SlotKind, callID, now string) slotItem {
+	return slotItem{
+		PK: accountPK(accountID), SK: slotSK(kind, callID), GSI2PK: "SLOT#" + shardOf(callID), GSI2SK: now,
+		AccountID: accountID, Kind: string(kind), CallID: callID, StartedAt: now,
+	}
+}

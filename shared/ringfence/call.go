@@ -103,11 +103,17 @@ type Call struct {
 	DialStartedAt time.Time
 	DialError     string            // Why the provider's answer to the dial is unknown or negative.
 	Variables     map[string]string // Passed to the agent (a campaign contact's extra fields, a direct call's metadata).
-	ToNumber      string
-	FromNumber    string
-	AgentID       string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// LastActivity is when the call last moved (created, dialled, a status change), as stored; ""
+	// once the call is terminal. The stale-call sweep ends calls whose activity is too old.
+	LastActivity string
+	// EndedStale is true while the call's terminal status came from the sweep rather than the
+	// provider: the provider's own late report may then correct it, once.
+	EndedStale bool
+	ToNumber   string
+	FromNumber string
+	AgentID    string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // CallEvent is what a provider reported about a call, translated by that provider's adapter into
@@ -126,7 +132,13 @@ type CallEvent struct {
 	Transcript    string
 	RecordingURL  string
 	ExtractedData string
+	// Sweep marks the stale-call sweep's own event: it applies only while the call's activity is
+	// still the one the sweep saw, so a webhook that arrives meanwhile wins.
+	Sweep bool
 }
+
+// EndReasonStale is the end reason of a call the sweep ended because nothing was heard of it.
+const EndReasonStale = "stale"
 
 // Version turns a provider timestamp into a string that sorts in time order, so the store can
 // compare versions in a condition expression.
@@ -146,6 +158,14 @@ type CallUpdate struct {
 	// Terminal is true for the call's first terminal transition, the one that counts.
 	Terminal  bool
 	EndReason string
+	// Stale is true when the terminal transition is the sweep's; Activity is the call's activity
+	// the sweep saw, which must still be the stored one.
+	Stale    bool
+	Activity string
+	// Correction is true when the provider's real end replaces the sweep's "stale" end: the call's
+	// outcome moves from PreviousOutcome to Status, once, and the campaign's counts with it.
+	Correction      bool
+	PreviousOutcome CallStatus
 
 	// Transcript is set when the event's transcript is longer than the stored one.
 	Transcript string
@@ -168,17 +188,29 @@ type CallUpdate struct {
 
 // IsEmpty reports whether the update changes nothing, as for a duplicate delivery.
 func (u CallUpdate) IsEmpty() bool {
-	return u.Status == "" && u.Transcript == "" && u.RecordingURL == "" && u.ExtractedData == "" && !u.Report
+	return u.Status == "" && !u.Correction && u.Transcript == "" && u.RecordingURL == "" && u.ExtractedData == "" && !u.Report
 }
 
 // PlanCallUpdate decides what ev changes on call c: statuses only move forward, and data merges
 // in only when it is better (present where absent, longer, newer).
 func PlanCallUpdate(c Call, ev CallEvent) CallUpdate {
 	var u CallUpdate
+	if ev.Sweep {
+		// The sweep only ever ends a call that is not over yet, and brings no data.
+		if !c.Status.IsTerminal() && ev.Status.IsTerminal() {
+			u.Status, u.Terminal, u.EndReason = ev.Status, true, ev.EndReason
+			u.Stale, u.Activity = true, c.LastActivity
+		}
+		return u
+	}
 	if ev.Status.Rank() > c.Status.Rank() {
 		u.Status = ev.Status
 		u.Terminal = ev.Status.IsTerminal()
 		u.EndReason = ev.EndReason
+	}
+	if c.EndedStale && ev.Status.IsTerminal() {
+		// The provider's own end arrived after the sweep gave up on the call: it is the truth.
+		u.Status, u.Correction, u.PreviousOutcome, u.EndReason = ev.Status, true, c.Outcome, ev.EndReason
 	}
 	if len(ev.Transcript) > len(c.Transcript) {
 		u.Transcript = ev.Transcript
@@ -221,11 +253,14 @@ const (
 	ResultAdvanced      ApplyResult = "advanced"       // The call moved forward to a non-terminal status.
 	ResultMerged        ApplyResult = "merged"         // Better data (transcript, cost, ...) was merged in.
 	ResultDuplicate     ApplyResult = "duplicate"      // Nothing new: the delivery was absorbed.
+	ResultCorrected     ApplyResult = "corrected"      // The provider's real end replaced the sweep's "stale" end.
 )
 
 // Result names what u does when written.
 func (u CallUpdate) Result() ApplyResult {
 	switch {
+	case u.Correction:
+		return ResultCorrected
 	case u.Terminal:
 		return ResultFirstTerminal
 	case u.Status != "":

@@ -3,6 +3,7 @@ package ringfence
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // SlotKind separates an account's concurrency limits: direct calls and campaign calls each have
@@ -32,6 +33,9 @@ type Account struct {
 	ID     string
 	Name   string
 	Limits map[SlotKind]int
+	// StaleAfter overrides how long a call may go without news before the sweep ends it (0: the
+	// deployment's default).
+	StaleAfter time.Duration
 }
 
 // Limit returns the account's limit for kind, or fallback when the account sets none.

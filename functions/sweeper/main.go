@@ -1,0 +1,21 @@
+// Command sweeper is the Lambda function that, every minute, ends stale calls, releases leaked
+// slots and completes finished campaigns.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/ringfence/ringfence/shared/app"
+)
+
+func main() {
+	a, err := app.New(context.Background(), os.Getenv, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ringfence:", err)
+		os.Exit(1)
+	}
+	lambda.Start(a.Calling.SweepScheduled)
+}

@@ -1,0 +1,181 @@
+package calling
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// MinStaleAfter is the shortest time without news after which any call may be swept; an account's
+// own setting cannot go below it. The sweep reads only calls idle at least this long.
+const MinStaleAfter = time.Minute
+
+// Thresholds of the leaked-slot report.
+const (
+	StuckSlotAfter     = time.Hour
+	NoExecutionIDAfter = 10 * time.Second
+)
+
+// maxCallDuration is each provider's longest call by default; a call in progress is not stale
+// before it has run this long plus the stale timeout.
+var maxCallDuration = map[ringfence.Provider]time.Duration{
+	ringfence.ProviderBolna:  time.Hour,
+	ringfence.ProviderVapi:   10 * time.Minute,
+	ringfence.ProviderRetell: time.Hour,
+}
+
+// SweepReport is what one sweep found and did.
+type SweepReport struct {
+	CallsExamined      int
+	CallsEnded         int // Ended as failed/stale by this sweep (first terminal transitions).
+	SlotsReleased      int // Orphan slots (their call ended or is missing) released.
+	CampaignsCompleted int
+	// StuckSlots are slots held longer than StuckSlotAfter; SlotsWithoutExecutionID have had no
+	// provider call id for longer than NoExecutionIDAfter. Both are reported, for the operators.
+	StuckSlots              []ringfence.Slot
+	SlotsWithoutExecutionID []ringfence.Slot
+}
+
+// Sweep ends stale calls, releases leaked slots and completes finished campaigns, as of now. It
+// finds its work by Query on the sparse index and changes anything only through conditional
+// writes, so two sweeps running at once, or one that dies half-way, give the same result as
+// one clean run.
+func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepReport, error) {
+	var r SweepReport
+	err := errors.Join(s.sweepCalls(ctx, now, &r), s.sweepSlots(ctx, now, &r), s.sweepCampaigns(ctx, &r))
+	return r, err
+}
+
+// SweepScheduled is the sweeper function's handler. It returns its error so Lambda retries.
+func (s *Service) SweepScheduled(ctx context.Context, _ events.EventBridgeEvent) error {
+	r, err := s.Sweep(ctx, s.Now())
+	s.log.InfoContext(ctx, "sweep finished", "calls_examined", r.CallsExamined, "calls_ended", r.CallsEnded,
+		"slots_released", r.SlotsReleased, "campaigns_completed", r.CampaignsCompleted,
+		"stuck_slots", len(r.StuckSlots), "slots_without_execution_id", len(r.SlotsWithoutExecutionID), "error", errText(err))
+	return err
+}
+
+// sweepCalls ends calls that have gone quiet for longer than their threshold.
+func (s *Service) sweepCalls(ctx context.Context, now time.Time, r *SweepReport) error {
+	ids, err := s.store.CallsIdleSince(ctx, now.Add(-MinStaleAfter))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	accounts := map[string]ringfence.Account{}
+	for _, id := range ids {
+		c, err := s.store.GetCall(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.CallsExamined++
+		reason, stale, err := s.isStale(ctx, c, now, accounts)
+		if err != nil || !stale {
+			errs = append(errs, err)
+			continue
+		}
+		// The sweep's event ends the call through the same transition as a webhook, and only if
+		// its activity is still the one read: a webhook that just arrived wins.
+		_, result, err := s.apply(ctx, c.ID, ringfence.CallEvent{Provider: c.Provider, Status: ringfence.StatusFailed, EndReason: reason, Sweep: true})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if result == ringfence.ResultFirstTerminal {
+			r.CallsEnded++
+			s.log.InfoContext(ctx, "stale call ended", "call_id", c.ID, "account", c.AccountID, "campaign", c.CampaignID, "status", c.Status, "reason", reason)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// isStale decides whether a call has gone quiet for too long, and why. accounts caches the
+// accounts read during one sweep.
+func (s *Service) isStale(ctx context.Context, c ringfence.Call, now time.Time, accounts map[string]ringfence.Account) (string, bool, error) {
+	if c.Status.IsTerminal() || c.LastActivity == "" || c.QueueKey != "" {
+		return "", false, nil // Over already, or waiting for a slot (not quiet, just queued).
+	}
+	last, err := time.Parse(time.RFC3339Nano, c.LastActivity)
+	if err != nil {
+		return "", false, nil
+	}
+	idle := now.Sub(last)
+	if c.Status == ringfence.StatusDialing && c.ProviderCallID == "" {
+		return "no_execution_id", idle > s.defaults.DialTimeout, nil
+	}
+	after := s.defaults.StaleAfter
+	a, ok := accounts[c.AccountID]
+	if !ok {
+		var err error
+		if a, err = s.store.GetAccount(ctx, c.AccountID); err != nil {
+			return "", false, err
+		}
+		accounts[c.AccountID] = a
+	}
+	if a.StaleAfter > 0 {
+		after = max(a.StaleAfter, MinStaleAfter)
+	}
+	if c.Status == ringfence.StatusInProgress || c.Status == ringfence.StatusEnded {
+		after += maxCallDuration[c.Provider]
+	}
+	return ringfence.EndReasonStale, idle > after, nil
+}
+
+// sweepSlots releases slots whose call no longer holds them, and reports slots that look stuck.
+func (s *Service) sweepSlots(ctx context.Context, now time.Time, r *SweepReport) error {
+	slots, err := s.store.SlotsHeldSince(ctx, now.Add(-NoExecutionIDAfter))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, sl := range slots {
+		c, err := s.store.GetCall(ctx, sl.CallID)
+		if err != nil && ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
+			errs = append(errs, err)
+			continue
+		}
+		if err != nil || c.SlotKind != sl.Kind {
+			released, err := s.store.ReleaseOrphanSlot(ctx, sl)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if released {
+				r.SlotsReleased++
+				s.log.WarnContext(ctx, "leaked slot released", "account", sl.AccountID, "kind", sl.Kind, "call_id", sl.CallID)
+			}
+			continue
+		}
+		sl.ProviderCallID = c.ProviderCallID
+		if started, err := time.Parse(time.RFC3339Nano, sl.StartedAt); err == nil && now.Sub(started) > StuckSlotAfter {
+			r.StuckSlots = append(r.StuckSlots, sl)
+		}
+		if c.ProviderCallID == "" {
+			r.SlotsWithoutExecutionID = append(r.SlotsWithoutExecutionID, sl)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sweepCampaigns completes running campaigns whose calls have all ended, in case the webhook that
+// ended the last one died before completing the campaign.
+func (s *Service) sweepCampaigns(ctx context.Context, r *SweepReport) error {
+	ids, err := s.store.RunningCampaigns(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range ids {
+		done, err := s.store.CompleteCampaignIfDone(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if done {
+			r.CampaignsCompleted++
+		}
+	}
+	return errors.Join(errs...)
+}

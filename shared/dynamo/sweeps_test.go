@@ -1,0 +1,75 @@
+package dynamo_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// A slot whose call no longer holds it (here, the call item was lost, as in data carried over
+// from the system ringfence replaces) is released once, however many sweeps find it at once.
+func TestOrphanSlotIsReleasedOnce(t *testing.T) {
+	env := dynamotest.MustNewStore(t)
+	ctx := context.Background()
+	c, err := env.Store.CreateCallWithSlot(ctx, directCall(1), ringfence.SlotDirect, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Break the data behind the store's back: the only write in the tests that does.
+	_, err = env.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(env.Table),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "CALL#" + c.ID}, "sk": &types.AttributeValueMemberS{Value: "CALL"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slots, err := env.Store.SlotsHeldSince(ctx, time.Now().Add(time.Minute))
+	if err != nil || len(slots) != 1 || slots[0].CallID != c.ID {
+		t.Fatalf("slots=%+v err=%v, want the one slot", slots, err)
+	}
+	var released atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := env.Store.ReleaseOrphanSlot(ctx, slots[0])
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				released.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	counts, held, _ := env.Store.ListSlots(ctx, "acct")
+	if released.Load() != 1 || counts[ringfence.SlotDirect] != 0 || len(held) != 0 {
+		t.Fatalf("released=%d in_use=%d held=%d, want 1, 0, 0", released.Load(), counts[ringfence.SlotDirect], len(held))
+	}
+}
+
+// A slot whose call still holds it is never released as an orphan.
+func TestHeldSlotIsNotAnOrphan(t *testing.T) {
+	env := dynamotest.MustNewStore(t)
+	ctx := context.Background()
+	c, err := env.Store.CreateCallWithSlot(ctx, directCall(1), ringfence.SlotDirect, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := env.Store.ReleaseOrphanSlot(ctx, ringfence.Slot{AccountID: "acct", Kind: ringfence.SlotDirect, CallID: c.ID})
+	counts, _, _ := env.Store.ListSlots(ctx, "acct")
+	if err != nil || ok || counts[ringfence.SlotDirect] != 1 {
+		t.Fatalf("released=%v err=%v in_use=%d, want the slot kept", ok, err, counts[ringfence.SlotDirect])
+	}
+}
