@@ -6,12 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ringfence/ringfence/infra/localstack"
 	"github.com/ringfence/ringfence/infra/simulator"
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
@@ -254,5 +257,20 @@ func TestCallWithoutExecutionIDIsSwept(t *testing.T) {
 	}
 	if s.sim.Stats().Placed != 1 {
 		t.Fatalf("placed=%d, want the call dialled once", s.sim.Stats().Placed)
+	}
+}
+
+// The scheduled sample events in events/ run the dispatcher and the sweeper as EventBridge does.
+func TestScheduledSampleEvents(t *testing.T) {
+	s := MustStack(t, simulator.Options{}, 5, 5)
+	for fn, file := range map[string]string{"dispatcher": "dispatcher-scheduled.json", "sweeper": "sweeper-scheduled.json"} {
+		event, err := os.ReadFile(filepath.Join("..", "..", "events", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := localstack.Invoke(context.Background(), s.app.Handlers()[fn], event)
+		if err != nil || string(out) != "null" {
+			t.Fatalf("%s on %s: %s, %v; want a clean run", fn, file, out, err)
+		}
 	}
 }
