@@ -18,6 +18,7 @@ const DeliveriesPerCall = 12
 
 // Script is what a provider will send about one call, and what ringfence should conclude from it.
 type Script struct {
+	Provider    ringfence.Provider
 	ExecutionID string
 	Deliveries  [][]byte // Webhook bodies, already shuffled into delivery order.
 	Outcome     ringfence.CallStatus
@@ -61,7 +62,7 @@ func BolnaScript(rng *rand.Rand, executionID, callID string, outcome ringfence.C
 	}
 	rng.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
 	cost := ringfence.MustParseDecimal(revised).Shift(2)
-	return Script{ExecutionID: executionID, Deliveries: bodies, Outcome: outcome, Cost: cost}
+	return Script{Provider: ringfence.ProviderBolna, ExecutionID: executionID, Deliveries: bodies, Outcome: outcome, Cost: cost}
 }
 
 // cents returns a random cost in cents with two decimals, like Bolna's total_cost.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ringfence/ringfence/shared/bolna"
+	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -23,6 +24,9 @@ type Options struct {
 	// BolnaWebhookURL is where Bolna's execution webhooks are sent (ringfence's
 	// /webhooks/bolna?token=... URL). It may be set after New, before the first call.
 	BolnaWebhookURL string
+	// RetellWebhookURL is where Retell's webhooks are sent (ringfence's /webhooks/retell). They
+	// are signed with APIKey, which is also the Retell API key the simulator accepts.
+	RetellWebhookURL string
 	// CallLength is how long a call runs before its webhooks are sent.
 	CallLength time.Duration
 	// Seed makes costs and delivery orders repeatable.
@@ -73,17 +77,23 @@ func New(opts Options) *Simulator {
 	}
 }
 
-// SetBolnaWebhookURL sets where webhooks go, for a simulator created before its target.
-func (s *Simulator) SetBolnaWebhookURL(url string) {
+// SetWebhookBase sets where webhooks go, for a simulator created before its target: base is
+// ringfence's URL, and Bolna's deliveries carry bolnaToken in their URL.
+func (s *Simulator) SetWebhookBase(base, bolnaToken string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.opts.BolnaWebhookURL = url
+	s.opts.BolnaWebhookURL = base + "/webhooks/bolna?token=" + bolnaToken
+	s.opts.RetellWebhookURL = base + "/webhooks/retell"
 }
 
 // ServeHTTP serves the simulated provider APIs: Bolna's POST /call.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && r.URL.Path == "/call" {
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/call":
 		s.bolnaCall(w, r)
+		return
+	case r.Method == http.MethodPost && r.URL.Path == "/v2/create-phone-call":
+		s.retellCall(w, r)
 		return
 	}
 	writeJSON(w, http.StatusNotFound, map[string]any{"message": "no such endpoint"})
@@ -111,9 +121,58 @@ func (s *Simulator) bolnaCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	callID, _ := req.UserData[bolna.CallIDVariable].(string)
-	script := s.place(req.RecipientPhoneNumber, callID)
+	script := s.place(req.RecipientPhoneNumber, callID, func(rng *rand.Rand, id, echo string) Script {
+		return BolnaScript(rng, id, echo, OutcomeFor(req.RecipientPhoneNumber), time.Now())
+	})
+	if s.start(w, script) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": "done", "status": "queued", "execution_id": script.ExecutionID})
+}
+
+// retellCall answers POST /v2/create-phone-call in Retell's shapes and, later, sends the call's
+// webhooks, signed.
+func (s *Simulator) retellCall(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+s.opts.APIKey {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error_message": "Invalid API key"})
+		return
+	}
+	var req retell.CreatePhoneCallRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error_message": "Invalid request body"})
+		return
+	}
+	if !e164.MatchString(req.FromNumber) || !e164.MatchString(req.ToNumber) {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error_message": "from_number and to_number must be E.164"})
+		return
+	}
+	if s.opts.Refuse[req.ToNumber] {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error_message": "to_number is not reachable"})
+		return
+	}
+	callID := req.Metadata[retell.CallIDVariable]
+	var call RetellCall
+	script := s.place(req.ToNumber, callID, func(rng *rand.Rand, id, echo string) Script {
+		call = RetellCall{CallID: id, AgentID: req.OverrideAgentID, From: req.FromNumber, To: req.ToNumber, Direction: ringfence.Outbound}
+		if echo != "" {
+			call.Metadata = req.Metadata
+		}
+		return RetellScript(rng, call, OutcomeFor(req.ToNumber), time.Now())
+	})
+	if s.start(w, script) {
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"call_type": "phone_call", "call_id": call.CallID, "agent_id": call.AgentID, "call_status": "registered",
+		"direction": "outbound", "from_number": call.From, "to_number": call.To, "metadata": req.Metadata,
+	})
+}
+
+// start begins a placed call's webhooks, and reports whether the dial's answer was dropped
+// (the response must then not be written).
+func (s *Simulator) start(w http.ResponseWriter, script Script) bool {
 	if s.opts.WebhookBeforeAnswer {
-		s.deliver(script.Deliveries[0])
+		s.deliver(script, script.Deliveries[0])
 	}
 	if !s.opts.Silent {
 		s.deliveries.Add(1)
@@ -123,15 +182,16 @@ func (s *Simulator) bolnaCall(w http.ResponseWriter, r *http.Request) {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
-				return
+				return true
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "done", "status": "queued", "execution_id": script.ExecutionID})
+	return false
 }
 
-// place records a new call and scripts its webhooks.
-func (s *Simulator) place(phone, callID string) Script {
+// place records a new call and scripts its webhooks with scriptFor, given the provider call id
+// and the ringfence call id to echo ("" when the simulator omits it).
+func (s *Simulator) place(phone, callID string, scriptFor func(rng *rand.Rand, id, echo string) Script) Script {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
@@ -144,7 +204,7 @@ func (s *Simulator) place(phone, callID string) Script {
 	if s.opts.OmitCallID {
 		echo = ""
 	}
-	script := BolnaScript(s.rng, executionID, echo, OutcomeFor(phone), time.Now())
+	script := scriptFor(s.rng, executionID, echo)
 	s.scripts[callID] = script
 	return script
 }
@@ -174,7 +234,7 @@ func (s *Simulator) play(script Script) {
 	ended := false
 	for start := 0; start < len(script.Deliveries); start += s.opts.Concurrency {
 		wave := script.Deliveries[start:min(start+s.opts.Concurrency, len(script.Deliveries))]
-		if !ended && waveEnds(wave) {
+		if !ended && waveEnds(script.Provider, wave) {
 			ended = true
 			s.mu.Lock()
 			s.inFlight--
@@ -185,32 +245,44 @@ func (s *Simulator) play(script Script) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.deliver(body)
+				s.deliver(script, body)
 			}()
 		}
 		wg.Wait()
 	}
 }
 
-func waveEnds(wave [][]byte) bool {
+func waveEnds(p ringfence.Provider, wave [][]byte) bool {
 	for _, body := range wave {
-		var ex struct{ Status string }
+		var ex struct{ Status, Event string }
 		json.Unmarshal(body, &ex)
-		if bolna.MapStatus(ex.Status, nil).IsTerminal() {
+		if p == ringfence.ProviderBolna && bolna.MapStatus(ex.Status, nil).IsTerminal() {
+			return true
+		}
+		if p == ringfence.ProviderRetell && ex.Event != retell.EventCallStarted {
 			return true
 		}
 	}
 	return false
 }
 
-// deliver posts one webhook, retrying on anything but a 2xx as providers do.
-func (s *Simulator) deliver(body []byte) {
+// deliver posts one webhook of a script, retrying on anything but a 2xx as providers do. Retell's
+// are signed at the moment they are sent, as Retell signs them.
+func (s *Simulator) deliver(script Script, body []byte) {
 	s.mu.Lock()
 	url := s.opts.BolnaWebhookURL
+	if script.Provider == ringfence.ProviderRetell {
+		url = s.opts.RetellWebhookURL
+	}
 	s.mu.Unlock()
 	var last string
 	for attempt := 0; attempt < 6; attempt++ {
-		resp, err := s.client.Post(url, "application/json", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if script.Provider == ringfence.ProviderRetell {
+			req.Header.Set(retell.SignatureHeader, retell.Sign(body, s.opts.APIKey, time.Now()))
+		}
+		resp, err := s.client.Do(req)
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/httpapi"
+	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -30,6 +31,8 @@ type Config struct {
 	BolnaWebhookToken string        // BOLNA_WEBHOOK_TOKEN
 	BolnaAPIURL       string        // BOLNA_API_URL, default https://api.bolna.ai
 	BolnaAPIKey       string        // BOLNA_API_KEY: without it, calls through Bolna are refused
+	RetellAPIURL      string        // RETELL_API_URL, default https://api.retellai.com
+	RetellAPIKey      string        // RETELL_API_KEY: places calls and verifies Retell's signatures
 	DirectLimit       int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
 	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
 	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
@@ -48,6 +51,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		BolnaWebhookToken: getenv("BOLNA_WEBHOOK_TOKEN"),
 		BolnaAPIURL:       getenv("BOLNA_API_URL"),
 		BolnaAPIKey:       getenv("BOLNA_API_KEY"),
+		RetellAPIURL:      getenv("RETELL_API_URL"),
+		RetellAPIKey:      getenv("RETELL_API_KEY"),
 		LogLevel:          getenv("RINGFENCE_LOG_LEVEL"),
 	}
 	if cfg.Table == "" {
@@ -132,11 +137,14 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	if cfg.BolnaAPIKey != "" {
 		dialers[ringfence.ProviderBolna] = bolna.NewClient(cfg.BolnaAPIURL, cfg.BolnaAPIKey)
 	}
+	if cfg.RetellAPIKey != "" {
+		dialers[ringfence.ProviderRetell] = retell.NewClient(cfg.RetellAPIURL, cfg.RetellAPIKey)
+	}
 	calls := calling.New(store, dialers, calling.Defaults{
 		DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit, StaleAfter: cfg.StaleAfter, DialTimeout: cfg.DialTimeout,
 	}, log)
 	server := httpapi.NewServer(store, calls, httpapi.Config{
-		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken,
+		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, RetellAPIKey: cfg.RetellAPIKey,
 	}, log)
 	return &App{Config: cfg, Store: store, Calling: calls, HTTP: server, Log: log}
 }

@@ -46,6 +46,7 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 	cfg := app.Config{
 		Table: env.Table, DynamoDBEndpoint: dynamotest.Endpoint(), APIKey: apiKey, AccountID: "acct_test",
 		BolnaWebhookToken: bolnaToken, BolnaAPIURL: simServer.URL, BolnaAPIKey: simKey,
+		RetellAPIURL: simServer.URL, RetellAPIKey: simKey,
 		DirectLimit: directLimit, CampaignLimit: campaignLimit, LogLevel: "ERROR",
 	}
 	a := app.NewWithAWS(cfg, dynamotest.Config(), io.Discard)
@@ -59,7 +60,7 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 	}
 	gwServer := httptest.NewServer(gw)
 	t.Cleanup(gwServer.Close)
-	sim.SetBolnaWebhookURL(gwServer.URL + "/webhooks/bolna?token=" + bolnaToken)
+	sim.SetWebhookBase(gwServer.URL, bolnaToken)
 	t.Cleanup(sim.Wait) // No webhook outlives its test's table.
 	return &stack{app: a, sim: sim, base: gwServer.URL}
 }

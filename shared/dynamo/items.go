@@ -82,6 +82,15 @@ type callItem struct {
 	DialError      string            `dynamodbav:"dial_error,omitempty"`
 	EndedStale     bool              `dynamodbav:"ended_stale,omitempty"`
 	Variables      map[string]string `dynamodbav:"variables,omitempty"`
+	Direction      string            `dynamodbav:"direction,omitempty"`
+	CompanyID      string            `dynamodbav:"company_id,omitempty"`
+	CompanyName    string            `dynamodbav:"company_name,omitempty"`
+	BranchID       string            `dynamodbav:"branch_id,omitempty"`
+	BranchName     string            `dynamodbav:"branch_name,omitempty"`
+	Greeting       string            `dynamodbav:"greeting,omitempty"`
+	CustomerID     string            `dynamodbav:"customer_id,omitempty"`
+	CustomerName   string            `dynamodbav:"customer_name,omitempty"`
+	Anonymous      bool              `dynamodbav:"anonymous,omitempty"`
 	ToNumber       string            `dynamodbav:"to_number,omitempty"`
 	FromNumber     string            `dynamodbav:"from_number,omitempty"`
 	AgentID        string            `dynamodbav:"agent_id,omitempty"`
@@ -115,11 +124,16 @@ func (it callItem) toDomain() ringfence.Call {
 		EndedStale:     it.EndedStale,
 		LastActivity:   it.GSI2SK,
 		Variables:      it.Variables,
-		ToNumber:       it.ToNumber,
-		FromNumber:     it.FromNumber,
-		AgentID:        it.AgentID,
-		CreatedAt:      parseTime(it.CreatedAt),
-		UpdatedAt:      parseTime(it.UpdatedAt),
+		Direction:      ringfence.Direction(it.Direction),
+		Context: ringfence.CallContext{
+			CompanyID: it.CompanyID, CompanyName: it.CompanyName, BranchID: it.BranchID, BranchName: it.BranchName,
+			Greeting: it.Greeting, CustomerID: it.CustomerID, CustomerName: it.CustomerName, Anonymous: it.Anonymous,
+		},
+		ToNumber:   it.ToNumber,
+		FromNumber: it.FromNumber,
+		AgentID:    it.AgentID,
+		CreatedAt:  parseTime(it.CreatedAt),
+		UpdatedAt:  parseTime(it.UpdatedAt),
 	}
 }
 
@@ -288,4 +302,62 @@ type parkedItem struct {
 	Provider  string `dynamodbav:"provider"`
 	Event     string `dynamodbav:"event"` // The ringfence.CallEvent, as JSON.
 	ExpiresAt int64  `dynamodbav:"expires_at"`
+}
+
+// numberItem routes one of an account's phone numbers.
+type numberItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Number      string `dynamodbav:"number"`
+	AccountID   string `dynamodbav:"account_id"`
+	CompanyID   string `dynamodbav:"company_id"`
+	CompanyName string `dynamodbav:"company_name,omitempty"`
+	BranchID    string `dynamodbav:"branch_id"`
+	BranchName  string `dynamodbav:"branch_name,omitempty"`
+	AgentID     string `dynamodbav:"agent_id,omitempty"`
+	Greeting    string `dynamodbav:"greeting,omitempty"`
+	UpdatedAt   string `dynamodbav:"updated_at"`
+}
+
+func (it numberItem) toDomain() ringfence.NumberRoute {
+	return ringfence.NumberRoute{
+		Number: it.Number, AccountID: it.AccountID, CompanyID: it.CompanyID, CompanyName: it.CompanyName,
+		BranchID: it.BranchID, BranchName: it.BranchName, AgentID: it.AgentID, Greeting: it.Greeting,
+		UpdatedAt: parseTime(it.UpdatedAt),
+	}
+}
+
+// customerItem is a customer.
+type customerItem struct {
+	PK             string `dynamodbav:"pk"`
+	SK             string `dynamodbav:"sk"`
+	ID             string `dynamodbav:"id"`
+	AccountID      string `dynamodbav:"account_id"`
+	Name           string `dynamodbav:"name"`
+	Phone          string `dynamodbav:"phone"`
+	Timezone       string `dynamodbav:"timezone"`
+	DailyCallTime  string `dynamodbav:"daily_call_time,omitempty"`
+	Provider       string `dynamodbav:"provider"`
+	AgentID        string `dynamodbav:"agent_id"`
+	FromNumber     string `dynamodbav:"from_number,omitempty"`
+	Paid           bool   `dynamodbav:"paid"`
+	PhoneValidated bool   `dynamodbav:"phone_validated"`
+	CallsDisabled  bool   `dynamodbav:"calls_disabled"`
+	CreatedAt      string `dynamodbav:"created_at"`
+}
+
+func (it customerItem) toDomain() ringfence.Customer {
+	return ringfence.Customer{
+		ID: it.ID, AccountID: it.AccountID, Name: it.Name, Phone: it.Phone, Timezone: it.Timezone,
+		DailyCallTime: it.DailyCallTime, Provider: ringfence.Provider(it.Provider), AgentID: it.AgentID,
+		FromNumber: it.FromNumber, Paid: it.Paid, PhoneValidated: it.PhoneValidated, CallsDisabled: it.CallsDisabled,
+		CreatedAt: parseTime(it.CreatedAt),
+	}
+}
+
+// phoneItem finds an account's customer by phone number.
+type phoneItem struct {
+	PK         string `dynamodbav:"pk"`
+	SK         string `dynamodbav:"sk"`
+	CustomerID string `dynamodbav:"customer_id"`
 }

@@ -15,6 +15,9 @@ import "github.com/ringfence/ringfence/shared/ringfence"
 //	APIKEY#<sha256>        APIKEY                an API key's hash, naming its account
 //	QUEUE#<account>#<kind> <enqueued>#<call>     a call waiting for a slot
 //	PARKED#<p>#<id>        <received>#<n>        a webhook that arrived before its call was known
+//	NUMBER#<e164>          NUMBER                whose number it is: the context of inbound calls
+//	CUSTOMER#<id>          CUSTOMER              a customer
+//	PHONE#<account>#<e164> CUSTOMER              finds an account's customer by phone number
 //
 // Index gsi1 lists things that belong together (a campaign's calls, an account's campaigns).
 // Index gsi2 is sparse: it holds only calls that are not terminal yet (ACTIVE#<shard>) and queue
@@ -63,3 +66,14 @@ func queuePK(accountID string, kind ringfence.SlotKind) string {
 func parkedPK(p ringfence.Provider, providerCallID string) string {
 	return "PARKED#" + string(p) + "#" + providerCallID
 }
+
+const (
+	skNumber   = "NUMBER"
+	skCustomer = "CUSTOMER"
+)
+
+func numberPK(e164 string) string { return "NUMBER#" + e164 }
+
+func customerPK(id string) string { return "CUSTOMER#" + id }
+
+func phonePK(accountID, e164 string) string { return "PHONE#" + accountID + "#" + e164 }

@@ -55,7 +55,10 @@ func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 		ID: c.ID, AccountID: c.AccountID, CampaignID: c.CampaignID, ContactID: c.ContactID,
 		Provider: string(c.Provider), ProviderCallID: c.ProviderCallID,
 		Status: string(c.Status), StatusRank: c.Status.Rank(),
-		SlotKind: string(c.SlotKind), QueueKey: c.QueueKey, Variables: c.Variables,
+		SlotKind: string(c.SlotKind), QueueKey: c.QueueKey, Variables: c.Variables, Direction: string(c.Direction),
+		CompanyID: c.Context.CompanyID, CompanyName: c.Context.CompanyName, BranchID: c.Context.BranchID,
+		BranchName: c.Context.BranchName, Greeting: c.Context.Greeting, CustomerID: c.Context.CustomerID,
+		CustomerName: c.Context.CustomerName, Anonymous: c.Context.Anonymous,
 		ToNumber: c.ToNumber, FromNumber: c.FromNumber, AgentID: c.AgentID,
 		CreatedAt: now, UpdatedAt: now,
 	}

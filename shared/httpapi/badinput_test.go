@@ -72,11 +72,6 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 			r.PathParameters = map[string]string{"id": "cmp_missing"}
 			return r
 		}(), 404, "not found"},
-		{"tool unknown name", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
-			r := MustEvent(t, "tools-reschedule-lead.json")
-			r.PathParameters = map[string]string{"name": "launch_rocket"}
-			return r
-		}(), 404, "no tool"},
 		{"tool bad day", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
 			r := MustEvent(t, "tools-reschedule-lead.json")
 			r.Body = `{"execution_id":"` + exec + `","day":"someday"}`

@@ -17,9 +17,14 @@ func (s *Server) routes() map[string]map[string]endpoint {
 			"POST /calls":                s.placeCall,
 			"GET /calls/{id}":            s.getCall,
 			"GET /slots":                 s.listSlots,
+			"PUT /numbers/{e164}":        s.putNumber,
+			"GET /numbers/{e164}":        s.getNumber,
 		},
 		"bolna-webhook": {
 			"POST /webhooks/bolna": s.bolnaWebhook,
+		},
+		"retell-webhook": {
+			"POST /webhooks/retell": s.retellWebhook,
 		},
 		"tools": {
 			"POST /tools/{name}": s.tool,
@@ -32,6 +37,9 @@ func (s *Server) Management() Handler { return s.serve(s.routes()["api"]) }
 
 // BolnaWebhook serves Bolna's execution webhook (functions/bolna-webhook).
 func (s *Server) BolnaWebhook() Handler { return s.serve(s.routes()["bolna-webhook"]) }
+
+// RetellWebhook serves Retell's call webhooks and inbound webhook (functions/retell-webhook).
+func (s *Server) RetellWebhook() Handler { return s.serve(s.routes()["retell-webhook"]) }
 
 // Tools serves the mid-call tools (functions/tools).
 func (s *Server) Tools() Handler { return s.serve(s.routes()["tools"]) }

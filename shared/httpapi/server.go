@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/calling"
@@ -23,6 +24,8 @@ type Config struct {
 	// BolnaWebhookToken is the secret Bolna's webhook URL carries as ?token=, since Bolna signs
 	// nothing. Bolna's mid-call tools present it too.
 	BolnaWebhookToken string
+	// RetellAPIKey verifies the x-retell-signature of Retell's webhooks and function calls.
+	RetellAPIKey string
 }
 
 // Server serves the management API, the provider webhooks and the mid-call tools.
@@ -31,11 +34,13 @@ type Server struct {
 	calls *calling.Service
 	cfg   Config
 	log   *slog.Logger
+	// Now is the clock that signature timestamps are checked against. Tests replace it.
+	Now func() time.Time
 }
 
 // NewServer returns a server over the store and the calling service.
 func NewServer(store *dynamo.Store, calls *calling.Service, cfg Config, log *slog.Logger) *Server {
-	return &Server{store: store, calls: calls, cfg: cfg, log: log}
+	return &Server{store: store, calls: calls, cfg: cfg, log: log, Now: time.Now}
 }
 
 // Handler is the signature every API Gateway function has.

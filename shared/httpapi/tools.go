@@ -4,27 +4,32 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 // toolReply is what a mid-call tool answers; the agent reads "message" to the caller's benefit.
 type toolReply struct {
 	Success bool   `json:"success"`
+	Error   string `json:"error,omitempty"`
 	Message string `json:"message"`
 	CallID  string `json:"call_id,omitempty"`
 	Day     string `json:"reschedule_day,omitempty"`
 }
 
-// tool dispatches a mid-call function call by its name.
+// tool dispatches a mid-call function call by its name. The caller is a provider: Retell signs
+// its function calls (x-retell-signature over the raw body); Bolna presents the tool token.
 func (s *Server) tool(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	if !s.toolCallerAuthenticated(req) {
-		return 0, nil, ringfence.Errorf(ringfence.EUNAUTHORIZED, "send the tool token as ?token=<token> or 'Authorization: Bearer <token>'")
-	}
 	b, err := body(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	provider, err := s.toolCaller(req, b)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -34,15 +39,28 @@ func (s *Server) tool(ctx context.Context, req events.APIGatewayV2HTTPRequest) (
 	}
 	switch name := req.PathParameters["name"]; name {
 	case "reschedule_lead":
-		return s.rescheduleLead(ctx, args)
+		return s.rescheduleLead(ctx, provider, args)
+	case "initialize_call":
+		return s.initializeCall(ctx, provider, args)
 	default:
-		return 0, nil, ringfence.Errorf(ringfence.ENOTFOUND, "there is no tool named %q", name)
+		// The agent reads the answer aloud or acts on it: a clear refusal it can speak around
+		// serves the caller better than an HTTP error.
+		s.log.WarnContext(ctx, "unknown tool called", "provider", provider, "tool", name)
+		return http.StatusOK, toolReply{Success: false, Error: "unknown_tool",
+			Message: fmt.Sprintf("There is no tool named %q. Carry on with the conversation without it.", name)}, nil
 	}
 }
 
-// toolCallerAuthenticated accepts Bolna's tool token in the query string or in the Authorization
-// header (Bolna sends a tool's configured api_token verbatim, with or without "Bearer").
-func (s *Server) toolCallerAuthenticated(req events.APIGatewayV2HTTPRequest) bool {
+// toolCaller authenticates the provider calling a tool: a valid Retell signature, or Bolna's tool
+// token in the query string or the Authorization header (Bolna sends a tool's configured
+// api_token verbatim, with or without "Bearer").
+func (s *Server) toolCaller(req events.APIGatewayV2HTTPRequest, b []byte) (ringfence.Provider, error) {
+	if sig := header(req, retell.SignatureHeader); sig != "" {
+		if err := retell.Verify(b, s.cfg.RetellAPIKey, sig, s.Now()); err != nil {
+			return "", err
+		}
+		return ringfence.ProviderRetell, nil
+	}
 	presented := req.QueryStringParameters["token"]
 	if presented == "" {
 		presented = bearer(req)
@@ -50,7 +68,10 @@ func (s *Server) toolCallerAuthenticated(req events.APIGatewayV2HTTPRequest) boo
 	if presented == "" {
 		presented = strings.TrimSpace(header(req, "Authorization"))
 	}
-	return secretEqual(presented, s.cfg.BolnaWebhookToken)
+	if !secretEqual(presented, s.cfg.BolnaWebhookToken) {
+		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "sign the request (x-retell-signature) or send the tool token as ?token=<token> or 'Authorization: Bearer <token>'")
+	}
+	return ringfence.ProviderBolna, nil
 }
 
 // toolArguments flattens a tool call body into one map of arguments. Providers and agent
@@ -117,7 +138,7 @@ func stringArgument(args map[string]any, names ...string) (string, error) {
 
 // rescheduleLead stores the day the caller asked to be called again, on the call and its contact.
 // The call is named by ringfence's call id or by the provider's execution id.
-func (s *Server) rescheduleLead(ctx context.Context, args map[string]any) (int, any, error) {
+func (s *Server) rescheduleLead(ctx context.Context, provider ringfence.Provider, args map[string]any) (int, any, error) {
 	raw, err := stringArgument(args, "reschedule_day", "day", "preferred_day")
 	if err != nil {
 		return 0, nil, err
@@ -126,7 +147,7 @@ func (s *Server) rescheduleLead(ctx context.Context, args map[string]any) (int, 
 	if err != nil {
 		return 0, nil, err
 	}
-	callID, err := s.toolCallID(ctx, args)
+	callID, err := s.toolCallID(ctx, provider, args)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -137,12 +158,26 @@ func (s *Server) rescheduleLead(ctx context.Context, args map[string]any) (int, 
 	return http.StatusOK, toolReply{Success: true, CallID: callID, Day: day, Message: "The call back is noted for " + day + "."}, nil
 }
 
-// toolCallID finds the call a tool call is about: "call_id" is ringfence's id; "execution_id"
-// is Bolna's, looked up by a consistent read.
-func (s *Server) toolCallID(ctx context.Context, args map[string]any) (string, error) {
-	callID, err := stringArgument(args, "call_id", "ringfence_call_id")
-	if err != nil || callID != "" {
-		return callID, err
+// toolCallID finds the call a tool call is about: "call_id" is ringfence's id (or, for Retell,
+// Retell's, as its call object names it); "execution_id" is Bolna's. Provider ids are looked up
+// with a consistent read.
+func (s *Server) toolCallID(ctx context.Context, provider ringfence.Provider, args map[string]any) (string, error) {
+	call := callObject(args)
+	if id, err := stringArgument(call.metadata, "ringfence_call_id"); err != nil || id != "" {
+		return id, err
+	}
+	callID, err := stringArgument(args, "ringfence_call_id", "call_id")
+	if err != nil {
+		return "", err
+	}
+	if callID == "" {
+		callID = call.id
+	}
+	if strings.HasPrefix(callID, "call_") {
+		return callID, nil
+	}
+	if callID != "" {
+		return s.store.CallIDByProviderCallID(ctx, provider, callID)
 	}
 	executionID, err := stringArgument(args, "execution_id")
 	if err != nil {
@@ -152,4 +187,18 @@ func (s *Server) toolCallID(ctx context.Context, args map[string]any) (string, e
 		return "", ringfence.Errorf(ringfence.EINVALID, "call_id or execution_id is required")
 	}
 	return s.store.CallIDByProviderCallID(ctx, ringfence.ProviderBolna, executionID)
+}
+
+// toolCall is the call object a provider sends with a function call (Retell's "call").
+type toolCall struct {
+	id, to, from, direction, agentID string
+	metadata                         map[string]any
+}
+
+// callObject reads the "call" object of a function call body, if there is one.
+func callObject(args map[string]any) toolCall {
+	obj, _ := args["call"].(map[string]any)
+	str := func(k string) string { v, _ := obj[k].(string); return strings.TrimSpace(v) }
+	meta, _ := obj["metadata"].(map[string]any)
+	return toolCall{id: str("call_id"), to: str("to_number"), from: str("from_number"), direction: str("direction"), agentID: str("agent_id"), metadata: meta}
 }

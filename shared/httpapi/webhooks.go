@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/bolna"
 	"github.com/ringfence/ringfence/shared/calling"
+	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -48,4 +49,64 @@ func (s *Server) applyEvent(ctx context.Context, req events.APIGatewayV2HTTPRequ
 		return http.StatusAccepted, webhookReply{Result: result}, nil
 	}
 	return http.StatusOK, webhookReply{CallID: callID, Result: result}, nil
+}
+
+// retellWebhook applies Retell's call webhooks and answers its inbound webhook. Every request is
+// verified against its x-retell-signature over the raw body before anything is read from it.
+// An inbound call gets its record, with its context, from the first of its webhooks or function
+// calls to arrive.
+func (s *Server) retellWebhook(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	b, err := body(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := retell.Verify(b, s.cfg.RetellAPIKey, header(req, retell.SignatureHeader), s.Now()); err != nil {
+		return 0, nil, err
+	}
+	w, err := retell.ParseWebhook(b)
+	if err != nil {
+		return 0, nil, err
+	}
+	if w.Event == retell.EventCallInbound {
+		return s.retellInbound(ctx, w.CallInbound)
+	}
+	ev, err := w.CallEvent()
+	if err != nil {
+		return 0, nil, err
+	}
+	if w.Call.Direction == string(ringfence.Inbound) {
+		call, err := s.calls.ResolveInbound(ctx, ringfence.ProviderRetell, w.Call.CallID, w.Call.ToNumber, w.Call.FromNumber, w.Call.AgentID)
+		if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+			s.log.WarnContext(ctx, "Retell webhook for an inbound call to a number with no route", "provider", "retell",
+				"execution_id", w.Call.CallID, "to_number", w.Call.ToNumber, "event", w.Event)
+			return http.StatusOK, webhookReply{Result: "unrouted"}, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		ev.CallID = call.ID
+	}
+	return s.applyEvent(ctx, req, ev)
+}
+
+// retellInbound tells Retell how to take a call ringing one of the account's numbers: the
+// number's agent, and the company and branch as dynamic variables and metadata. For a number with
+// no route it answers with no override, so Retell uses the number's own agent, and logs why.
+func (s *Server) retellInbound(ctx context.Context, in *retell.InboundRequest) (int, any, error) {
+	route, err := s.calls.RouteFor(ctx, in.ToNumber)
+	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+		s.log.WarnContext(ctx, "inbound call to a number with no route", "provider", "retell", "to_number", in.ToNumber)
+		return http.StatusOK, retell.InboundResponse{}, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	vars := map[string]string{
+		"company_id": route.CompanyID, "company_name": route.CompanyName,
+		"branch_id": route.BranchID, "branch_name": route.BranchName, "greeting": route.Greeting,
+	}
+	return http.StatusOK, retell.InboundResponse{CallInbound: retell.InboundDecision{
+		OverrideAgentID: route.AgentID, DynamicVariables: vars,
+		Metadata: map[string]string{"company_id": route.CompanyID, "branch_id": route.BranchID},
+	}}, nil
 }

@@ -112,8 +112,11 @@ type Call struct {
 	ToNumber   string
 	FromNumber string
 	AgentID    string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	Direction  Direction
+	// Context is set on inbound calls, in the same write that creates the call.
+	Context   CallContext
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // CallEvent is what a provider reported about a call, translated by that provider's adapter into

@@ -139,15 +139,15 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	base := "http://" + ln.Addr().String()
 	appEnv := overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint})
 	simURL := ""
-	if env("BOLNA_API_KEY") == "" {
-		sim, url, err := startSimulator(env("RINGFENCE_SIMULATOR_ADDR"), base+"/webhooks/bolna?token="+env("BOLNA_WEBHOOK_TOKEN"))
+	if env("BOLNA_API_KEY") == "" && env("RETELL_API_KEY") == "" {
+		sim, url, err := startSimulator(env("RINGFENCE_SIMULATOR_ADDR"), base, env("BOLNA_WEBHOOK_TOKEN"))
 		if err != nil {
 			ln.Close()
 			return err
 		}
 		defer sim.Close()
 		simURL = url
-		appEnv = overlay(appEnv, map[string]string{"BOLNA_API_URL": url, "BOLNA_API_KEY": simulatorKey})
+		appEnv = overlay(appEnv, map[string]string{"BOLNA_API_URL": url, "BOLNA_API_KEY": simulatorKey, "RETELL_API_URL": url, "RETELL_API_KEY": simulatorKey})
 	}
 	a, err := app.New(ctx, appEnv, stdout)
 	if err != nil {
@@ -186,14 +186,15 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	return srv.Shutdown(shutdownCtx)
 }
 
-// startSimulator serves the provider simulator, sending its webhooks to webhookURL. Its calls
+// startSimulator serves the provider simulator, sending its webhooks to ringfence at base. Its calls
 // last a few seconds, so a campaign's progress can be watched.
-func startSimulator(addr, webhookURL string) (*http.Server, string, error) {
+func startSimulator(addr, base, bolnaToken string) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen on %s for the provider simulator (set RINGFENCE_SIMULATOR_ADDR): %w", addr, err)
 	}
-	sim := simulator.New(simulator.Options{APIKey: simulatorKey, BolnaWebhookURL: webhookURL, CallLength: 3 * time.Second, Seed: uint64(time.Now().UnixNano())})
+	sim := simulator.New(simulator.Options{APIKey: simulatorKey, CallLength: 3 * time.Second, Seed: uint64(time.Now().UnixNano())})
+	sim.SetWebhookBase(base, bolnaToken)
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return srv, "http://" + ln.Addr().String(), nil
@@ -203,12 +204,13 @@ func printBanner(w io.Writer, base, endpoint, simURL string, env func(string) st
 	fmt.Fprintf(w, "\nringfence is listening on %s\n", base)
 	fmt.Fprintf(w, "  DynamoDB Local:     %s (table %s)\n", endpoint, env("RINGFENCE_TABLE"))
 	if simURL != "" {
-		fmt.Fprintf(w, "  provider simulator: %s (Bolna's API; set BOLNA_API_KEY to call through the real Bolna)\n", simURL)
+		fmt.Fprintf(w, "  provider simulator: %s (Bolna's and Retell's APIs; set BOLNA_API_KEY or RETELL_API_KEY to use the real ones)\n", simURL)
 	} else {
 		fmt.Fprintf(w, "  provider:           Bolna at %s\n", env("BOLNA_API_URL"))
 	}
 	fmt.Fprintf(w, "  management API key: Authorization: Bearer %s\n", env("RINGFENCE_API_KEY"))
 	fmt.Fprintf(w, "  Bolna webhook URL:  %s/webhooks/bolna?token=%s\n", base, env("BOLNA_WEBHOOK_TOKEN"))
+	fmt.Fprintf(w, "  Retell webhook URL: %s/webhooks/retell (signed with RETELL_API_KEY)\n", base)
 	fmt.Fprintln(w, "  routes:")
 	var lines []string
 	for _, fn := range t.Functions {

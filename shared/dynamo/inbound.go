@@ -1,0 +1,173 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// PutNumber creates or updates a number's route. It SETs the route's attributes by name (no
+// item is replaced), and only while the number is free or already the same account's, so no
+// account can take over another's number.
+func (s *Store) PutNumber(ctx context.Context, r ringfence.NumberRoute) (ringfence.NumberRoute, error) {
+	now := s.now()
+	set := expression.Set(expression.Name("number"), expression.Value(r.Number)).
+		Set(expression.Name("account_id"), expression.Value(r.AccountID)).
+		Set(expression.Name("company_id"), expression.Value(r.CompanyID)).
+		Set(expression.Name("company_name"), expression.Value(r.CompanyName)).
+		Set(expression.Name("branch_id"), expression.Value(r.BranchID)).
+		Set(expression.Name("branch_name"), expression.Value(r.BranchName)).
+		Set(expression.Name("agent_id"), expression.Value(r.AgentID)).
+		Set(expression.Name("greeting"), expression.Value(r.Greeting)).
+		Set(expression.Name("updated_at"), expression.Value(now))
+	cond := expression.Or(expression.AttributeNotExists(expression.Name("pk")),
+		expression.Name("account_id").Equal(expression.Value(r.AccountID)))
+	u, err := s.update(itemKey(numberPK(r.Number), skNumber), set, cond)
+	if err != nil {
+		return r, err
+	}
+	_, err = s.client.UpdateItem(ctx, updateInput(u))
+	if conditionFailed(err) {
+		return r, ringfence.Errorf(ringfence.ECONFLICT, "number %s belongs to another account", r.Number)
+	}
+	if err != nil {
+		return r, internal(err, "put number %s", r.Number)
+	}
+	r.UpdatedAt = parseTime(now)
+	return r, nil
+}
+
+// GetNumber reads a number's route.
+func (s *Store) GetNumber(ctx context.Context, e164 string) (ringfence.NumberRoute, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(numberPK(e164), skNumber)})
+	if err != nil {
+		return ringfence.NumberRoute{}, internal(err, "get number %s", e164)
+	}
+	if out.Item == nil {
+		return ringfence.NumberRoute{}, notFound("number", e164)
+	}
+	var it numberItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return ringfence.NumberRoute{}, internal(err, "unmarshal number %s", e164)
+	}
+	return it.toDomain(), nil
+}
+
+// CreateInboundCall records an inbound call with its context, in the write that creates it: the
+// call and its provider-id lookup item in one transaction. If the call exists already (its
+// webhook or function call came first), the context is filled in where it is missing, by a
+// conditional write, and the existing call is returned.
+func (s *Store) CreateInboundCall(ctx context.Context, c ringfence.Call) (ringfence.Call, error) {
+	now := s.now()
+	put, err := s.putNew(s.newCallItem(c, now))
+	if err != nil {
+		return c, err
+	}
+	lookup, err := s.putNew(providerCallItem{PK: providerCallPK(c.Provider, c.ProviderCallID), SK: skProviderCall, CallID: c.ID})
+	if err != nil {
+		return c, err
+	}
+	err = s.transact(ctx, []types.TransactWriteItem{put, lookup}, "create inbound call %s", c.ID)
+	var cancelled *cancelledAt
+	if errors.As(err, &cancelled) {
+		if err := s.completeContext(ctx, c); err != nil {
+			return c, err
+		}
+		return s.GetCall(ctx, c.ID)
+	}
+	if err != nil {
+		return c, err
+	}
+	return s.GetCall(ctx, c.ID)
+}
+
+// completeContext sets an existing call's context if it has none.
+func (s *Store) completeContext(ctx context.Context, c ringfence.Call) error {
+	x := c.Context
+	set := expression.Set(expression.Name("company_id"), expression.Value(x.CompanyID)).
+		Set(expression.Name("company_name"), expression.Value(x.CompanyName)).
+		Set(expression.Name("branch_id"), expression.Value(x.BranchID)).
+		Set(expression.Name("branch_name"), expression.Value(x.BranchName)).
+		Set(expression.Name("greeting"), expression.Value(x.Greeting)).
+		Set(expression.Name("anonymous"), expression.Value(x.Anonymous)).
+		Set(expression.Name("account_id"), expression.Value(c.AccountID))
+	if x.CustomerID != "" {
+		set = set.Set(expression.Name("customer_id"), expression.Value(x.CustomerID)).
+			Set(expression.Name("customer_name"), expression.Value(x.CustomerName))
+	}
+	u, err := s.update(itemKey(callPK(c.ID), skCall), set,
+		expression.AttributeExists(expression.Name("pk")).And(expression.AttributeNotExists(expression.Name("company_id"))))
+	if err != nil {
+		return err
+	}
+	if _, err := s.client.UpdateItem(ctx, updateInput(u)); err != nil && !conditionFailed(err) {
+		return internal(err, "complete the context of call %s", c.ID)
+	}
+	return nil
+}
+
+// CreateCustomer stores a customer and the item that finds them by phone, in one transaction; a
+// phone number belongs to one customer of an account.
+func (s *Store) CreateCustomer(ctx context.Context, c ringfence.Customer) (ringfence.Customer, error) {
+	now := s.now()
+	customer, err := s.putNew(customerItem{
+		PK: customerPK(c.ID), SK: skCustomer, ID: c.ID, AccountID: c.AccountID, Name: c.Name, Phone: c.Phone,
+		Timezone: c.Timezone, DailyCallTime: c.DailyCallTime, Provider: string(c.Provider), AgentID: c.AgentID,
+		FromNumber: c.FromNumber, Paid: c.Paid, PhoneValidated: c.PhoneValidated, CallsDisabled: c.CallsDisabled, CreatedAt: now,
+	})
+	if err != nil {
+		return c, err
+	}
+	phone, err := s.putNew(phoneItem{PK: phonePK(c.AccountID, c.Phone), SK: skCustomer, CustomerID: c.ID})
+	if err != nil {
+		return c, err
+	}
+	err = s.transact(ctx, []types.TransactWriteItem{customer, phone}, "create customer %s", c.ID)
+	var cancelled *cancelledAt
+	if errors.As(err, &cancelled) {
+		return c, ringfence.Errorf(ringfence.ECONFLICT, "a customer with phone %s exists already", c.Phone)
+	}
+	if err != nil {
+		return c, err
+	}
+	c.CreatedAt = parseTime(now)
+	return c, nil
+}
+
+// GetCustomer reads a customer (strongly consistent).
+func (s *Store) GetCustomer(ctx context.Context, id string) (ringfence.Customer, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(customerPK(id), skCustomer), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return ringfence.Customer{}, internal(err, "get customer %s", id)
+	}
+	if out.Item == nil {
+		return ringfence.Customer{}, notFound("customer", id)
+	}
+	var it customerItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return ringfence.Customer{}, internal(err, "unmarshal customer %s", id)
+	}
+	return it.toDomain(), nil
+}
+
+// CustomerByPhone finds an account's customer by phone number.
+func (s *Store) CustomerByPhone(ctx context.Context, accountID, e164 string) (ringfence.Customer, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(phonePK(accountID, e164), skCustomer)})
+	if err != nil {
+		return ringfence.Customer{}, internal(err, "look up customer by phone")
+	}
+	if out.Item == nil {
+		return ringfence.Customer{}, notFound("customer with phone", e164)
+	}
+	var it phoneItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return ringfence.Customer{}, internal(err, "unmarshal phone lookup")
+	}
+	return s.GetCustomer(ctx, it.CustomerID)
+}

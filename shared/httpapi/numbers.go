@@ -1,0 +1,105 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// numberRequest is the body of PUT /numbers/{e164}.
+type numberRequest struct {
+	CompanyID   string `json:"company_id"`
+	CompanyName string `json:"company_name"`
+	BranchID    string `json:"branch_id"`
+	BranchName  string `json:"branch_name"`
+	AgentID     string `json:"agent_id"`
+	Greeting    string `json:"greeting"`
+}
+
+// numberResponse is a number's route as the API shows it.
+type numberResponse struct {
+	Number      string    `json:"number"`
+	CompanyID   string    `json:"company_id"`
+	CompanyName string    `json:"company_name,omitempty"`
+	BranchID    string    `json:"branch_id"`
+	BranchName  string    `json:"branch_name,omitempty"`
+	AgentID     string    `json:"agent_id,omitempty"`
+	Greeting    string    `json:"greeting,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func toNumberResponse(r ringfence.NumberRoute) numberResponse {
+	return numberResponse{Number: r.Number, CompanyID: r.CompanyID, CompanyName: r.CompanyName, BranchID: r.BranchID,
+		BranchName: r.BranchName, AgentID: r.AgentID, Greeting: r.Greeting, UpdatedAt: r.UpdatedAt}
+}
+
+// pathNumber reads the {e164} path parameter. A "+" in a URL path may arrive as "%2B" or, from
+// clients that treat it like a query string, be dropped; all three forms name the same number.
+func pathNumber(req events.APIGatewayV2HTTPRequest) (string, error) {
+	raw := req.PathParameters["e164"]
+	n, err := url.PathUnescape(raw)
+	if err != nil {
+		n = raw
+	}
+	n = strings.TrimSpace(n)
+	if n != "" && !strings.HasPrefix(n, "+") {
+		n = "+" + n
+	}
+	if err := ringfence.ValidatePhone("number", n); err != nil {
+		return "", err
+	}
+	return n, nil
+}
+
+func (s *Server) putNumber(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	account, err := s.authenticate(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	number, err := pathNumber(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := body(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in numberRequest
+	if err := decodeStrict(b, &in); err != nil {
+		return 0, nil, err
+	}
+	route := ringfence.NumberRoute{Number: number, AccountID: account, CompanyID: in.CompanyID, CompanyName: in.CompanyName,
+		BranchID: in.BranchID, BranchName: in.BranchName, AgentID: in.AgentID, Greeting: in.Greeting}
+	if err := route.Validate(); err != nil {
+		return 0, nil, err
+	}
+	route, err = s.store.PutNumber(ctx, route)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toNumberResponse(route), nil
+}
+
+func (s *Server) getNumber(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	account, err := s.authenticate(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	number, err := pathNumber(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	route, err := s.store.GetNumber(ctx, number)
+	if err != nil {
+		return 0, nil, err
+	}
+	if route.AccountID != account {
+		return 0, nil, ringfence.Errorf(ringfence.ENOTFOUND, "number %s not found", number)
+	}
+	return http.StatusOK, toNumberResponse(route), nil
+}
