@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/ringfence/ringfence/infra/localstack"
 	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/infra/simulator"
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 const (
 	apiKey     = "test-api-key-0123456789"
 	bolnaToken = "test-bolna-token-0123456789"
-	simKey     = "sim-bolna-key"
+	simKey     = "local-simulator-key" // The key the Retell samples in events/ are signed with.
 )
 
 // stack is the whole backend on a fresh table, served over HTTP the way `make run` serves it,
@@ -36,7 +37,7 @@ type stack struct {
 	base string
 }
 
-func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLimit int) *stack {
+func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLimit int, options ...func(*aws.Config)) *stack {
 	t.Helper()
 	env := dynamotest.MustNewStore(t)
 	simOpts.APIKey = simKey
@@ -49,7 +50,7 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 		RetellAPIURL: simServer.URL, RetellAPIKey: simKey,
 		DirectLimit: directLimit, CampaignLimit: campaignLimit, LogLevel: "ERROR",
 	}
-	a := app.NewWithAWS(cfg, dynamotest.Config(), io.Discard)
+	a := app.NewWithAWS(cfg, dynamotest.Config(options...), io.Discard)
 	tmpl, err := samtemplate.Load(filepath.Join("..", "..", "template.yaml"))
 	if err != nil {
 		t.Fatal(err)

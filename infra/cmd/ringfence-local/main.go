@@ -10,7 +10,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,12 +27,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/infra/dynamodblocal"
 	"github.com/ringfence/ringfence/infra/localstack"
 	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/infra/simulator"
 	"github.com/ringfence/ringfence/shared/app"
 	"github.com/ringfence/ringfence/shared/dynamo"
+	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -294,6 +298,12 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 		return err
 	}
 	defer stopDB()
+	env = withSimulatorProviders(env)
+	if event, err = resignRetell(event, env("RETELL_API_KEY")); err != nil {
+		return err
+	} else if bytes.Contains(event, []byte(`"x-retell-signature"`)) {
+		fmt.Fprintln(stderr, "re-signed the event's x-retell-signature with RETELL_API_KEY at the current time")
+	}
 	a, err := app.New(ctx, overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint}), stderr)
 	if err != nil {
 		return err
@@ -308,6 +318,44 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 	}
 	fmt.Fprintln(stdout, string(out))
 	return nil
+}
+
+// withSimulatorProviders points the providers at the local simulator, as `make run` does, unless
+// real provider keys are set.
+func withSimulatorProviders(env func(string) string) func(string) string {
+	if env("BOLNA_API_KEY") != "" || env("RETELL_API_KEY") != "" {
+		return env
+	}
+	url := "http://" + env("RINGFENCE_SIMULATOR_ADDR")
+	return overlay(env, map[string]string{"BOLNA_API_URL": url, "BOLNA_API_KEY": simulatorKey, "RETELL_API_URL": url, "RETELL_API_KEY": simulatorKey})
+}
+
+// resignRetell signs a Retell event's body again, at the current time: a signature is valid for
+// five minutes, so a sample signed once in events/ would otherwise always be refused. The
+// gateway would never do this; it is what lets a stored Retell event be replayed locally.
+func resignRetell(event []byte, key string) ([]byte, error) {
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(event, &req); err != nil || req.Headers == nil {
+		return event, nil
+	}
+	name := ""
+	for k := range req.Headers {
+		if strings.EqualFold(k, retell.SignatureHeader) {
+			name = k
+		}
+	}
+	if name == "" {
+		return event, nil
+	}
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return nil, fmt.Errorf("the event's body is marked base64 but is not: %w", err)
+		}
+	}
+	req.Headers[name] = retell.Sign(body, key, time.Now())
+	return json.Marshal(req)
 }
 
 func answers(endpoint string) bool {

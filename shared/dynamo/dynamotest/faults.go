@@ -3,6 +3,7 @@ package dynamotest
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go/middleware"
@@ -49,4 +50,14 @@ func addFinalize(id string, fn finalizeFunc) func(*aws.Config) {
 			return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc(id, fn), middleware.After)
 		})
 	}
+}
+
+// TimeRequests adds the time every DynamoDB request (each attempt) takes to total, in nanoseconds.
+func TimeRequests(total *atomic.Int64) func(*aws.Config) {
+	return addFinalize("ringfence-time", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		start := time.Now()
+		out, md, err := next.HandleFinalize(ctx, in)
+		total.Add(int64(time.Since(start)))
+		return out, md, err
+	})
 }
