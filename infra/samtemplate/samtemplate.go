@@ -47,6 +47,9 @@ type Schedule struct {
 // raw mirrors the parts of the template this package reads. CloudFormation's short-form tags
 // (!Ref, !Sub, !GetAtt) decode as their plain values, which is all the local runner needs.
 type raw struct {
+	Parameters map[string]struct {
+		Default any `yaml:"Default"`
+	} `yaml:"Parameters"`
 	Resources map[string]struct {
 		Type       string         `yaml:"Type"`
 		Properties map[string]any `yaml:"Properties"`
@@ -74,12 +77,20 @@ func Parse(b []byte) (Template, error) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	// A !Ref decodes as the name it refers to; a parameter's name resolves to its default, which
+	// is what a deployment without overrides gets.
+	defaults := map[string]string{}
+	for name, p := range r.Parameters {
+		if p.Default != nil {
+			defaults[name] = fmt.Sprint(p.Default)
+		}
+	}
 	foundTable := false
 	for _, id := range ids {
 		res := r.Resources[id]
 		switch res.Type {
 		case "AWS::Serverless::Function":
-			fn, err := parseFunction(id, res.Properties)
+			fn, err := parseFunction(id, res.Properties, defaults)
 			if err != nil {
 				return Template{}, err
 			}
@@ -101,7 +112,7 @@ func Parse(b []byte) (Template, error) {
 	return t, nil
 }
 
-func parseFunction(id string, props map[string]any) (Function, error) {
+func parseFunction(id string, props map[string]any, defaults map[string]string) (Function, error) {
 	codeURI, _ := props["CodeUri"].(string)
 	if codeURI == "" {
 		return Function{}, fmt.Errorf("function %s has no CodeUri", id)
@@ -128,6 +139,9 @@ func parseFunction(id string, props map[string]any) (Function, error) {
 			expr, _ := p["Schedule"].(string)
 			if expr == "" {
 				expr, _ = p["ScheduleExpression"].(string)
+			}
+			if d, ok := defaults[expr]; ok {
+				expr = d
 			}
 			every, err := parseRate(expr)
 			if err != nil {

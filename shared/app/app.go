@@ -20,6 +20,7 @@ import (
 	"github.com/ringfence/ringfence/shared/httpapi"
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/vapi"
 )
 
 // Config is everything the functions read from their environment.
@@ -33,6 +34,9 @@ type Config struct {
 	BolnaAPIKey       string        // BOLNA_API_KEY: without it, calls through Bolna are refused
 	RetellAPIURL      string        // RETELL_API_URL, default https://api.retellai.com
 	RetellAPIKey      string        // RETELL_API_KEY: places calls and verifies Retell's signatures
+	VapiAPIURL        string        // VAPI_API_URL, default https://api.vapi.ai
+	VapiAPIKey        string        // VAPI_API_KEY: places and looks up calls through Vapi
+	VapiWebhookSecret string        // VAPI_WEBHOOK_SECRET: authenticates Vapi's server messages
 	DirectLimit       int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
 	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
 	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
@@ -53,6 +57,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		BolnaAPIKey:       getenv("BOLNA_API_KEY"),
 		RetellAPIURL:      getenv("RETELL_API_URL"),
 		RetellAPIKey:      getenv("RETELL_API_KEY"),
+		VapiAPIURL:        getenv("VAPI_API_URL"),
+		VapiAPIKey:        getenv("VAPI_API_KEY"),
+		VapiWebhookSecret: getenv("VAPI_WEBHOOK_SECRET"),
 		LogLevel:          getenv("RINGFENCE_LOG_LEVEL"),
 	}
 	if cfg.Table == "" {
@@ -140,11 +147,15 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	if cfg.RetellAPIKey != "" {
 		dialers[ringfence.ProviderRetell] = retell.NewClient(cfg.RetellAPIURL, cfg.RetellAPIKey)
 	}
+	if cfg.VapiAPIKey != "" {
+		dialers[ringfence.ProviderVapi] = vapi.NewClient(cfg.VapiAPIURL, cfg.VapiAPIKey)
+	}
 	calls := calling.New(store, dialers, calling.Defaults{
 		DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit, StaleAfter: cfg.StaleAfter, DialTimeout: cfg.DialTimeout,
 	}, log)
 	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, RetellAPIKey: cfg.RetellAPIKey,
+		VapiWebhookSecret: cfg.VapiWebhookSecret,
 	}, log)
 	return &App{Config: cfg, Store: store, Calling: calls, HTTP: server, Log: log}
 }
@@ -167,5 +178,6 @@ func (a *App) Handlers() map[string]any {
 	}
 	out["dispatcher"] = a.Calling.DispatchScheduled
 	out["sweeper"] = a.Calling.SweepScheduled
+	out["scheduler"] = a.Calling.ScheduleScheduled
 	return out
 }

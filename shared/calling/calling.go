@@ -25,6 +25,9 @@ type Defaults struct {
 	// DialTimeout is how long a dialled call may go without the provider's call id (default 2
 	// minutes): past it, nothing will ever identify the call's webhooks, and the sweep ends it.
 	DialTimeout time.Duration
+	// ScheduleWindow is how far ahead the scheduler enqueues daily calls: its own interval
+	// (default 15 minutes), so no call falls between two runs.
+	ScheduleWindow time.Duration
 }
 
 func (d Defaults) withFallbacks() Defaults {
@@ -33,6 +36,9 @@ func (d Defaults) withFallbacks() Defaults {
 	}
 	if d.DialTimeout <= 0 {
 		d.DialTimeout = 2 * time.Minute
+	}
+	if d.ScheduleWindow <= 0 {
+		d.ScheduleWindow = 15 * time.Minute
 	}
 	return d
 }
@@ -181,23 +187,54 @@ func (s *Service) dial(ctx context.Context, c ringfence.Call) error {
 	if !ok {
 		return s.failDial(ctx, c, fmt.Errorf("%w: provider %s is not configured", ringfence.ErrDialRefused, c.Provider))
 	}
+	if c.Schedule != nil {
+		// The customer's call of the day is claimed before the provider is called; a second
+		// attempt at it, from anywhere, finds the claim taken and places nothing.
+		reason, err := s.claimScheduled(ctx, c)
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			return s.skipScheduled(ctx, c, reason)
+		}
+	}
 	start := time.Now()
-	providerCallID, err := dialer.Dial(ctx, ringfence.DialRequest{
-		CallID: c.ID, AgentID: c.AgentID, FromNumber: c.FromNumber, ToNumber: c.ToNumber, Variables: c.Variables,
-	})
+	providerCallID, err := dialer.Dial(ctx, dialRequest(c))
 	s.log.InfoContext(ctx, "dialled", "provider", c.Provider, "call_id", c.ID, "account", c.AccountID, "campaign", c.CampaignID,
 		"execution_id", providerCallID, "ms", time.Since(start).Milliseconds(), "error", errText(err))
 	switch {
 	case err == nil:
-		if err := s.store.RecordProviderCallID(ctx, c.ID, providerCallID); err != nil {
+		return s.accepted(ctx, c, providerCallID)
+	case errors.Is(err, ringfence.ErrDialRefused):
+		if err := s.failDial(ctx, c, err); err != nil {
 			return err
 		}
-		return s.applyParked(ctx, c.Provider, providerCallID, c.ID)
-	case errors.Is(err, ringfence.ErrDialRefused):
-		return s.failDial(ctx, c, err)
+		if c.Schedule != nil {
+			return s.retryScheduled(ctx, c, err)
+		}
+		return nil
 	default:
 		return s.store.SetDialError(ctx, c.ID, "dial outcome unknown: "+err.Error())
 	}
+}
+
+// dialRequest is what a provider needs to place c.
+func dialRequest(c ringfence.Call) ringfence.DialRequest {
+	return ringfence.DialRequest{CallID: c.ID, AgentID: c.AgentID, FromNumber: c.FromNumber, ToNumber: c.ToNumber, Variables: c.Variables}
+}
+
+// accepted records that the provider placed the call: its id on the call, the events parked for
+// it, and, for a scheduled call, that it was placed.
+func (s *Service) accepted(ctx context.Context, c ringfence.Call, providerCallID string) error {
+	if err := s.store.RecordProviderCallID(ctx, c.ID, providerCallID); err != nil {
+		return err
+	}
+	if c.Schedule != nil {
+		if err := s.store.FinishSchedule(ctx, *c.Schedule, dynamo.SchedulePlaced, ""); err != nil {
+			return err
+		}
+	}
+	return s.applyParked(ctx, c.Provider, providerCallID, c.ID)
 }
 
 // failDial ends a call the provider refused, through the same exactly-once terminal transition as

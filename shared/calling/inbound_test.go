@@ -69,7 +69,7 @@ func TestInboundCallsAlwaysGetTheirContext(t *testing.T) {
 	known := map[string]string{}
 	for i := range 20 {
 		phone := fmt.Sprintf("+1415556%04d", i)
-		c, err := s.app.Store.CreateCustomer(ctx, ringfence.Customer{ID: dynamo.NewID("cus"), AccountID: "acct_test", Name: fmt.Sprintf("Customer %d", i), Phone: phone, Timezone: "UTC", Provider: ringfence.ProviderRetell, AgentID: "a"})
+		c, err := s.app.Store.CreateCustomer(ctx, ringfence.Customer{ID: dynamo.NewID("cus"), AccountID: "acct_test", Name: fmt.Sprintf("Customer %d", i), Phone: phone, Timezone: "UTC", Provider: ringfence.ProviderRetell, AgentID: "a"}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -78,6 +79,13 @@ func (s *Service) sweepCalls(ctx context.Context, now time.Time, r *SweepReport)
 			errs = append(errs, err)
 			continue
 		}
+		if reason == reasonNoExecutionID {
+			placed, err := s.askProvider(ctx, c)
+			if err != nil || placed {
+				errs = append(errs, err)
+				continue
+			}
+		}
 		// The sweep's event ends the call through the same transition as a webhook, and only if
 		// its activity is still the one read: a webhook that just arrived wins.
 		_, result, err := s.apply(ctx, c.ID, ringfence.CallEvent{Provider: c.Provider, Status: ringfence.StatusFailed, EndReason: reason, Sweep: true})
@@ -88,6 +96,7 @@ func (s *Service) sweepCalls(ctx context.Context, now time.Time, r *SweepReport)
 		if result == ringfence.ResultFirstTerminal {
 			r.CallsEnded++
 			s.log.InfoContext(ctx, "stale call ended", "call_id", c.ID, "account", c.AccountID, "campaign", c.CampaignID, "status", c.Status, "reason", reason)
+			errs = append(errs, s.afterUnknownDial(ctx, c, reason))
 		}
 	}
 	return errors.Join(errs...)
@@ -105,7 +114,7 @@ func (s *Service) isStale(ctx context.Context, c ringfence.Call, now time.Time, 
 	}
 	idle := now.Sub(last)
 	if c.Status == ringfence.StatusDialing && c.ProviderCallID == "" {
-		return "no_execution_id", idle > s.defaults.DialTimeout, nil
+		return reasonNoExecutionID, idle > s.defaults.DialTimeout, nil
 	}
 	after := s.defaults.StaleAfter
 	a, ok := accounts[c.AccountID]
@@ -123,6 +132,42 @@ func (s *Service) isStale(ctx context.Context, c ringfence.Call, now time.Time, 
 		after += maxCallDuration[c.Provider]
 	}
 	return ringfence.EndReasonStale, idle > after, nil
+}
+
+// reasonNoExecutionID ends a dialled call whose provider call id never arrived.
+const reasonNoExecutionID = "no_execution_id"
+
+// askProvider asks the provider, when it can be asked, whether a call whose dial went unanswered
+// was placed after all. If it was, its id is recorded and the call goes on; it reports placed.
+func (s *Service) askProvider(ctx context.Context, c ringfence.Call) (bool, error) {
+	finder, ok := s.dialers[c.Provider].(ringfence.Finder)
+	if !ok {
+		return false, nil
+	}
+	since := c.DialStartedAt.Add(-time.Minute)
+	providerCallID, err := finder.FindCall(ctx, dialRequest(c), since)
+	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.log.InfoContext(ctx, "an unanswered dial had placed the call; its id is recorded", "call_id", c.ID, "provider", c.Provider, "execution_id", providerCallID)
+	return true, s.accepted(ctx, c, providerCallID)
+}
+
+// afterUnknownDial settles a scheduled call the sweep ended because its dial's outcome stayed
+// unknown. If the provider could be asked and said it has no such call, the claim is given back
+// and the next attempt enqueued; otherwise the call may have been placed, so the claim is kept:
+// better no call today than a second one.
+func (s *Service) afterUnknownDial(ctx context.Context, c ringfence.Call, reason string) error {
+	if c.Schedule == nil || reason != reasonNoExecutionID {
+		return nil
+	}
+	if _, askable := s.dialers[c.Provider].(ringfence.Finder); askable {
+		return s.retryScheduled(ctx, c, errors.New("the provider has no record of the call"))
+	}
+	return s.store.FinishSchedule(ctx, *c.Schedule, dynamo.ScheduleFailed, "the dial's outcome is unknown and the provider cannot be asked")
 }
 
 // sweepSlots releases slots whose call no longer holds them, and reports slots that look stuck.

@@ -391,6 +391,19 @@ func (s *Store) contactOutcome(c ringfence.Call, outcome ringfence.CallStatus) (
 	return s.update(itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)), set, expression.AttributeExists(expression.Name("pk")))
 }
 
+// upsert builds an Update on one item with no condition, for items a caller owns outright (it
+// SETs named attributes, whether the item exists or not).
+func (s *Store) upsert(key map[string]types.AttributeValue, set expression.UpdateBuilder) (*types.Update, error) {
+	expr, err := expression.NewBuilder().WithUpdate(set).Build()
+	if err != nil {
+		return nil, internal(err, "build update expression")
+	}
+	return &types.Update{
+		TableName: aws.String(s.table), Key: key, UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}, nil
+}
+
 // update builds a conditional Update on one item.
 func (s *Store) update(key map[string]types.AttributeValue, set expression.UpdateBuilder, cond expression.ConditionBuilder) (*types.Update, error) {
 	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()

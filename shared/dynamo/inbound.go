@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -112,14 +113,17 @@ func (s *Store) completeContext(ctx context.Context, c ringfence.Call) error {
 	return nil
 }
 
-// CreateCustomer stores a customer and the item that finds them by phone, in one transaction; a
-// phone number belongs to one customer of an account.
-func (s *Store) CreateCustomer(ctx context.Context, c ringfence.Customer) (ringfence.Customer, error) {
+// CreateCustomer stores a customer, the item that finds them by phone (a phone number belongs to
+// one customer of an account) and the scheduler's markers (the welcome call, and the daily call
+// at nextDaily unless it is zero), in one transaction.
+func (s *Store) CreateCustomer(ctx context.Context, c ringfence.Customer, nextDaily time.Time) (ringfence.Customer, error) {
 	now := s.now()
+	c.CreatedAt = parseTime(now)
 	customer, err := s.putNew(customerItem{
 		PK: customerPK(c.ID), SK: skCustomer, ID: c.ID, AccountID: c.AccountID, Name: c.Name, Phone: c.Phone,
 		Timezone: c.Timezone, DailyCallTime: c.DailyCallTime, Provider: string(c.Provider), AgentID: c.AgentID,
 		FromNumber: c.FromNumber, Paid: c.Paid, PhoneValidated: c.PhoneValidated, CallsDisabled: c.CallsDisabled, CreatedAt: now,
+		NextDailyAt: optionalTimestamp(nextDaily),
 	})
 	if err != nil {
 		return c, err
@@ -128,7 +132,11 @@ func (s *Store) CreateCustomer(ctx context.Context, c ringfence.Customer) (ringf
 	if err != nil {
 		return c, err
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{customer, phone}, "create customer %s", c.ID)
+	markers, err := s.scheduleMarkers(c, nextDaily)
+	if err != nil {
+		return c, err
+	}
+	err = s.transact(ctx, append([]types.TransactWriteItem{customer, phone}, markers...), "create customer %s", c.ID)
 	var cancelled *cancelledAt
 	if errors.As(err, &cancelled) {
 		return c, ringfence.Errorf(ringfence.ECONFLICT, "a customer with phone %s exists already", c.Phone)
@@ -136,8 +144,70 @@ func (s *Store) CreateCustomer(ctx context.Context, c ringfence.Customer) (ringf
 	if err != nil {
 		return c, err
 	}
-	c.CreatedAt = parseTime(now)
+	c.NextDailyAt = nextDaily
 	return c, nil
+}
+
+func optionalTimestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return timestamp(t)
+}
+
+// CustomerChange is what PATCH /customers/{id} may change; nil fields stay as they are.
+type CustomerChange struct {
+	Paid           *bool
+	PhoneValidated *bool
+	CallsDisabled  *bool
+	DailyCallTime  *string
+	// NextDailyAt is the daily call's next time for the new DailyCallTime (zero to stop it).
+	NextDailyAt time.Time
+}
+
+// UpdateCustomer SETs the changed attributes of a customer (and moves or removes the daily
+// marker when the call time changes), in one transaction.
+func (s *Store) UpdateCustomer(ctx context.Context, id string, ch CustomerChange) (ringfence.Customer, error) {
+	set := expression.Set(expression.Name("updated_at"), expression.Value(s.now()))
+	for name, v := range map[string]*bool{"paid": ch.Paid, "phone_validated": ch.PhoneValidated, "calls_disabled": ch.CallsDisabled} {
+		if v != nil {
+			set = set.Set(expression.Name(name), expression.Value(*v))
+		}
+	}
+	var marker types.TransactWriteItem
+	if ch.DailyCallTime != nil {
+		set = set.Set(expression.Name("daily_call_time"), expression.Value(*ch.DailyCallTime)).
+			Set(expression.Name("next_daily_at"), expression.Value(optionalTimestamp(ch.NextDailyAt)))
+		if ch.NextDailyAt.IsZero() {
+			marker = types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: itemKey(customerPK(id), skDailyMarker)}}
+		} else {
+			// The marker is the customer's own item: whether it exists or not, it now says when.
+			u, err := s.upsert(itemKey(customerPK(id), skDailyMarker),
+				expression.Set(expression.Name("gsi2pk"), expression.Value("DAILY#"+shardOf(id))).
+					Set(expression.Name("gsi2sk"), expression.Value(timestamp(ch.NextDailyAt))))
+			if err != nil {
+				return ringfence.Customer{}, err
+			}
+			marker = types.TransactWriteItem{Update: u}
+		}
+	}
+	u, err := s.update(itemKey(customerPK(id), skCustomer), set, expression.AttributeExists(expression.Name("pk")))
+	if err != nil {
+		return ringfence.Customer{}, err
+	}
+	items := []types.TransactWriteItem{{Update: u}}
+	if marker.Update != nil || marker.Delete != nil {
+		items = append(items, marker)
+	}
+	err = s.transact(ctx, items, "update customer %s", id)
+	var cancelled *cancelledAt
+	if errors.As(err, &cancelled) {
+		return ringfence.Customer{}, notFound("customer", id)
+	}
+	if err != nil {
+		return ringfence.Customer{}, err
+	}
+	return s.GetCustomer(ctx, id)
 }
 
 // GetCustomer reads a customer (strongly consistent).

@@ -81,6 +81,9 @@ type callItem struct {
 	DialStartedAt  string            `dynamodbav:"dial_started_at,omitempty"`
 	DialError      string            `dynamodbav:"dial_error,omitempty"`
 	EndedStale     bool              `dynamodbav:"ended_stale,omitempty"`
+	CallType       string            `dynamodbav:"call_type,omitempty"`
+	LocalDate      string            `dynamodbav:"local_date,omitempty"`
+	Attempt        int               `dynamodbav:"attempt,omitempty"`
 	Variables      map[string]string `dynamodbav:"variables,omitempty"`
 	Direction      string            `dynamodbav:"direction,omitempty"`
 	CompanyID      string            `dynamodbav:"company_id,omitempty"`
@@ -122,6 +125,7 @@ func (it callItem) toDomain() ringfence.Call {
 		DialStartedAt:  parseTime(it.DialStartedAt),
 		DialError:      it.DialError,
 		EndedStale:     it.EndedStale,
+		Schedule:       scheduleOf(it),
 		LastActivity:   it.GSI2SK,
 		Variables:      it.Variables,
 		Direction:      ringfence.Direction(it.Direction),
@@ -344,6 +348,9 @@ type customerItem struct {
 	PhoneValidated bool   `dynamodbav:"phone_validated"`
 	CallsDisabled  bool   `dynamodbav:"calls_disabled"`
 	CreatedAt      string `dynamodbav:"created_at"`
+	WelcomeCallID  string `dynamodbav:"welcome_call_id,omitempty"`
+	LastDailyDate  string `dynamodbav:"last_daily_date,omitempty"`
+	NextDailyAt    string `dynamodbav:"next_daily_at,omitempty"`
 }
 
 func (it customerItem) toDomain() ringfence.Customer {
@@ -351,7 +358,8 @@ func (it customerItem) toDomain() ringfence.Customer {
 		ID: it.ID, AccountID: it.AccountID, Name: it.Name, Phone: it.Phone, Timezone: it.Timezone,
 		DailyCallTime: it.DailyCallTime, Provider: ringfence.Provider(it.Provider), AgentID: it.AgentID,
 		FromNumber: it.FromNumber, Paid: it.Paid, PhoneValidated: it.PhoneValidated, CallsDisabled: it.CallsDisabled,
-		CreatedAt: parseTime(it.CreatedAt),
+		CreatedAt: parseTime(it.CreatedAt), WelcomeCallID: it.WelcomeCallID, LastDailyDate: it.LastDailyDate,
+		NextDailyAt: parseTime(it.NextDailyAt),
 	}
 }
 
@@ -360,4 +368,36 @@ type phoneItem struct {
 	PK         string `dynamodbav:"pk"`
 	SK         string `dynamodbav:"sk"`
 	CustomerID string `dynamodbav:"customer_id"`
+}
+
+func scheduleOf(it callItem) *ringfence.ScheduledCall {
+	if it.CallType == "" {
+		return nil
+	}
+	return &ringfence.ScheduledCall{CustomerID: it.CustomerID, Type: ringfence.CallType(it.CallType), LocalDate: it.LocalDate, Attempt: it.Attempt}
+}
+
+// scheduleItem is the one record of a customer's call of one type on one local date: the
+// scheduler's idempotency key, with the attempts made and how it ended.
+type scheduleItem struct {
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	CustomerID    string `dynamodbav:"customer_id"`
+	CallType      string `dynamodbav:"call_type"`
+	LocalDate     string `dynamodbav:"local_date"`
+	Attempts      int    `dynamodbav:"attempts"`
+	CurrentCallID string `dynamodbav:"current_call_id"`
+	Status        string `dynamodbav:"status"`
+	Reason        string `dynamodbav:"reason,omitempty"`
+	CreatedAt     string `dynamodbav:"created_at"`
+}
+
+// markerItem puts a customer in a sparse index of the scheduler's: WELCOME#<shard> (by sign-up
+// time) while the welcome call is not enqueued, DAILY#<shard> (by the next call's time) while the
+// customer has a daily call time.
+type markerItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	GSI2PK string `dynamodbav:"gsi2pk"`
+	GSI2SK string `dynamodbav:"gsi2sk"`
 }

@@ -65,6 +65,9 @@ func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 	if c.CampaignID != "" {
 		it.GSI1PK, it.GSI1SK = campaignCallsGSI1PK(c.CampaignID), "CALL#"+c.ID
 	}
+	if sc := c.Schedule; sc != nil {
+		it.CustomerID, it.CallType, it.LocalDate, it.Attempt = sc.CustomerID, string(sc.Type), sc.LocalDate, sc.Attempt
+	}
 	if c.Status == ringfence.StatusDialing {
 		it.DialStartedAt = now
 	}
@@ -120,7 +123,7 @@ func (s *Store) CreateCallWithSlot(ctx context.Context, c ringfence.Call, kind r
 // EnqueueCall creates a call that waits for a slot: the call (status queued) and its queue entry,
 // and for a campaign call the contact's claim, in one transaction.
 func (s *Store) EnqueueCall(ctx context.Context, c ringfence.Call, kind ringfence.SlotKind) (ringfence.Call, error) {
-	items, c, err := s.enqueueItems(c, kind, s.now())
+	items, c, err := s.enqueueItems(c, kind, s.now(), s.now())
 	if err != nil {
 		return c, err
 	}
@@ -148,7 +151,7 @@ func (s *Store) EnqueueCalls(ctx context.Context, calls []ringfence.Call, kind r
 		now := s.now()
 		var items []types.TransactWriteItem
 		for _, c := range batch {
-			more, _, err := s.enqueueItems(c, kind, now)
+			more, _, err := s.enqueueItems(c, kind, now, now)
 			if err != nil {
 				return enqueued, err
 			}
@@ -177,8 +180,11 @@ func (s *Store) EnqueueCalls(ctx context.Context, calls []ringfence.Call, kind r
 	return enqueued, nil
 }
 
-func (s *Store) enqueueItems(c ringfence.Call, kind ringfence.SlotKind, now string) ([]types.TransactWriteItem, ringfence.Call, error) {
-	c.Status, c.SlotKind, c.QueueKey = ringfence.StatusQueued, "", now+"#"+c.ID
+// enqueueItems are the writes that put a call in the queue: the call, created queued, and its
+// entry, whose sort key starts with the time from which it may be dialled (notBefore), so the
+// queue is read in that order and a call scheduled for later waits until then.
+func (s *Store) enqueueItems(c ringfence.Call, kind ringfence.SlotKind, now, notBefore string) ([]types.TransactWriteItem, ringfence.Call, error) {
+	c.Status, c.SlotKind, c.QueueKey = ringfence.StatusQueued, "", notBefore+"#"+c.ID
 	call, err := s.putNew(s.newCallItem(c, now))
 	if err != nil {
 		return nil, c, err
@@ -244,9 +250,11 @@ func (s *Store) QueueLength(ctx context.Context, accountID string, kind ringfenc
 	return n, nil
 }
 
-// NextQueued returns up to n entries at the head of an account's queue of one kind.
+// NextQueued returns up to n entries at the head of an account's queue of one kind that may be
+// dialled now (entries scheduled for later stay).
 func (s *Store) NextQueued(ctx context.Context, accountID string, kind ringfence.SlotKind, n int) ([]ringfence.QueueEntry, error) {
-	keyCond := expression.Key("pk").Equal(expression.Value(queuePK(accountID, kind)))
+	keyCond := expression.Key("pk").Equal(expression.Value(queuePK(accountID, kind))).
+		And(expression.Key("sk").LessThanEqual(expression.Value(s.now() + "~")))
 	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
 	if err != nil {
 		return nil, internal(err, "build queue query")

@@ -19,12 +19,18 @@ func (s *Server) routes() map[string]map[string]endpoint {
 			"GET /slots":                 s.listSlots,
 			"PUT /numbers/{e164}":        s.putNumber,
 			"GET /numbers/{e164}":        s.getNumber,
+			"POST /customers":            s.createCustomer,
+			"GET /customers/{id}":        s.getCustomer,
+			"PATCH /customers/{id}":      s.patchCustomer,
 		},
 		"bolna-webhook": {
 			"POST /webhooks/bolna": s.bolnaWebhook,
 		},
 		"retell-webhook": {
 			"POST /webhooks/retell": s.retellWebhook,
+		},
+		"vapi-webhook": {
+			"POST /webhooks/vapi": s.vapiWebhook,
 		},
 		"tools": {
 			"POST /tools/{name}": s.tool,
@@ -40,6 +46,9 @@ func (s *Server) BolnaWebhook() Handler { return s.serve(s.routes()["bolna-webho
 
 // RetellWebhook serves Retell's call webhooks and inbound webhook (functions/retell-webhook).
 func (s *Server) RetellWebhook() Handler { return s.serve(s.routes()["retell-webhook"]) }
+
+// VapiWebhook serves Vapi's server messages (functions/vapi-webhook).
+func (s *Server) VapiWebhook() Handler { return s.serve(s.routes()["vapi-webhook"]) }
 
 // Tools serves the mid-call tools (functions/tools).
 func (s *Server) Tools() Handler { return s.serve(s.routes()["tools"]) }

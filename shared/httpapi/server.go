@@ -26,6 +26,8 @@ type Config struct {
 	BolnaWebhookToken string
 	// RetellAPIKey verifies the x-retell-signature of Retell's webhooks and function calls.
 	RetellAPIKey string
+	// VapiWebhookSecret authenticates Vapi's server messages (X-Vapi-Secret, or the HMAC key).
+	VapiWebhookSecret string
 }
 
 // Server serves the management API, the provider webhooks and the mid-call tools.

@@ -37,7 +37,13 @@ func (s *Server) tool(ctx context.Context, req events.APIGatewayV2HTTPRequest) (
 	if err != nil {
 		return 0, nil, err
 	}
-	switch name := req.PathParameters["name"]; name {
+	return s.runTool(ctx, provider, req.PathParameters["name"], args)
+}
+
+// runTool runs one tool by name with its arguments (flattened, with the provider's call object
+// under "call"), for POST /tools/{name} and for Vapi's tool-calls messages alike.
+func (s *Server) runTool(ctx context.Context, provider ringfence.Provider, name string, args map[string]any) (int, any, error) {
+	switch name {
 	case "reschedule_lead":
 		return s.rescheduleLead(ctx, provider, args)
 	case "initialize_call":
@@ -158,26 +164,30 @@ func (s *Server) rescheduleLead(ctx context.Context, provider ringfence.Provider
 	return http.StatusOK, toolReply{Success: true, CallID: callID, Day: day, Message: "The call back is noted for " + day + "."}, nil
 }
 
-// toolCallID finds the call a tool call is about: "call_id" is ringfence's id (or, for Retell,
-// Retell's, as its call object names it); "execution_id" is Bolna's. Provider ids are looked up
-// with a consistent read.
+// toolCallID finds the call a tool call is about, in this order: ringfence's id from the call's
+// metadata or the "ringfence_call_id" argument; the provider's id from the provider's call object;
+// a "call_id" argument (ringfence's id, or else the provider's); Bolna's "execution_id". Provider
+// ids are looked up with a consistent read.
 func (s *Server) toolCallID(ctx context.Context, provider ringfence.Provider, args map[string]any) (string, error) {
 	call := callObject(args)
 	if id, err := stringArgument(call.metadata, "ringfence_call_id"); err != nil || id != "" {
 		return id, err
 	}
-	callID, err := stringArgument(args, "ringfence_call_id", "call_id")
+	if id, err := stringArgument(args, "ringfence_call_id"); err != nil || id != "" {
+		return id, err
+	}
+	if call.id != "" {
+		return s.store.CallIDByProviderCallID(ctx, provider, call.id)
+	}
+	id, err := stringArgument(args, "call_id")
 	if err != nil {
 		return "", err
 	}
-	if callID == "" {
-		callID = call.id
-	}
-	if strings.HasPrefix(callID, "call_") {
-		return callID, nil
-	}
-	if callID != "" {
-		return s.store.CallIDByProviderCallID(ctx, provider, callID)
+	if id != "" {
+		if _, err := s.store.GetCall(ctx, id); ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
+			return id, err
+		}
+		return s.store.CallIDByProviderCallID(ctx, provider, id)
 	}
 	executionID, err := stringArgument(args, "execution_id")
 	if err != nil {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -9,6 +10,7 @@ import (
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/vapi"
 )
 
 // webhookReply is what a provider webhook is answered with.
@@ -109,4 +111,99 @@ func (s *Server) retellInbound(ctx context.Context, in *retell.InboundRequest) (
 		OverrideAgentID: route.AgentID, DynamicVariables: vars,
 		Metadata: map[string]string{"company_id": route.CompanyID, "branch_id": route.BranchID},
 	}}, nil
+}
+
+// vapiWebhook applies Vapi's status updates and end-of-call reports exactly once and answers its
+// tool calls. Every message is authenticated (X-Vapi-Secret, or Vapi's HMAC signature over the
+// raw body) before anything is read from it. Other message types are acknowledged and ignored.
+func (s *Server) vapiWebhook(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	b, err := body(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := vapi.Authenticate(func(name string) string { return header(req, name) }, b, s.cfg.VapiWebhookSecret, s.Now()); err != nil {
+		return 0, nil, err
+	}
+	m, err := vapi.ParseMessage(b)
+	if err != nil {
+		return 0, nil, err
+	}
+	switch m.Type {
+	case vapi.TypeToolCalls:
+		return s.vapiToolCalls(ctx, m)
+	case vapi.TypeStatusUpdate, vapi.TypeEndOfCallReport:
+	default:
+		s.log.DebugContext(ctx, "Vapi message ignored", "provider", "vapi", "type", m.Type)
+		return http.StatusOK, webhookReply{Result: "ignored"}, nil
+	}
+	ev, err := m.Event()
+	if err != nil {
+		return 0, nil, err
+	}
+	if ours, caller, inbound := m.Inbound(); inbound {
+		call, err := s.calls.ResolveInbound(ctx, ringfence.ProviderVapi, m.Call.ID, ours, caller, "")
+		if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+			s.log.WarnContext(ctx, "Vapi message for an inbound call to a number with no route", "provider", "vapi", "execution_id", m.Call.ID, "to_number", ours)
+			return http.StatusOK, webhookReply{Result: "unrouted"}, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		ev.CallID = call.ID
+	}
+	return s.applyEvent(ctx, req, ev)
+}
+
+// vapiToolCalls runs each tool call of a tool-calls message and answers in Vapi's shape,
+// {"results": [{"toolCallId", "result"}]}, the result being the tool's JSON reply as a string. A
+// tool call that fails gets its error message as "error", so the assistant can speak around it.
+func (s *Server) vapiToolCalls(ctx context.Context, m *vapi.Message) (int, any, error) {
+	calls, err := m.ToolCalls()
+	if err != nil {
+		return 0, nil, err
+	}
+	callObject := vapiCallObject(m)
+	out := vapi.ToolResults{Results: []vapi.ToolResult{}}
+	for _, tc := range calls {
+		args := map[string]any{}
+		for k, v := range tc.Arguments {
+			args[k] = v
+		}
+		args["call"] = callObject
+		_, reply, err := s.runTool(ctx, ringfence.ProviderVapi, tc.Name, args)
+		result := vapi.ToolResult{Name: tc.Name, ToolCallID: tc.ID}
+		if err != nil {
+			if ringfence.ErrorCode(err) == ringfence.EINTERNAL {
+				return 0, nil, err // Vapi does not retry; a 500 at least shows in its logs.
+			}
+			result.Error = ringfence.ErrorMessage(err)
+		} else {
+			b, _ := json.Marshal(reply)
+			result.Result = string(b)
+		}
+		out.Results = append(out.Results, result)
+	}
+	return http.StatusOK, out, nil
+}
+
+// vapiCallObject is the call a Vapi tool call is about, in the shape the tools read.
+func vapiCallObject(m *vapi.Message) map[string]any {
+	obj := map[string]any{}
+	if m.Call == nil {
+		return obj
+	}
+	obj["call_id"] = m.Call.ID
+	obj["direction"] = string(ringfence.Outbound)
+	if ours, caller, inbound := m.Inbound(); inbound {
+		obj["direction"], obj["to_number"], obj["from_number"] = string(ringfence.Inbound), ours, caller
+	} else if m.Call.Customer != nil {
+		obj["to_number"] = m.Call.Customer.Number
+		if m.PhoneNumber != nil {
+			obj["from_number"] = m.PhoneNumber.Number
+		}
+	}
+	if id := m.Call.CallID(); id != "" {
+		obj["metadata"] = map[string]any{vapi.CallIDVariable: id}
+	}
+	return obj
 }

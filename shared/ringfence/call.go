@@ -106,6 +106,9 @@ type Call struct {
 	// LastActivity is when the call last moved (created, dialled, a status change), as stored; ""
 	// once the call is terminal. The stale-call sweep ends calls whose activity is too old.
 	LastActivity string
+	// Schedule is set on the scheduled (welcome and daily) calls: which customer's call of which
+	// type on which local date this attempt places.
+	Schedule *ScheduledCall
 	// EndedStale is true while the call's terminal status came from the sweep rather than the
 	// provider: the provider's own late report may then correct it, once.
 	EndedStale bool

@@ -18,4 +18,10 @@ type Customer struct {
 	PhoneValidated bool
 	CallsDisabled  bool
 	CreatedAt      time.Time
+	// WelcomeCallID is the call that claimed the welcome call ("" until one did).
+	WelcomeCallID string
+	// LastDailyDate is the local date of the last daily call claimed.
+	LastDailyDate string
+	// NextDailyAt is when the next daily call falls (zero without a daily call time).
+	NextDailyAt time.Time
 }

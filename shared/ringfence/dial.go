@@ -102,3 +102,10 @@ type ParkedEvent struct {
 	Key   string
 	Event CallEvent
 }
+
+// Finder asks a provider whether a call whose dial went unanswered was placed after all.
+type Finder interface {
+	// FindCall returns the provider's call id of the call placed for req since `since`, or an
+	// ENOTFOUND error when the provider has none.
+	FindCall(ctx context.Context, req DialRequest, since time.Time) (providerCallID string, err error)
+}
