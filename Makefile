@@ -2,7 +2,7 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run test invoke seed-calls build lint fmt dynamodb-local clean
+.PHONY: run test invoke seed-calls dedupe-queue build lint fmt dynamodb-local clean
 
 ## run: DynamoDB Local + the table + the API on 127.0.0.1:3000 (RINGFENCE_ADDR) + the schedules.
 run:
@@ -24,6 +24,10 @@ invoke:
 seed-calls:
 	@test -n "$(CAMPAIGN)" || { echo "usage: make seed-calls CAMPAIGN=<campaign id>"; exit 2; }
 	$(GO) run ./infra/cmd/ringfence-local seed-calls $(CAMPAIGN)
+
+## dedupe-queue: report queue entries imported twice for one scheduled call; APPLY=1 removes them.
+dedupe-queue:
+	$(GO) run ./infra/cmd/ringfence-local dedupe-queue $(if $(APPLY),--apply)
 
 ## build: each function as a stripped linux/arm64 `bootstrap` for provided.al2023, in bin/<fn>/.
 build:

@@ -15,6 +15,7 @@ import (
 	"github.com/ringfence/ringfence/shared/bolna"
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/vapi"
 )
 
 // Options configure the simulator.
@@ -27,12 +28,17 @@ type Options struct {
 	// RetellWebhookURL is where Retell's webhooks are sent (ringfence's /webhooks/retell). They
 	// are signed with APIKey, which is also the Retell API key the simulator accepts.
 	RetellWebhookURL string
+	// VapiWebhookURL is where Vapi's server messages are sent (ringfence's /webhooks/vapi), with
+	// APIKey as their X-Vapi-Secret.
+	VapiWebhookURL string
 	// CallLength is how long a call runs before its webhooks are sent.
 	CallLength time.Duration
 	// Seed makes costs and delivery orders repeatable.
 	Seed uint64
 	// Refuse lists numbers the provider refuses to call (it answers 400).
 	Refuse map[string]bool
+	// RefuseFirst refuses the first n dials of a number, then accepts.
+	RefuseFirst map[string]int
 	// WebhookBeforeAnswer sends a call's first webhook before answering the dial, as a provider
 	// whose webhook outruns its own HTTP response does.
 	WebhookBeforeAnswer bool
@@ -63,6 +69,8 @@ type Simulator struct {
 	dials       map[string]int    // Dials per recipient number.
 	scripts     map[string]Script // By ringfence call id.
 	failures    []string          // Webhook deliveries that never got a 2xx.
+	refused     map[string]int    // Dials refused per number.
+	vapiCalls   []vapiCall        // The calls Vapi's list API returns.
 	deliveries  sync.WaitGroup
 }
 
@@ -73,7 +81,7 @@ func New(opts Options) *Simulator {
 	}
 	return &Simulator{
 		opts: opts, client: &http.Client{Timeout: 30 * time.Second},
-		rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed+1)), dials: map[string]int{}, scripts: map[string]Script{},
+		rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed+1)), dials: map[string]int{}, scripts: map[string]Script{}, refused: map[string]int{},
 	}
 }
 
@@ -84,16 +92,23 @@ func (s *Simulator) SetWebhookBase(base, bolnaToken string) {
 	defer s.mu.Unlock()
 	s.opts.BolnaWebhookURL = base + "/webhooks/bolna?token=" + bolnaToken
 	s.opts.RetellWebhookURL = base + "/webhooks/retell"
+	s.opts.VapiWebhookURL = base + "/webhooks/vapi"
 }
 
 // ServeHTTP serves the simulated provider APIs: Bolna's POST /call.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/call" && isVapi(r):
+		s.vapiCreateCall(w, r)
+		return
 	case r.Method == http.MethodPost && r.URL.Path == "/call":
 		s.bolnaCall(w, r)
 		return
 	case r.Method == http.MethodPost && r.URL.Path == "/v2/create-phone-call":
 		s.retellCall(w, r)
+		return
+	case r.URL.Path == "/call" && r.Method == http.MethodGet:
+		s.vapiListCalls(w, r)
 		return
 	}
 	writeJSON(w, http.StatusNotFound, map[string]any{"message": "no such endpoint"})
@@ -116,7 +131,7 @@ func (s *Simulator) bolnaCall(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": "agent_id and an E.164 recipient_phone_number are required"})
 		return
 	}
-	if s.opts.Refuse[req.RecipientPhoneNumber] {
+	if s.refuses(req.RecipientPhoneNumber) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "recipient_phone_number is not reachable"})
 		return
 	}
@@ -146,7 +161,7 @@ func (s *Simulator) retellCall(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error_message": "from_number and to_number must be E.164"})
 		return
 	}
-	if s.opts.Refuse[req.ToNumber] {
+	if s.refuses(req.ToNumber) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error_message": "to_number is not reachable"})
 		return
 	}
@@ -185,6 +200,17 @@ func (s *Simulator) start(w http.ResponseWriter, script Script) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// refuses decides whether to refuse a dial of phone, and counts the refusal.
+func (s *Simulator) refuses(phone string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.Refuse[phone] || s.refused[phone] < s.opts.RefuseFirst[phone] {
+		s.refused[phone]++
+		return true
 	}
 	return false
 }
@@ -262,6 +288,11 @@ func waveEnds(p ringfence.Provider, wave [][]byte) bool {
 		if p == ringfence.ProviderRetell && ex.Event != retell.EventCallStarted {
 			return true
 		}
+		var msg struct{ Message struct{ Type, Status string } }
+		json.Unmarshal(body, &msg)
+		if p == ringfence.ProviderVapi && (msg.Message.Type == vapi.TypeEndOfCallReport || msg.Message.Status == "ended") {
+			return true
+		}
 	}
 	return false
 }
@@ -271,16 +302,22 @@ func waveEnds(p ringfence.Provider, wave [][]byte) bool {
 func (s *Simulator) deliver(script Script, body []byte) {
 	s.mu.Lock()
 	url := s.opts.BolnaWebhookURL
-	if script.Provider == ringfence.ProviderRetell {
+	switch script.Provider {
+	case ringfence.ProviderRetell:
 		url = s.opts.RetellWebhookURL
+	case ringfence.ProviderVapi:
+		url = s.opts.VapiWebhookURL
 	}
 	s.mu.Unlock()
 	var last string
 	for attempt := 0; attempt < 6; attempt++ {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		if script.Provider == ringfence.ProviderRetell {
+		switch script.Provider {
+		case ringfence.ProviderRetell:
 			req.Header.Set(retell.SignatureHeader, retell.Sign(body, s.opts.APIKey, time.Now()))
+		case ringfence.ProviderVapi:
+			req.Header.Set(vapi.SecretHeader, s.opts.APIKey)
 		}
 		resp, err := s.client.Do(req)
 		if err == nil {
@@ -311,6 +348,7 @@ type Stats struct {
 	DialsPerNumber map[string]int
 	Scripts        map[string]Script // By ringfence call id.
 	Failures       []string          // Deliveries never acknowledged with a 2xx.
+	Refused        map[string]int    // Dials refused per number.
 }
 
 // Stats returns a copy of what the simulator saw so far.
@@ -324,7 +362,19 @@ func (s *Simulator) Stats() Stats {
 	for k, v := range s.scripts {
 		st.Scripts[k] = v
 	}
+	st.Refused = map[string]int{}
+	for k, v := range s.refused {
+		st.Refused[k] = v
+	}
 	return st
+}
+
+// isVapi tells Vapi's POST /call from Bolna's, which share the path: Vapi's body names an
+// assistantId.
+func isVapi(r *http.Request) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return err == nil && bytes.Contains(body, []byte(`"assistantId"`))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -99,6 +99,30 @@ func TestCallAndRetellSampleEvents(t *testing.T) {
 	if body["result"] != "first_terminal" {
 		t.Fatalf("call_ended result=%v, want first_terminal", body)
 	}
+	status, body = send("api", "api-create-customer.json", nil)
+	expect("api-create-customer.json", status, 201, body)
+	customerID := body["id"].(string)
+	withCustomer := func(r *events.APIGatewayV2HTTPRequest) { r.PathParameters["id"] = customerID }
+	status, body = send("api", "api-patch-customer.json", withCustomer)
+	expect("api-patch-customer.json", status, 200, body)
+	if body["daily_call_time"] != "18:30" || body["eligible"] != true {
+		t.Fatalf("patched customer=%v", body)
+	}
+	status, body = send("api", "api-get-customer.json", withCustomer)
+	expect("api-get-customer.json", status, 200, body)
+	status, body = send("vapi-webhook", "vapi-webhook-end-of-call-report.json", nil)
+	expect("vapi-webhook-end-of-call-report.json (call not known yet)", status, 202, body)
+	status, body = send("vapi-webhook", "vapi-webhook-tool-calls.json", nil)
+	expect("vapi-webhook-tool-calls.json", status, 200, body)
+	if results := body["results"].([]any); len(results) != 1 || results[0].(map[string]any)["toolCallId"] != "toolu_01DTPAzUm5Gk3zxrpJ969oMF" {
+		t.Fatalf("tool-calls reply=%v, want one result for the tool call", body)
+	}
+	for fn, file := range map[string]string{"scheduler": "scheduler-scheduled.json"} {
+		event, _ := os.ReadFile(filepath.Join("..", "..", "events", file))
+		if out, err := localstack.Invoke(context.Background(), handlers[fn], event); err != nil || string(out) != "null" {
+			t.Fatalf("%s: %s, %v", file, out, err)
+		}
+	}
 	// An hour later the same signed sample is stale.
 	s.app.HTTP.Now = func() time.Time { return sampleTime.Add(time.Hour) }
 	status, body = send("retell-webhook", "retell-webhook-call-ended.json", nil)

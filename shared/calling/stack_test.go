@@ -32,9 +32,10 @@ const (
 // stack is the whole backend on a fresh table, served over HTTP the way `make run` serves it,
 // with the provider simulator placing the calls and sending the webhooks.
 type stack struct {
-	app  *app.App
-	sim  *simulator.Simulator
-	base string
+	app    *app.App
+	sim    *simulator.Simulator
+	base   string
+	simURL func() string
 }
 
 func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLimit int, options ...func(*aws.Config)) *stack {
@@ -48,6 +49,7 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 		Table: env.Table, DynamoDBEndpoint: dynamotest.Endpoint(), APIKey: apiKey, AccountID: "acct_test",
 		BolnaWebhookToken: bolnaToken, BolnaAPIURL: simServer.URL, BolnaAPIKey: simKey,
 		RetellAPIURL: simServer.URL, RetellAPIKey: simKey,
+		VapiAPIURL: simServer.URL, VapiAPIKey: simKey, VapiWebhookSecret: simKey,
 		DirectLimit: directLimit, CampaignLimit: campaignLimit, LogLevel: "ERROR",
 	}
 	a := app.NewWithAWS(cfg, dynamotest.Config(options...), io.Discard)
@@ -63,7 +65,7 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 	t.Cleanup(gwServer.Close)
 	sim.SetWebhookBase(gwServer.URL, bolnaToken)
 	t.Cleanup(sim.Wait) // No webhook outlives its test's table.
-	return &stack{app: a, sim: sim, base: gwServer.URL}
+	return &stack{app: a, sim: sim, base: gwServer.URL, simURL: func() string { return simServer.URL }}
 }
 
 // do sends an authenticated API request and decodes the JSON answer into v.

@@ -144,7 +144,8 @@ func (s *Service) askProvider(ctx context.Context, c ringfence.Call) (bool, erro
 	if !ok {
 		return false, nil
 	}
-	since := c.DialStartedAt.Add(-time.Minute)
+	// Ten minutes of slack allow for the provider's clock running behind ours.
+	since := c.DialStartedAt.Add(-10 * time.Minute)
 	providerCallID, err := finder.FindCall(ctx, dialRequest(c), since)
 	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
 		return false, nil

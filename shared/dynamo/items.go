@@ -297,6 +297,11 @@ type queueItem struct {
 	Kind       string `dynamodbav:"kind"`
 	LeaseOwner string `dynamodbav:"lease_owner,omitempty"`
 	LeaseUntil string `dynamodbav:"lease_until,omitempty"`
+	EnqueuedAt string `dynamodbav:"enqueued_at"`
+	// A scheduled call's key, so the maintenance command can find entries imported twice.
+	CustomerID string `dynamodbav:"customer_id,omitempty"`
+	CallType   string `dynamodbav:"call_type,omitempty"`
+	LocalDate  string `dynamodbav:"local_date,omitempty"`
 }
 
 // parkedItem is a webhook kept until its call is known. It ages out after a week.

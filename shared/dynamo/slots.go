@@ -189,10 +189,14 @@ func (s *Store) enqueueItems(c ringfence.Call, kind ringfence.SlotKind, now, not
 	if err != nil {
 		return nil, c, err
 	}
-	entry, err := s.putNew(queueItem{
+	q := queueItem{
 		PK: queuePK(c.AccountID, kind), SK: c.QueueKey, GSI2PK: "QUEUE#" + shardOf(c.AccountID), GSI2SK: now,
-		CallID: c.ID, AccountID: c.AccountID, Kind: string(kind),
-	})
+		CallID: c.ID, AccountID: c.AccountID, Kind: string(kind), EnqueuedAt: now,
+	}
+	if sc := c.Schedule; sc != nil {
+		q.CustomerID, q.CallType, q.LocalDate = sc.CustomerID, string(sc.Type), sc.LocalDate
+	}
+	entry, err := s.putNew(q)
 	if err != nil {
 		return nil, c, err
 	}
@@ -273,7 +277,7 @@ func (s *Store) NextQueued(ctx context.Context, accountID string, kind ringfence
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return nil, internal(err, "unmarshal queue entry")
 		}
-		entries = append(entries, ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID})
+		entries = append(entries, it.toDomain())
 	}
 	return entries, nil
 }
@@ -563,4 +567,40 @@ func newSlotItem(accountID string, kind ringfence.SlotKind, callID, now string) 
 		PK: accountPK(accountID), SK: slotSK(kind, callID), GSI2PK: "SLOT#" + shardOf(callID), GSI2SK: now,
 		AccountID: accountID, Kind: string(kind), CallID: callID, StartedAt: now,
 	}
+}
+
+func (it queueItem) toDomain() ringfence.QueueEntry {
+	e := ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID, EnqueuedAt: it.EnqueuedAt}
+	if it.CallType != "" {
+		e.Schedule = &ringfence.ScheduledCall{CustomerID: it.CustomerID, Type: ringfence.CallType(it.CallType), LocalDate: it.LocalDate}
+	}
+	return e
+}
+
+// QueueEntries returns every entry of an account's queue of one kind, oldest first, including
+// those scheduled for later. It is for maintenance: the dispatcher reads only the head.
+func (s *Store) QueueEntries(ctx context.Context, accountID string, kind ringfence.SlotKind) ([]ringfence.QueueEntry, error) {
+	keyCond := expression.Key("pk").Equal(expression.Value(queuePK(accountID, kind)))
+	var out []ringfence.QueueEntry
+	err := s.query(ctx, "", keyCond, func(item map[string]types.AttributeValue) error {
+		var it queueItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return err
+		}
+		out = append(out, it.toDomain())
+		return nil
+	})
+	if err != nil {
+		return nil, internal(err, "read the queue of account %s", accountID)
+	}
+	return out, nil
+}
+
+// DeleteQueueEntry removes a queue entry that has no call to end with it (an imported one).
+func (s *Store) DeleteQueueEntry(ctx context.Context, e ringfence.QueueEntry) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: itemKey(queuePK(e.AccountID, e.Kind), e.Key)})
+	if err != nil {
+		return internal(err, "delete queue entry of call %s", e.CallID)
+	}
+	return nil
 }

@@ -91,10 +91,12 @@ var ErrAtLimit = Errorf(ECONFLICT, "the account has no free concurrency slot of 
 
 // QueueEntry is a call waiting for a concurrency slot.
 type QueueEntry struct {
-	AccountID string
-	Kind      SlotKind
-	Key       string // Orders the queue: enqueue time, then call id.
-	CallID    string
+	AccountID  string
+	Kind       SlotKind
+	Key        string // Orders the queue: the time from which it may be dialled, then call id.
+	CallID     string
+	EnqueuedAt string
+	Schedule   *ScheduledCall // The scheduled call it places, if any.
 }
 
 // ParkedEvent is a provider event kept until its call is known.

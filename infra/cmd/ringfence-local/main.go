@@ -4,6 +4,9 @@
 //	ringfence-local invoke FN EVENT.json what `sam local invoke FN -e EVENT.json` does, in-process
 //	ringfence-local seed-calls CAMPAIGN  gives each contact of a campaign a call with a Bolna
 //	                                     execution id, as if it had been dialled (for trying webhooks)
+//	ringfence-local dedupe-queue [--apply] [--json]
+//	                                     finds queue entries imported twice for one scheduled call
+//	                                     and, with --apply, removes all but the oldest
 //
 // Both read template.yaml for the functions, routes, schedules and table, and build the handlers
 // with the same wiring (shared/app) as the Lambda functions.
@@ -82,13 +85,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("usage: ringfence-local invoke FUNCTION EVENT.json")
 		}
 		return invoke(ctx, root, env, args[1], args[2], stdout, stderr)
+	case "dedupe-queue":
+		return dedupeQueue(ctx, root, env, args[1:], stdout)
 	case "seed-calls":
 		if len(args) != 2 {
 			return errors.New("usage: ringfence-local seed-calls CAMPAIGN_ID")
 		}
 		return seedCalls(ctx, root, env, args[1], stdout)
 	}
-	return fmt.Errorf("unknown command %q; use run, invoke or seed-calls", args[0])
+	return fmt.Errorf("unknown command %q; use run, invoke, seed-calls or dedupe-queue", args[0])
 }
 
 func withDefaults(getenv func(string) string) func(string) string {
@@ -143,7 +148,7 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	base := "http://" + ln.Addr().String()
 	appEnv := overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint})
 	simURL := ""
-	if env("BOLNA_API_KEY") == "" && env("RETELL_API_KEY") == "" {
+	if !realProviders(env) {
 		sim, url, err := startSimulator(env("RINGFENCE_SIMULATOR_ADDR"), base, env("BOLNA_WEBHOOK_TOKEN"))
 		if err != nil {
 			ln.Close()
@@ -151,7 +156,7 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 		}
 		defer sim.Close()
 		simURL = url
-		appEnv = overlay(appEnv, map[string]string{"BOLNA_API_URL": url, "BOLNA_API_KEY": simulatorKey, "RETELL_API_URL": url, "RETELL_API_KEY": simulatorKey})
+		appEnv = simulatorProviders(appEnv, url)
 	}
 	a, err := app.New(ctx, appEnv, stdout)
 	if err != nil {
@@ -208,13 +213,14 @@ func printBanner(w io.Writer, base, endpoint, simURL string, env func(string) st
 	fmt.Fprintf(w, "\nringfence is listening on %s\n", base)
 	fmt.Fprintf(w, "  DynamoDB Local:     %s (table %s)\n", endpoint, env("RINGFENCE_TABLE"))
 	if simURL != "" {
-		fmt.Fprintf(w, "  provider simulator: %s (Bolna's and Retell's APIs; set BOLNA_API_KEY or RETELL_API_KEY to use the real ones)\n", simURL)
+		fmt.Fprintf(w, "  provider simulator: %s (Bolna's, Retell's and Vapi's APIs; set BOLNA_API_KEY, RETELL_API_KEY or VAPI_API_KEY to use the real ones)\n", simURL)
 	} else {
 		fmt.Fprintf(w, "  provider:           Bolna at %s\n", env("BOLNA_API_URL"))
 	}
 	fmt.Fprintf(w, "  management API key: Authorization: Bearer %s\n", env("RINGFENCE_API_KEY"))
 	fmt.Fprintf(w, "  Bolna webhook URL:  %s/webhooks/bolna?token=%s\n", base, env("BOLNA_WEBHOOK_TOKEN"))
 	fmt.Fprintf(w, "  Retell webhook URL: %s/webhooks/retell (signed with RETELL_API_KEY)\n", base)
+	fmt.Fprintf(w, "  Vapi server URL:    %s/webhooks/vapi (X-Vapi-Secret: VAPI_WEBHOOK_SECRET)\n", base)
 	fmt.Fprintln(w, "  routes:")
 	var lines []string
 	for _, fn := range t.Functions {
@@ -275,6 +281,63 @@ func seedCalls(ctx context.Context, root string, env func(string) string, campai
 	return nil
 }
 
+// dedupeQueue runs the queue's duplicate finder against the running stack (or the DynamoDB that
+// RINGFENCE_DYNAMODB_ENDPOINT names): a dry run unless --apply is given.
+func dedupeQueue(ctx context.Context, root string, env func(string) string, args []string, stdout io.Writer) error {
+	apply, asJSON := false, false
+	for _, a := range args {
+		switch a {
+		case "--apply":
+			apply = true
+		case "--json":
+			asJSON = true
+		default:
+			return fmt.Errorf("unknown flag %q; use --apply and --json", a)
+		}
+	}
+	if env("RINGFENCE_DYNAMODB_ENDPOINT") == "" {
+		var err error
+		if env, err = runningStack(root, env); err != nil {
+			return err
+		}
+	}
+	a, err := app.New(ctx, env, io.Discard)
+	if err != nil {
+		return err
+	}
+	dups, err := a.Calling.DedupeQueue(ctx, apply)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		type row struct {
+			Customer  string `json:"customer_id"`
+			CallType  string `json:"call_type"`
+			LocalDate string `json:"local_date"`
+			Removed   string `json:"call_id"`
+			Kept      string `json:"kept_call_id"`
+		}
+		rows := []row{}
+		for _, d := range dups {
+			rows = append(rows, row{d.Entry.Schedule.CustomerID, string(d.Entry.Schedule.Type), d.Entry.Schedule.LocalDate, d.Entry.CallID, d.Kept.CallID})
+		}
+		return json.NewEncoder(stdout).Encode(map[string]any{"applied": apply, "duplicates": rows})
+	}
+	verb := "would remove"
+	if apply {
+		verb = "removed"
+	}
+	for _, d := range dups {
+		fmt.Fprintf(stdout, "%s %s (customer %s, %s call on %s), keeping %s\n", verb, d.Entry.CallID, d.Entry.Schedule.CustomerID, d.Entry.Schedule.Type, d.Entry.Schedule.LocalDate, d.Kept.CallID)
+	}
+	fmt.Fprintf(stdout, "%d duplicate queue entries %s.", len(dups), verb)
+	if !apply && len(dups) > 0 {
+		fmt.Fprint(stdout, " Run again with --apply to remove them.")
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
 // invoke runs one function on one event file and prints the handler's JSON reply. It uses the
 // DynamoDB of a running `make run` stack when there is one, and a throwaway one otherwise.
 func invoke(ctx context.Context, root string, env func(string) string, function, eventFile string, stdout, stderr io.Writer) error {
@@ -323,11 +386,23 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 // withSimulatorProviders points the providers at the local simulator, as `make run` does, unless
 // real provider keys are set.
 func withSimulatorProviders(env func(string) string) func(string) string {
-	if env("BOLNA_API_KEY") != "" || env("RETELL_API_KEY") != "" {
+	if realProviders(env) {
 		return env
 	}
-	url := "http://" + env("RINGFENCE_SIMULATOR_ADDR")
-	return overlay(env, map[string]string{"BOLNA_API_URL": url, "BOLNA_API_KEY": simulatorKey, "RETELL_API_URL": url, "RETELL_API_KEY": simulatorKey})
+	return simulatorProviders(env, "http://"+env("RINGFENCE_SIMULATOR_ADDR"))
+}
+
+// realProviders reports whether the environment names a real provider account.
+func realProviders(env func(string) string) bool {
+	return env("BOLNA_API_KEY") != "" || env("RETELL_API_KEY") != "" || env("VAPI_API_KEY") != ""
+}
+
+// simulatorProviders points every provider's API, key and webhook secret at the simulator.
+func simulatorProviders(env func(string) string, url string) func(string) string {
+	return overlay(env, map[string]string{
+		"BOLNA_API_URL": url, "BOLNA_API_KEY": simulatorKey, "RETELL_API_URL": url, "RETELL_API_KEY": simulatorKey,
+		"VAPI_API_URL": url, "VAPI_API_KEY": simulatorKey, "VAPI_WEBHOOK_SECRET": simulatorKey,
+	})
 }
 
 // resignRetell signs a Retell event's body again, at the current time: a signature is valid for
