@@ -2,7 +2,7 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run test invoke seed-calls dedupe-queue build lint fmt dynamodb-local clean
+.PHONY: run test bench invoke seed-calls dedupe-queue build lint fmt dynamodb-local clean
 
 ## run: DynamoDB Local + the table + the API on 127.0.0.1:3000 (RINGFENCE_ADDR) + the schedules.
 run:
@@ -36,6 +36,10 @@ build:
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
 	    -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
+
+## bench: the storm through ringfence and the designs it replaces, and cold-start proxies; writes BENCHMARKS.md.
+bench:
+	$(GO) run ./infra/cmd/ringfence-bench
 
 ## lint: the template, as `sam validate --lint` would check it.
 lint:

@@ -67,39 +67,42 @@ const ResultParked ringfence.ApplyResult = "parked"
 // the event did. The call is found by ringfence's id when the provider echoed it, and otherwise
 // by the provider's id. An event for a call not known yet is parked, not dropped.
 func (s *Service) ApplyEvent(ctx context.Context, ev ringfence.CallEvent) (string, ringfence.ApplyResult, error) {
-	callID, err := s.findCall(ctx, ev)
+	call, err := s.findCall(ctx, ev)
 	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
 		return s.park(ctx, ev)
 	}
 	if err != nil {
 		return "", "", err
 	}
-	return s.apply(ctx, callID, ev)
+	return s.applyFrom(ctx, call, ev)
 }
 
-// findCall resolves the event's call. When the event names ringfence's call and that call does
-// not have the provider's id yet (the webhook outran the dial's answer), the id is recorded now.
-func (s *Service) findCall(ctx context.Context, ev ringfence.CallEvent) (string, error) {
+// findCall resolves the event's call. When the event names ringfence's call, the call is read
+// (strongly consistent) and returned whole, so applying the event need not read it again; when
+// that call does not have the provider's id yet (the webhook outran the dial's answer), the id is
+// recorded now. Otherwise only the call's id is known, from the provider's id.
+func (s *Service) findCall(ctx context.Context, ev ringfence.CallEvent) (ringfence.Call, error) {
 	if ev.CallID != "" {
 		c, err := s.store.GetCall(ctx, ev.CallID)
 		switch {
 		case err == nil && c.Provider == ev.Provider && c.ProviderCallID == "" && ev.ProviderCallID != "":
 			if err := s.store.RecordProviderCallID(ctx, c.ID, ev.ProviderCallID); err != nil {
-				return "", err
+				return c, err
 			}
-			return c.ID, nil
+			return ringfence.Call{ID: c.ID}, nil
 		case err == nil && c.Provider == ev.Provider && c.ProviderCallID == ev.ProviderCallID:
-			return c.ID, nil
+			return c, nil
 		case err != nil && ringfence.ErrorCode(err) != ringfence.ENOTFOUND:
-			return "", err
+			return c, err
 		}
 		// The echoed id names no call of this provider call: trust the provider's own id.
 		s.log.WarnContext(ctx, "event's call id does not match its provider call id", "provider", ev.Provider, "call_id", ev.CallID, "execution_id", ev.ProviderCallID)
 	}
 	if ev.ProviderCallID == "" {
-		return "", ringfence.Errorf(ringfence.EINVALID, "the event names no call")
+		return ringfence.Call{}, ringfence.Errorf(ringfence.EINVALID, "the event names no call")
 	}
-	return s.store.CallIDByProviderCallID(ctx, ev.Provider, ev.ProviderCallID)
+	id, err := s.store.CallIDByProviderCallID(ctx, ev.Provider, ev.ProviderCallID)
+	return ringfence.Call{ID: id}, err
 }
 
 // park keeps the event, then looks for the call once more: if the provider's id was recorded in
@@ -126,7 +129,13 @@ func (s *Service) park(ctx context.Context, ev ringfence.CallEvent) (string, rin
 // apply applies the event and, when it ended a call that held a slot, dials the next call waiting
 // for that slot.
 func (s *Service) apply(ctx context.Context, callID string, ev ringfence.CallEvent) (string, ringfence.ApplyResult, error) {
-	before, result, err := s.store.ApplyCallEvent(ctx, callID, ev)
+	return s.applyFrom(ctx, ringfence.Call{ID: callID}, ev)
+}
+
+// applyFrom is apply for a call just read whole (or known only by its ID).
+func (s *Service) applyFrom(ctx context.Context, read ringfence.Call, ev ringfence.CallEvent) (string, ringfence.ApplyResult, error) {
+	callID := read.ID
+	before, result, err := s.store.ApplyCallEventFrom(ctx, read, ev)
 	if err != nil {
 		return callID, "", err
 	}

@@ -161,10 +161,20 @@ const maxApplyAttempts = 10
 // It returns the call as it was just before this event's write (or as read, for a duplicate), so
 // the caller knows, for instance, which slot a first terminal transition released.
 func (s *Store) ApplyCallEvent(ctx context.Context, callID string, ev ringfence.CallEvent) (ringfence.Call, ringfence.ApplyResult, error) {
+	return s.ApplyCallEventFrom(ctx, ringfence.Call{ID: callID}, ev)
+}
+
+// ApplyCallEventFrom is ApplyCallEvent for a caller that has just read the call with a strongly
+// consistent read: the first attempt plans against that read instead of reading again (a call
+// with only its ID set is read first). Every write is still conditioned on the call being as read.
+func (s *Store) ApplyCallEventFrom(ctx context.Context, read ringfence.Call, ev ringfence.CallEvent) (ringfence.Call, ringfence.ApplyResult, error) {
 	for attempt := 0; attempt < maxApplyAttempts; attempt++ {
-		c, err := s.GetCall(ctx, callID)
-		if err != nil {
-			return c, "", err
+		c := read
+		if attempt > 0 || c.Status == "" {
+			var err error
+			if c, err = s.GetCall(ctx, read.ID); err != nil {
+				return c, "", err
+			}
 		}
 		u := ringfence.PlanCallUpdate(c, ev)
 		if u.IsEmpty() {
@@ -181,7 +191,7 @@ func (s *Store) ApplyCallEvent(ctx context.Context, callID string, ev ringfence.
 			return c, "", err
 		}
 	}
-	return ringfence.Call{}, "", ringfence.Errorf(ringfence.EUNAVAILABLE, "call %s is being updated by many deliveries at once; retry", callID)
+	return ringfence.Call{}, "", ringfence.Errorf(ringfence.EUNAVAILABLE, "call %s is being updated by many deliveries at once; retry", read.ID)
 }
 
 // pause waits a short, random, growing time before another attempt, so that deliveries that
