@@ -32,10 +32,10 @@ func (s *Service) validate(d DirectCall) error {
 	if err := ringfence.ValidatePhone("to", d.To); err != nil {
 		return err
 	}
-	if err := ringfence.ValidatePhone("from_number", d.FromNumber); err != nil {
+	if _, err := ringfence.ParseProvider(string(d.Provider)); err != nil {
 		return err
 	}
-	if _, err := ringfence.ParseProvider(string(d.Provider)); err != nil {
+	if err := ringfence.ValidateFromNumber(d.Provider, d.FromNumber); err != nil {
 		return err
 	}
 	if _, ok := s.dialers[d.Provider]; !ok {

@@ -32,6 +32,7 @@ const (
 // stack is the whole backend on a fresh table, served over HTTP the way `make run` serves it,
 // with the provider simulator placing the calls and sending the webhooks.
 type stack struct {
+	env    dynamotest.Env
 	app    *app.App
 	sim    *simulator.Simulator
 	base   string
@@ -65,7 +66,7 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 	t.Cleanup(gwServer.Close)
 	sim.SetWebhookBase(gwServer.URL, bolnaToken)
 	t.Cleanup(sim.Wait) // No webhook outlives its test's table.
-	return &stack{app: a, sim: sim, base: gwServer.URL, simURL: func() string { return simServer.URL }}
+	return &stack{env: env, app: a, sim: sim, base: gwServer.URL, simURL: func() string { return simServer.URL }}
 }
 
 // do sends an authenticated API request and decodes the JSON answer into v.

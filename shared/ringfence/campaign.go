@@ -63,6 +63,18 @@ func ValidatePhone(field, s string) error {
 	return nil
 }
 
+// ValidateFromNumber checks the number a provider calls from: an E.164 number, except for Vapi,
+// which names its numbers by id (phoneNumberId).
+func ValidateFromNumber(p Provider, s string) error {
+	if p == ProviderVapi {
+		if strings.TrimSpace(s) == "" || len(s) > 200 {
+			return Errorf(EINVALID, "from_number (the Vapi phone number id) is required")
+		}
+		return nil
+	}
+	return ValidatePhone("from_number", s)
+}
+
 // Validate checks a campaign as submitted by a client, before anything is written.
 func (c *Campaign) Validate(contacts []Contact) error {
 	c.Name = strings.TrimSpace(c.Name)
@@ -75,7 +87,7 @@ func (c *Campaign) Validate(contacts []Contact) error {
 	if strings.TrimSpace(c.AgentID) == "" {
 		return Errorf(EINVALID, "agent_id is required")
 	}
-	if err := ValidatePhone("from_number", c.FromNumber); err != nil {
+	if err := ValidateFromNumber(c.Provider, c.FromNumber); err != nil {
 		return err
 	}
 	if len(contacts) == 0 || len(contacts) > MaxContactsPerCampaign {

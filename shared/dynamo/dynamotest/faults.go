@@ -2,10 +2,13 @@ package dynamotest
 
 import (
 	"context"
+	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -58,6 +61,27 @@ func TimeRequests(total *atomic.Int64) func(*aws.Config) {
 		start := time.Now()
 		out, md, err := next.HandleFinalize(ctx, in)
 		total.Add(int64(time.Since(start)))
+		return out, md, err
+	})
+}
+
+// FailRandomly makes a share of the client's requests fail, as DynamoDB does under load: half of
+// the failures are throttling before the request is carried out (the SDK's retryer may retry
+// those), half are a server error after DynamoDB has carried the request out, so the caller
+// cannot tell that its write happened. seed makes the sequence repeatable.
+func FailRandomly(rate float64, seed uint64) func(*aws.Config) {
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	roll := func() float64 { mu.Lock(); defer mu.Unlock(); return rng.Float64() }
+	return addFinalize("ringfence-faults", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		r := roll()
+		if r < rate/2 {
+			return middleware.FinalizeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "injected: rate of requests exceeds the allowed throughput", Fault: smithy.FaultServer}
+		}
+		out, md, err := next.HandleFinalize(ctx, in)
+		if err == nil && r < rate {
+			return middleware.FinalizeOutput{}, md, &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected: the response was lost after the request was carried out", Fault: smithy.FaultServer}
+		}
 		return out, md, err
 	})
 }
