@@ -2,7 +2,7 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run test bench invoke seed-calls dedupe-queue build lint fmt dynamodb-local clean
+.PHONY: run test bench fuzz invoke seed-calls dedupe-queue build lint fmt dynamodb-local clean
 
 ## run: DynamoDB Local + the table + the API on 127.0.0.1:3000 (RINGFENCE_ADDR) + the schedules.
 run:
@@ -40,6 +40,17 @@ build:
 ## bench: the storm through ringfence and the designs it replaces, and cold-start proxies; writes BENCHMARKS.md.
 bench:
 	$(GO) run ./infra/cmd/ringfence-bench
+
+## fuzz: every fuzz target for FUZZTIME each (default 30s); the tests run their seed corpora.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzParseDecimal:./shared/ringfence FuzzParseRescheduleDay:./shared/ringfence \
+	FuzzParseWebhook:./shared/bolna FuzzParseWebhook:./shared/retell FuzzVerify:./shared/retell \
+	FuzzParseMessage:./shared/vapi FuzzAuthenticate:./shared/vapi FuzzRoutes:./shared/httpapi
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  name=$${t%%:*}; pkg=$${t#*:}; echo "fuzzing $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
 
 ## lint: the template, as `sam validate --lint` would check it.
 lint:

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 const (
 	testAPIKey     = "local-dev-api-key-0123456789"
 	testBolnaToken = "local-bolna-token-0123456789"
+	testVapiSecret = "test-vapi-secret"
 )
 
 // harness is a server on a fresh table, with its logs captured.
@@ -59,7 +60,7 @@ func MustHarness(tb testing.TB, options ...func(*aws.Config)) *harness {
 	env := dynamotest.MustNewStore(tb, options...)
 	logs := &syncBuffer{}
 	srv := httpapi.NewServer(env.Store, calling.New(env.Store, nil, calling.Defaults{DirectLimit: 5, CampaignLimit: 10}, slog.New(slog.NewJSONHandler(logs, nil))), httpapi.Config{
-		APIKey: testAPIKey, AccountID: "acct_test", BolnaWebhookToken: testBolnaToken,
+		APIKey: testAPIKey, AccountID: "acct_test", BolnaWebhookToken: testBolnaToken, VapiWebhookSecret: testVapiSecret,
 	}, slog.New(slog.NewJSONHandler(logs, nil)))
 	return &harness{env: env, srv: srv, logs: logs}
 }

@@ -39,12 +39,18 @@ func ParseDecimal(s string) (Decimal, error) {
 	if digits == "" || strings.Trim(digits, "0123456789") != "" {
 		return d, Errorf(EINVALID, "%q is not a decimal number", s)
 	}
-	if len(strings.TrimLeft(digits, "0")) > maxDecimalDigits {
+	if len(strings.Trim(digits, "0")) > maxDecimalDigits {
 		return d, Errorf(EINVALID, "%q has more than %d significant digits", s, maxDecimalDigits)
 	}
 	d.unscaled.SetString(strings.TrimPrefix(sign, "+")+digits, 10)
 	d.scale = int32(len(frac) - exponent)
-	return d.normalized(), nil
+	d = d.normalized()
+	// Bound the magnitude too, so every accepted number prints in plain notation that parses
+	// back, and fits a DynamoDB Number: at most 38 digits before and 38 after the point.
+	if d.scale > maxDecimalDigits || len(new(big.Int).Abs(&d.unscaled).String())-int(d.scale) > maxDecimalDigits {
+		return Decimal{}, Errorf(EINVALID, "%q is too large or too small a number", s)
+	}
+	return d, nil
 }
 
 // MustParseDecimal is ParseDecimal for constants known to be valid; it panics otherwise.
