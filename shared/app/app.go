@@ -30,6 +30,7 @@ type Config struct {
 	APIKey            string        // RINGFENCE_API_KEY
 	AccountID         string        // RINGFENCE_ACCOUNT_ID, default "default"
 	BolnaWebhookToken string        // BOLNA_WEBHOOK_TOKEN
+	BolnaAllowedIPs   []string      // BOLNA_ALLOWED_IPS: comma-separated; empty accepts any source
 	BolnaAPIURL       string        // BOLNA_API_URL, default https://api.bolna.ai
 	BolnaAPIKey       string        // BOLNA_API_KEY: without it, calls through Bolna are refused
 	RetellAPIURL      string        // RETELL_API_URL, default https://api.retellai.com
@@ -53,6 +54,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		APIKey:            getenv("RINGFENCE_API_KEY"),
 		AccountID:         getenv("RINGFENCE_ACCOUNT_ID"),
 		BolnaWebhookToken: getenv("BOLNA_WEBHOOK_TOKEN"),
+		BolnaAllowedIPs:   splitList(getenv("BOLNA_ALLOWED_IPS")),
 		BolnaAPIURL:       getenv("BOLNA_API_URL"),
 		BolnaAPIKey:       getenv("BOLNA_API_KEY"),
 		RetellAPIURL:      getenv("RETELL_API_URL"),
@@ -82,6 +84,17 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		cfg.AccountID = "default"
 	}
 	return cfg, nil
+}
+
+// splitList reads a comma-separated list, without blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // intSetting reads a non-negative whole number from the environment.
@@ -154,7 +167,7 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 		DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit, StaleAfter: cfg.StaleAfter, DialTimeout: cfg.DialTimeout,
 	}, log)
 	server := httpapi.NewServer(store, calls, httpapi.Config{
-		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, RetellAPIKey: cfg.RetellAPIKey,
+		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,
 		VapiWebhookSecret: cfg.VapiWebhookSecret,
 	}, log)
 	return &App{Config: cfg, Store: store, Calling: calls, HTTP: server, Log: log}

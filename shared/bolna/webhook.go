@@ -72,15 +72,8 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // ParseWebhook decodes one execution webhook body into a call event. It refuses a body that is not
 // an execution object (no id or no status) with EINVALID.
 func ParseWebhook(body []byte) (ringfence.CallEvent, error) {
-	var ex Execution
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&ex); err != nil {
-		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "body is not a Bolna execution object: %v", ringfence.DescribeJSONError(err))
-	}
-	if dec.More() {
-		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "body holds more than one JSON value")
-	}
-	return ex.Event()
+	_, ev, err := ParseWebhookExecution(body)
+	return ev, err
 }
 
 // Event translates the execution into ringfence's terms.
@@ -131,6 +124,39 @@ func (ex Execution) Event() (ringfence.CallEvent, error) {
 		}
 	}
 	return ev, nil
+}
+
+// Inbound reports whether the execution is a call someone placed to one of the account's numbers,
+// and the numbers: ours (the agent's) and the caller's. Bolna puts them under telephony_data, and
+// real payloads repeat them at the top level as agent_number and user_number.
+func (ex Execution) Inbound() (ours, caller string, ok bool) {
+	td := ex.TelephonyData
+	if td == nil || td.CallType != "inbound" {
+		return "", "", false
+	}
+	ours, caller = td.ToNumber, td.FromNumber
+	if ex.AgentNumber != "" {
+		ours = ex.AgentNumber
+	}
+	if ex.UserNumber != "" {
+		caller = ex.UserNumber
+	}
+	return strings.TrimSpace(ours), strings.TrimSpace(caller), true
+}
+
+// ParseWebhookExecution is ParseWebhook that also returns the execution, for what the event does
+// not carry (the numbers of an inbound call).
+func ParseWebhookExecution(body []byte) (Execution, ringfence.CallEvent, error) {
+	var ex Execution
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&ex); err != nil {
+		return ex, ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "body is not a Bolna execution object: %s", ringfence.DescribeJSONError(err))
+	}
+	if dec.More() {
+		return ex, ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "body holds more than one JSON value")
+	}
+	ev, err := ex.Event()
+	return ex, ev, err
 }
 
 // MapStatus maps Bolna's execution status to ringfence's status. A "completed" call with no

@@ -85,3 +85,25 @@ func TestMapStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestInboundExecution(t *testing.T) {
+	ex, ev, err := bolna.ParseWebhookExecution(MustReadFixture(t, "execution-inbound.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, caller, inbound := ex.Inbound()
+	if !inbound || ours != "+14155550100" || caller != "+917073122016" || ev.CallID != "" {
+		t.Fatalf("inbound=%v ours=%s caller=%s call id=%q", inbound, ours, caller, ev.CallID)
+	}
+	if _, _, inbound := mustExecution(t, "execution-completed.json").Inbound(); inbound {
+		t.Fatal("an outbound execution reads as inbound")
+	}
+}
+
+func mustExecution(t *testing.T, name string) bolna.Execution {
+	ex, _, err := bolna.ParseWebhookExecution(MustReadFixture(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex
+}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -133,5 +134,16 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 	}
 	if strings.Contains(h.logs.String(), "panic") {
 		t.Fatalf("logs mention a panic: %s", h.logs.String())
+	}
+}
+
+// With a source allowlist, Bolna's webhook is taken only from the listed addresses.
+func TestBolnaSourceAllowlist(t *testing.T) {
+	h := MustHarness(t)
+	srv := httpapi.NewServer(h.env.Store, nil, httpapi.Config{BolnaWebhookToken: testBolnaToken, BolnaAllowedIPs: []string{"13.203.39.153"}}, slog.New(slog.NewJSONHandler(h.logs, nil)))
+	req := bolnaDelivery(t, []byte(`{"id":"x","status":"ringing"}`))
+	req.RequestContext.HTTP.SourceIP = "203.0.113.10"
+	if resp := invoke(t, srv.BolnaWebhook(), req); resp.StatusCode != 401 {
+		t.Fatalf("unlisted source: status=%d, want 401", resp.StatusCode)
 	}
 }

@@ -24,6 +24,8 @@ type Config struct {
 	// BolnaWebhookToken is the secret Bolna's webhook URL carries as ?token=, since Bolna signs
 	// nothing. Bolna's mid-call tools present it too.
 	BolnaWebhookToken string
+	// BolnaAllowedIPs, when set, is the only source addresses Bolna's webhooks are taken from.
+	BolnaAllowedIPs []string
 	// RetellAPIKey verifies the x-retell-signature of Retell's webhooks and function calls.
 	RetellAPIKey string
 	// VapiWebhookSecret authenticates Vapi's server messages (X-Vapi-Secret, or the HMAC key).

@@ -26,15 +26,43 @@ func (s *Server) bolnaWebhook(ctx context.Context, req events.APIGatewayV2HTTPRe
 	if !secretEqual(req.QueryStringParameters["token"], s.cfg.BolnaWebhookToken) {
 		return 0, nil, ringfence.Errorf(ringfence.EUNAUTHORIZED, "the webhook URL's token is missing or wrong")
 	}
+	if !allowedSource(s.cfg.BolnaAllowedIPs, req.RequestContext.HTTP.SourceIP) {
+		return 0, nil, ringfence.Errorf(ringfence.EUNAUTHORIZED, "requests from %s are not accepted", req.RequestContext.HTTP.SourceIP)
+	}
 	b, err := body(req)
 	if err != nil {
 		return 0, nil, err
 	}
-	ev, err := bolna.ParseWebhook(b)
+	ex, ev, err := bolna.ParseWebhookExecution(b)
 	if err != nil {
 		return 0, nil, err
 	}
+	if ours, caller, inbound := ex.Inbound(); inbound {
+		call, err := s.calls.ResolveInbound(ctx, ringfence.ProviderBolna, ev.ProviderCallID, ours, caller, ex.AgentID)
+		if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+			s.log.WarnContext(ctx, "Bolna webhook for an inbound call to a number with no route", "provider", "bolna", "execution_id", ev.ProviderCallID, "to_number", ours)
+			return http.StatusOK, webhookReply{Result: "unrouted"}, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		ev.CallID = call.ID
+	}
 	return s.applyEvent(ctx, req, ev)
+}
+
+// allowedSource reports whether a request's source address is on the allowlist (an empty list
+// allows any). Bolna signs nothing, so its documented source addresses are a second check.
+func allowedSource(allowed []string, source string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, ip := range allowed {
+		if ip == source {
+			return true
+		}
+	}
+	return false
 }
 
 // applyEvent applies a provider event exactly once. An event whose call is not known yet is
