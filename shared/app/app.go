@@ -18,6 +18,7 @@ import (
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/httpapi"
+	"github.com/ringfence/ringfence/shared/metrics"
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 	"github.com/ringfence/ringfence/shared/vapi"
@@ -43,6 +44,7 @@ type Config struct {
 	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
 	DialTimeout       time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
 	LogLevel          string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
+	Function          string        // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
 }
 
 // ConfigFromEnv reads the configuration. Only the table is required: a function whose secret is
@@ -63,6 +65,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		VapiAPIKey:        getenv("VAPI_API_KEY"),
 		VapiWebhookSecret: getenv("VAPI_WEBHOOK_SECRET"),
 		LogLevel:          getenv("RINGFENCE_LOG_LEVEL"),
+		Function:          getenv("AWS_LAMBDA_FUNCTION_NAME"),
+	}
+	if cfg.Function == "" {
+		cfg.Function = "local"
 	}
 	if cfg.Table == "" {
 		return cfg, fmt.Errorf("RINGFENCE_TABLE is not set")
@@ -130,6 +136,7 @@ type App struct {
 	Calling *calling.Service
 	HTTP    *httpapi.Server
 	Log     *slog.Logger
+	Metrics *metrics.Recorder
 }
 
 // New builds the App from the environment. Logs go to stdout as JSON, where Lambda sends them to
@@ -170,7 +177,10 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,
 		VapiWebhookSecret: cfg.VapiWebhookSecret,
 	}, log)
-	return &App{Config: cfg, Store: store, Calling: calls, HTTP: server, Log: log}
+	// Every function records its metrics with its logs, named after the Lambda function.
+	recorder := metrics.New(stdout, cfg.Function)
+	calls.Metrics, server.Metrics = recorder, recorder
+	return &App{Config: cfg, Store: store, Calling: calls, HTTP: server, Log: log, Metrics: recorder}
 }
 
 // NewLogger returns a JSON logger at the named level (INFO when the name is unknown).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ringfence/ringfence/shared/dynamo"
+	"github.com/ringfence/ringfence/shared/metrics"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -51,6 +52,8 @@ type Service struct {
 	log      *slog.Logger
 	// Now is the clock of the scheduled jobs. Tests replace it to move time.
 	Now func() time.Time
+	// Metrics records dials, sweeps, slots and queues (nil records nothing).
+	Metrics *metrics.Recorder
 }
 
 // New returns the service. dialers holds the providers that are configured; a call through any
@@ -63,16 +66,18 @@ func New(store *dynamo.Store, dialers map[ringfence.Provider]ringfence.Dialer, d
 // when the provider's call id is recorded.
 const ResultParked ringfence.ApplyResult = "parked"
 
-// ApplyEvent applies a provider event to its call exactly once and returns the call's id and what
-// the event did. The call is found by ringfence's id when the provider echoed it, and otherwise
-// by the provider's id. An event for a call not known yet is parked, not dropped.
-func (s *Service) ApplyEvent(ctx context.Context, ev ringfence.CallEvent) (string, ringfence.ApplyResult, error) {
+// ApplyEvent applies a provider event to its call exactly once and returns the call as it was
+// before (its id, account and campaign, for the logs) and what the event did. The call is found
+// by ringfence's id when the provider echoed it, and otherwise by the provider's id. An event for
+// a call not known yet is parked, not dropped.
+func (s *Service) ApplyEvent(ctx context.Context, ev ringfence.CallEvent) (ringfence.Call, ringfence.ApplyResult, error) {
 	call, err := s.findCall(ctx, ev)
 	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
-		return s.park(ctx, ev)
+		id, result, err := s.park(ctx, ev)
+		return ringfence.Call{ID: id}, result, err
 	}
 	if err != nil {
-		return "", "", err
+		return ringfence.Call{}, "", err
 	}
 	return s.applyFrom(ctx, call, ev)
 }
@@ -129,15 +134,16 @@ func (s *Service) park(ctx context.Context, ev ringfence.CallEvent) (string, rin
 // apply applies the event and, when it ended a call that held a slot, dials the next call waiting
 // for that slot.
 func (s *Service) apply(ctx context.Context, callID string, ev ringfence.CallEvent) (string, ringfence.ApplyResult, error) {
-	return s.applyFrom(ctx, ringfence.Call{ID: callID}, ev)
+	_, result, err := s.applyFrom(ctx, ringfence.Call{ID: callID}, ev)
+	return callID, result, err
 }
 
-// applyFrom is apply for a call just read whole (or known only by its ID).
-func (s *Service) applyFrom(ctx context.Context, read ringfence.Call, ev ringfence.CallEvent) (string, ringfence.ApplyResult, error) {
-	callID := read.ID
+// applyFrom is apply for a call just read whole (or known only by its ID). It returns the call as
+// it was before the event.
+func (s *Service) applyFrom(ctx context.Context, read ringfence.Call, ev ringfence.CallEvent) (ringfence.Call, ringfence.ApplyResult, error) {
 	before, result, err := s.store.ApplyCallEventFrom(ctx, read, ev)
 	if err != nil {
-		return callID, "", err
+		return before, "", err
 	}
 	if result == ringfence.ResultFirstTerminal && before.CampaignID != "" {
 		// If this was the campaign's last call, the campaign is complete. If this fails, the
@@ -153,7 +159,7 @@ func (s *Service) applyFrom(ctx context.Context, read ringfence.Call, ev ringfen
 			s.log.ErrorContext(ctx, "dialling the next queued call failed", "account", before.AccountID, "kind", before.SlotKind, "error", err.Error())
 		}
 	}
-	return callID, result, nil
+	return before, result, nil
 }
 
 // applyParked applies and then deletes the events parked for a provider call.
@@ -211,6 +217,13 @@ func (s *Service) dial(ctx context.Context, c ringfence.Call) error {
 	providerCallID, err := dialer.Dial(ctx, dialRequest(c))
 	s.log.InfoContext(ctx, "dialled", "provider", c.Provider, "call_id", c.ID, "account", c.AccountID, "campaign", c.CampaignID,
 		"execution_id", providerCallID, "ms", time.Since(start).Milliseconds(), "error", errText(err))
+	s.Metrics.Record(metrics.DialLatency, float64(time.Since(start).Milliseconds()), metrics.Milliseconds, "Provider", string(c.Provider))
+	switch {
+	case errors.Is(err, ringfence.ErrDialRefused):
+		s.Metrics.Count(metrics.DialErrors, 1, "Provider", string(c.Provider), "Kind", "refused")
+	case err != nil:
+		s.Metrics.Count(metrics.DialErrors, 1, "Provider", string(c.Provider), "Kind", "unknown")
+	}
 	switch {
 	case err == nil:
 		return s.accepted(ctx, c, providerCallID)

@@ -1,6 +1,7 @@
 package calling_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +34,7 @@ const (
 // stack is the whole backend on a fresh table, served over HTTP the way `make run` serves it,
 // with the provider simulator placing the calls and sending the webhooks.
 type stack struct {
+	out    *syncBuffer // Everything the functions wrote: their logs and metrics.
 	env    dynamotest.Env
 	app    *app.App
 	sim    *simulator.Simulator
@@ -51,9 +54,10 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 		BolnaWebhookToken: bolnaToken, BolnaAPIURL: simServer.URL, BolnaAPIKey: simKey,
 		RetellAPIURL: simServer.URL, RetellAPIKey: simKey,
 		VapiAPIURL: simServer.URL, VapiAPIKey: simKey, VapiWebhookSecret: simKey,
-		DirectLimit: directLimit, CampaignLimit: campaignLimit, LogLevel: "ERROR",
+		DirectLimit: directLimit, CampaignLimit: campaignLimit, LogLevel: "INFO",
 	}
-	a := app.NewWithAWS(cfg, dynamotest.Config(options...), io.Discard)
+	out := &syncBuffer{}
+	a := app.NewWithAWS(cfg, dynamotest.Config(options...), out)
 	tmpl, err := samtemplate.Load(filepath.Join("..", "..", "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +70,25 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 	t.Cleanup(gwServer.Close)
 	sim.SetWebhookBase(gwServer.URL, bolnaToken)
 	t.Cleanup(sim.Wait) // No webhook outlives its test's table.
-	return &stack{env: env, app: a, sim: sim, base: gwServer.URL, simURL: func() string { return simServer.URL }}
+	return &stack{out: out, env: env, app: a, sim: sim, base: gwServer.URL, simURL: func() string { return simServer.URL }}
+}
+
+// syncBuffer collects output written from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // do sends an authenticated API request and decodes the JSON answer into v.

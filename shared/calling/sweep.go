@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/dynamo"
+	"github.com/ringfence/ringfence/shared/metrics"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -47,7 +48,48 @@ type SweepReport struct {
 func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepReport, error) {
 	var r SweepReport
 	err := errors.Join(s.sweepCalls(ctx, now, &r), s.sweepSlots(ctx, now, &r), s.sweepCampaigns(ctx, &r))
-	return r, err
+	s.Metrics.Count(metrics.StaleCallsSwept, float64(r.CallsEnded))
+	s.Metrics.Count(metrics.StuckSlots, float64(len(r.StuckSlots)))
+	return r, errors.Join(err, s.recordGauges(ctx, now))
+}
+
+// recordGauges records the slots in use per kind and the queues' depth and oldest entry's age,
+// from the sparse index: what it reads grows with the slots held and the calls waiting.
+func (s *Service) recordGauges(ctx context.Context, now time.Time) error {
+	if s.Metrics == nil {
+		return nil
+	}
+	slots, err := s.store.SlotsHeldSince(ctx, now.Add(time.Second))
+	if err != nil {
+		return err
+	}
+	inUse := map[ringfence.SlotKind]int{}
+	for _, sl := range slots {
+		inUse[sl.Kind]++
+	}
+	for _, kind := range ringfence.SlotKinds {
+		s.Metrics.Count(metrics.SlotsInUse, float64(inUse[kind]), "Kind", string(kind))
+	}
+	queues, err := s.store.QueuedAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	depth, oldest := 0, time.Duration(0)
+	for _, q := range queues {
+		entries, err := s.store.QueueEntries(ctx, q.AccountID, q.Kind)
+		if err != nil {
+			return err
+		}
+		depth += len(entries)
+		for _, e := range entries {
+			if at, err := time.Parse(time.RFC3339Nano, e.EnqueuedAt); err == nil {
+				oldest = max(oldest, now.Sub(at))
+			}
+		}
+	}
+	s.Metrics.Count(metrics.QueueDepth, float64(depth))
+	s.Metrics.Record(metrics.QueueOldestAge, oldest.Seconds(), metrics.Seconds)
+	return nil
 }
 
 // SweepScheduled is the sweeper function's handler. It returns its error so Lambda retries.

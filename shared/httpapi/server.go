@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
+	"github.com/ringfence/ringfence/shared/metrics"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -40,6 +41,8 @@ type Server struct {
 	log   *slog.Logger
 	// Now is the clock that signature timestamps are checked against. Tests replace it.
 	Now func() time.Time
+	// Metrics records the webhooks' results and the requests refused (nil records nothing).
+	Metrics *metrics.Recorder
 }
 
 // NewServer returns a server over the store and the calling service.
@@ -64,6 +67,7 @@ func (s *Server) serve(routes map[string]endpoint) Handler {
 		}
 		status, body, err := ep(ctx, req)
 		if err != nil {
+			s.Metrics.Count(metrics.Rejected, 1, "Reason", ringfence.ErrorCode(err))
 			return errorResponse(ctx, s.log, req, err), nil
 		}
 		return jsonResponse(status, body), nil

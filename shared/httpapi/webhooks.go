@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/bolna"
 	"github.com/ringfence/ringfence/shared/calling"
+	"github.com/ringfence/ringfence/shared/metrics"
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 	"github.com/ringfence/ringfence/shared/vapi"
@@ -68,17 +69,23 @@ func allowedSource(allowed []string, source string) bool {
 // applyEvent applies a provider event exactly once. An event whose call is not known yet is
 // parked and answered 202; it is applied as soon as the call's provider id is recorded.
 func (s *Server) applyEvent(ctx context.Context, req events.APIGatewayV2HTTPRequest, ev ringfence.CallEvent) (int, any, error) {
-	callID, result, err := s.calls.ApplyEvent(ctx, ev)
+	call, result, err := s.calls.ApplyEvent(ctx, ev)
 	if err != nil {
 		return 0, nil, err
 	}
 	s.log.InfoContext(ctx, "webhook applied",
-		"request_id", req.RequestContext.RequestID, "provider", ev.Provider, "call_id", callID,
-		"execution_id", ev.ProviderCallID, "event_status", ev.Status, "result", result)
-	if result == calling.ResultParked {
+		"request_id", req.RequestContext.RequestID, "account", call.AccountID, "provider", ev.Provider, "call_id", call.ID,
+		"execution_id", ev.ProviderCallID, "campaign", call.CampaignID, "event_type", ev.Status, "result", result)
+	s.Metrics.Count(metrics.Webhooks, 1, "Provider", string(ev.Provider), "Result", string(result))
+	switch result {
+	case ringfence.ResultFirstTerminal:
+		s.Metrics.Count(metrics.FirstTransitions, 1, "Provider", string(ev.Provider))
+	case ringfence.ResultDuplicate:
+		s.Metrics.Count(metrics.DuplicatesAbsorbed, 1, "Provider", string(ev.Provider))
+	case calling.ResultParked:
 		return http.StatusAccepted, webhookReply{Result: result}, nil
 	}
-	return http.StatusOK, webhookReply{CallID: callID, Result: result}, nil
+	return http.StatusOK, webhookReply{CallID: call.ID, Result: result}, nil
 }
 
 // retellWebhook applies Retell's call webhooks and answers its inbound webhook. Every request is

@@ -1,0 +1,110 @@
+package calling_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringfence/ringfence/infra/simulator"
+)
+
+// records returns the JSON lines the functions wrote: logs and metric records alike.
+func (s *stack) records(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(s.out.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// metricSeen reports whether a metric record with the given name (and dimension values) was
+// written in Embedded Metric Format.
+func metricSeen(recs []map[string]any, name string, dims map[string]string) bool {
+	for _, rec := range recs {
+		aws, ok := rec["_aws"].(map[string]any)
+		if !ok || rec[name] == nil {
+			continue
+		}
+		cw := aws["CloudWatchMetrics"].([]any)[0].(map[string]any)
+		if cw["Metrics"].([]any)[0].(map[string]any)["Name"] != name {
+			continue
+		}
+		match := true
+		for k, v := range dims {
+			if rec[k] != v {
+				match = false
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
+}
+
+// A campaign, a refused request and a sweep write the structured logs and the metrics operators
+// rely on, with the same keys everywhere and no secrets.
+func TestLogsAndMetrics(t *testing.T) {
+	s := MustStack(t, simulator.Options{CallLength: 10 * time.Millisecond, Seed: 4}, 5, 5)
+	var c campaignView
+	s.do(t, "POST", "/campaigns", `{"name":"observed","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":`+contacts(6)+`}`, 201, &c)
+	s.do(t, "POST", "/campaigns/"+c.ID+"/start", "", 202, nil)
+	waitFor(t, 30*time.Second, "the campaign to complete", func() bool {
+		var got campaignView
+		s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &got)
+		return got.Status == "completed"
+	})
+	s.sim.Wait()
+	s.do(t, "POST", "/campaigns", `{"name":`, 400, nil)
+	if _, err := s.app.Calling.Sweep(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	recs := s.records(t)
+	for _, m := range []struct {
+		name string
+		dims map[string]string
+	}{
+		{"Webhooks", map[string]string{"Provider": "bolna", "Result": "first_terminal"}},
+		{"Webhooks", map[string]string{"Provider": "bolna", "Result": "duplicate"}},
+		{"FirstTransitions", map[string]string{"Provider": "bolna"}},
+		{"DuplicatesAbsorbed", map[string]string{"Provider": "bolna"}},
+		{"ProviderDialLatency", map[string]string{"Provider": "bolna"}},
+		{"Rejected", map[string]string{"Reason": "invalid"}},
+		{"StaleCallsSwept", nil},
+		{"StuckSlots", nil},
+		{"SlotsInUse", map[string]string{"Kind": "campaign"}},
+		{"QueueDepth", nil},
+		{"QueueOldestAgeSeconds", nil},
+	} {
+		if !metricSeen(recs, m.name, m.dims) {
+			t.Fatalf("no %s metric with %v in the output", m.name, m.dims)
+		}
+	}
+	applied := 0
+	for _, rec := range recs {
+		if rec["msg"] != "webhook applied" {
+			continue
+		}
+		applied++
+		for _, key := range []string{"request_id", "account", "provider", "call_id", "execution_id", "campaign", "event_type", "result"} {
+			if _, ok := rec[key]; !ok {
+				t.Fatalf("webhook log without %s: %v", key, rec)
+			}
+		}
+	}
+	if applied == 0 {
+		t.Fatal("no webhook was logged")
+	}
+	out := s.out.String()
+	for _, secret := range []string{apiKey, bolnaToken, "Thank you, goodbye"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("the output contains %q: secrets and transcripts stay out of the logs", secret)
+		}
+	}
+}
