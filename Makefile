@@ -2,7 +2,7 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run test bench fuzz invoke seed-calls dedupe-queue build lint fmt dynamodb-local clean
+.PHONY: run test bench fuzz invoke seed-calls dedupe-queue ops build lint fmt dynamodb-local clean
 
 ## run: DynamoDB Local + the table + the API on 127.0.0.1:3000 (RINGFENCE_ADDR) + the schedules.
 run:
@@ -27,7 +27,11 @@ seed-calls:
 
 ## dedupe-queue: report queue entries imported twice for one scheduled call; APPLY=1 removes them.
 dedupe-queue:
-	$(GO) run ./infra/cmd/ringfence-local dedupe-queue $(if $(APPLY),--apply)
+	$(GO) run ./infra/cmd/ringfence-ops dedupe-queue $(if $(APPLY),--apply)
+
+## ops: the operators' tool, e.g. make ops ARGS="campaign cmp_... --json"
+ops:
+	$(GO) run ./infra/cmd/ringfence-ops $(ARGS)
 
 ## build: each function as a stripped linux/arm64 `bootstrap` for provided.al2023, in bin/<fn>/.
 build:

@@ -8,11 +8,14 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -224,5 +227,44 @@ func RunSchedules(ctx context.Context, t samtemplate.Template, handlers map[stri
 				}
 			}()
 		}
+	}
+}
+
+// StackFile is where a running `make run` stack records how to reach its DynamoDB, relative to
+// the repository root, for the commands that work on the running stack.
+const StackFile = "infra/.local-stack.json"
+
+// RunningStack returns env overlaid with the DynamoDB endpoint and table of the running `make run`
+// stack, or an error saying to start it.
+func RunningStack(root string, env func(string) string) (func(string) string, error) {
+	var stack map[string]string
+	b, err := os.ReadFile(filepath.Join(root, StackFile))
+	if err != nil || json.Unmarshal(b, &stack) != nil || !Answers(stack["endpoint"]) {
+		return nil, errors.New("no local stack is running; start it with `make run` in another terminal")
+	}
+	return Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": stack["endpoint"], "RINGFENCE_TABLE": stack["table"]}), nil
+}
+
+// Answers reports whether a DynamoDB (Local) endpoint answers HTTP.
+func Answers(endpoint string) bool {
+	if endpoint == "" {
+		return false
+	}
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Post(endpoint, "application/x-amz-json-1.0", strings.NewReader("{}"))
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+// Overlay returns env with values taking precedence.
+func Overlay(env func(string) string, values map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := values[k]; ok {
+			return v
+		}
+		return env(k)
 	}
 }

@@ -272,3 +272,18 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// ReapplyParked applies the events parked for a provider's call, once the call is known: what an
+// operator does for events that stayed parked. It returns how many it applied; ENOTFOUND when the
+// call is still unknown.
+func (s *Service) ReapplyParked(ctx context.Context, p ringfence.Provider, providerCallID string) (int, error) {
+	callID, err := s.store.CallIDByProviderCallID(ctx, p, providerCallID)
+	if err != nil {
+		return 0, err
+	}
+	parked, err := s.store.ParkedEvents(ctx, p, providerCallID)
+	if err != nil {
+		return 0, err
+	}
+	return len(parked), s.applyParked(ctx, p, providerCallID, callID)
+}

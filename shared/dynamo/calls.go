@@ -271,7 +271,7 @@ func (s *Store) writeCallUpdate(ctx context.Context, c ringfence.Call, u ringfen
 // It SETs only the attributes this path owns: reschedule_day and other tool data are never touched.
 func (s *Store) callUpdate(c ringfence.Call, u ringfence.CallUpdate) (*types.Update, error) {
 	now := s.now()
-	set := expression.Set(expression.Name("updated_at"), expression.Value(now))
+	set := withHistory(expression.Set(expression.Name("updated_at"), expression.Value(now)), now, historyEntry(u))
 	cond := expression.AttributeExists(expression.Name("pk"))
 	switch {
 	case u.Correction:
@@ -338,6 +338,29 @@ func (s *Store) callUpdate(c ringfence.Call, u ringfence.CallUpdate) (*types.Upd
 		}
 	}
 	return s.update(itemKey(callPK(c.ID), skCall), set, cond)
+}
+
+// historyEntry describes what an update did, for the call's history.
+func historyEntry(u ringfence.CallUpdate) string {
+	entry := string(u.Result())
+	if u.Status != "" {
+		entry += " " + string(u.Status)
+	}
+	if u.EndReason != "" && (u.Terminal || u.Correction) {
+		entry += " (" + u.EndReason + ")"
+	}
+	if u.Report && u.Cost != nil {
+		entry += " cost " + u.Cost.String()
+	}
+	return entry
+}
+
+// withHistory appends a timestamped entry to the call's history in the same write: the history
+// costs no extra request, and a write that does not happen leaves no entry.
+func withHistory(set expression.UpdateBuilder, now, entry string) expression.UpdateBuilder {
+	return set.Set(expression.Name("history"), expression.ListAppend(
+		expression.IfNotExists(expression.Name("history"), expression.Value([]string{})),
+		expression.Value([]string{now + " " + entry})))
 }
 
 // stillEqual is the condition that a string attribute still has the value read ("" = absent).

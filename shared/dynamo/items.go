@@ -81,6 +81,7 @@ type callItem struct {
 	DialStartedAt  string            `dynamodbav:"dial_started_at,omitempty"`
 	DialError      string            `dynamodbav:"dial_error,omitempty"`
 	EndedStale     bool              `dynamodbav:"ended_stale,omitempty"`
+	History        []string          `dynamodbav:"history,omitempty"`
 	CallType       string            `dynamodbav:"call_type,omitempty"`
 	LocalDate      string            `dynamodbav:"local_date,omitempty"`
 	Attempt        int               `dynamodbav:"attempt,omitempty"`
@@ -125,6 +126,7 @@ func (it callItem) toDomain() ringfence.Call {
 		DialStartedAt:  parseTime(it.DialStartedAt),
 		DialError:      it.DialError,
 		EndedStale:     it.EndedStale,
+		History:        it.History,
 		Schedule:       scheduleOf(it),
 		LastActivity:   it.GSI2SK,
 		Variables:      it.Variables,
@@ -308,6 +310,8 @@ type queueItem struct {
 type parkedItem struct {
 	PK        string `dynamodbav:"pk"`
 	SK        string `dynamodbav:"sk"`
+	GSI2PK    string `dynamodbav:"gsi2pk"`
+	GSI2SK    string `dynamodbav:"gsi2sk"`
 	Provider  string `dynamodbav:"provider"`
 	Event     string `dynamodbav:"event"` // The ringfence.CallEvent, as JSON.
 	ExpiresAt int64  `dynamodbav:"expires_at"`

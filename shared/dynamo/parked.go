@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +27,7 @@ func (s *Store) ParkEvent(ctx context.Context, ev ringfence.CallEvent) error {
 	now := s.Now()
 	put, err := s.putNew(parkedItem{
 		PK: parkedPK(ev.Provider, ev.ProviderCallID), SK: timestamp(now) + "#" + NewID("ev"),
+		GSI2PK: "PARKED#" + shardOf(ev.ProviderCallID), GSI2SK: timestamp(now),
 		Provider: string(ev.Provider), Event: string(b), ExpiresAt: now.Add(parkedFor).Unix(),
 	})
 	if err != nil {
@@ -66,4 +68,28 @@ func (s *Store) DeleteParked(ctx context.Context, p ringfence.Provider, provider
 		return internal(err, "delete parked event of %s call %s", p, providerCallID)
 	}
 	return nil
+}
+
+// Parked is one parked event with the provider call it waits for.
+type Parked struct {
+	Provider       ringfence.Provider
+	ProviderCallID string
+	ParkedAt       string
+	Key            string
+}
+
+// AllParked lists every parked event, from the sparse index: an operator's view of the events
+// still waiting for their call.
+func (s *Store) AllParked(ctx context.Context) ([]Parked, error) {
+	keys, err := s.workBefore(ctx, "PARKED#", "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Parked, 0, len(keys))
+	for _, k := range keys {
+		rest := strings.TrimPrefix(k.pk, "PARKED#")
+		p, id, _ := strings.Cut(rest, "#")
+		out = append(out, Parked{Provider: ringfence.Provider(p), ProviderCallID: id, ParkedAt: k.at, Key: k.sk})
+	}
+	return out, nil
 }

@@ -60,7 +60,7 @@ func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 		BranchName: c.Context.BranchName, Greeting: c.Context.Greeting, CustomerID: c.Context.CustomerID,
 		CustomerName: c.Context.CustomerName, Anonymous: c.Context.Anonymous,
 		ToNumber: c.ToNumber, FromNumber: c.FromNumber, AgentID: c.AgentID,
-		CreatedAt: now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now, History: []string{now + " created " + string(c.Status)},
 	}
 	if c.CampaignID != "" {
 		it.GSI1PK, it.GSI1SK = campaignCallsGSI1PK(c.CampaignID), "CALL#"+c.ID
@@ -339,7 +339,7 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 		return ringfence.Call{}, err
 	}
 	call, err := s.update(itemKey(callPK(e.CallID), skCall),
-		expression.Set(expression.Name("status"), expression.Value(ringfence.StatusDialing)).
+		withHistory(expression.Set(expression.Name("status"), expression.Value(ringfence.StatusDialing)), now, "dialing from the queue").
 			Set(expression.Name("status_rank"), expression.Value(ringfence.StatusDialing.Rank())).
 			Set(expression.Name("slot_kind"), expression.Value(e.Kind)).
 			Set(expression.Name("dial_started_at"), expression.Value(now)).
@@ -401,9 +401,9 @@ func (s *Store) RecordProviderCallID(ctx context.Context, callID, providerCallID
 			return ringfence.Errorf(ringfence.ECONFLICT, "call %s already has %s call id %s, not %s", callID, c.Provider, c.ProviderCallID, providerCallID)
 		}
 		now := s.now()
-		set := expression.Set(expression.Name("provider_call_id"), expression.Value(providerCallID)).
+		set := withHistory(expression.Set(expression.Name("provider_call_id"), expression.Value(providerCallID)).
 			Set(expression.Name("updated_at"), expression.Value(now)).
-			Remove(expression.Name("dial_error"))
+			Remove(expression.Name("dial_error")), now, "accepted by "+string(c.Provider)+" as "+providerCallID)
 		cond := expression.AttributeNotExists(expression.Name("provider_call_id")).And(stillEqual("slot_kind", string(c.SlotKind)))
 		if c.Status.Rank() < ringfence.StatusInitiated.Rank() {
 			// The provider accepted the call: it is initiated, unless a webhook already said more.

@@ -106,6 +106,9 @@ type Call struct {
 	// LastActivity is when the call last moved (created, dialled, a status change), as stored; ""
 	// once the call is terminal. The stale-call sweep ends calls whose activity is too old.
 	LastActivity string
+	// History lists what happened to the call, one timestamped line per change, written by the
+	// same writes that made the changes.
+	History []string
 	// Schedule is set on the scheduled (welcome and daily) calls: which customer's call of which
 	// type on which local date this attempt places.
 	Schedule *ScheduledCall

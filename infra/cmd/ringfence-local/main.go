@@ -4,9 +4,6 @@
 //	ringfence-local invoke FN EVENT.json what `sam local invoke FN -e EVENT.json` does, in-process
 //	ringfence-local seed-calls CAMPAIGN  gives each contact of a campaign a call with a Bolna
 //	                                     execution id, as if it had been dialled (for trying webhooks)
-//	ringfence-local dedupe-queue [--apply] [--json]
-//	                                     finds queue entries imported twice for one scheduled call
-//	                                     and, with --apply, removes all but the oldest
 //
 // Both read template.yaml for the functions, routes, schedules and table, and build the handlers
 // with the same wiring (shared/app) as the Lambda functions.
@@ -65,9 +62,6 @@ var localDefaults = map[string]string{
 // simulatorKey is the API key the local provider simulator accepts.
 const simulatorKey = "local-simulator-key"
 
-// stackFile is where a running local stack records how to reach its DynamoDB, for invoke.
-const stackFile = "infra/.local-stack.json"
-
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("usage: ringfence-local run | invoke FUNCTION EVENT.json")
@@ -85,15 +79,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("usage: ringfence-local invoke FUNCTION EVENT.json")
 		}
 		return invoke(ctx, root, env, args[1], args[2], stdout, stderr)
-	case "dedupe-queue":
-		return dedupeQueue(ctx, root, env, args[1:], stdout)
 	case "seed-calls":
 		if len(args) != 2 {
 			return errors.New("usage: ringfence-local seed-calls CAMPAIGN_ID")
 		}
 		return seedCalls(ctx, root, env, args[1], stdout)
 	}
-	return fmt.Errorf("unknown command %q; use run, invoke, seed-calls or dedupe-queue", args[0])
+	return fmt.Errorf("unknown command %q; use run, invoke or seed-calls", args[0])
 }
 
 func withDefaults(getenv func(string) string) func(string) string {
@@ -146,7 +138,7 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 		return fmt.Errorf("listen on %s (set RINGFENCE_ADDR to use another address): %w", env("RINGFENCE_ADDR"), err)
 	}
 	base := "http://" + ln.Addr().String()
-	appEnv := overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint})
+	appEnv := localstack.Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint})
 	simURL := ""
 	if !realProviders(env) {
 		sim, url, err := startSimulator(env("RINGFENCE_SIMULATOR_ADDR"), base, env("BOLNA_WEBHOOK_TOKEN"))
@@ -184,8 +176,8 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	localstack.RunSchedules(ctx, t, handlers, a.Log)
 
 	stack, _ := json.Marshal(map[string]string{"endpoint": endpoint, "table": env("RINGFENCE_TABLE")})
-	os.WriteFile(filepath.Join(root, stackFile), stack, 0o644)
-	defer os.Remove(filepath.Join(root, stackFile))
+	os.WriteFile(filepath.Join(root, localstack.StackFile), stack, 0o644)
+	defer os.Remove(filepath.Join(root, localstack.StackFile))
 
 	printBanner(stdout, base, endpoint, simURL, env, t)
 	<-ctx.Done()
@@ -237,21 +229,10 @@ func printBanner(w io.Writer, base, endpoint, simURL string, env func(string) st
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
 
-// runningStack returns the environment of the running `make run` stack, or an error saying to
-// start it.
-func runningStack(root string, env func(string) string) (func(string) string, error) {
-	var stack map[string]string
-	b, err := os.ReadFile(filepath.Join(root, stackFile))
-	if err != nil || json.Unmarshal(b, &stack) != nil || !answers(stack["endpoint"]) {
-		return nil, errors.New("no local stack is running; start it with `make run` in another terminal")
-	}
-	return overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": stack["endpoint"], "RINGFENCE_TABLE": stack["table"]}), nil
-}
-
 // seedCalls gives every contact of a campaign a call in status "initiated" with the Bolna
 // execution id "<campaign>-exec-<n>", so that webhooks can be tried by hand before placing calls.
 func seedCalls(ctx context.Context, root string, env func(string) string, campaignID string, stdout io.Writer) error {
-	env, err := runningStack(root, env)
+	env, err := localstack.RunningStack(root, env)
 	if err != nil {
 		return err
 	}
@@ -281,63 +262,6 @@ func seedCalls(ctx context.Context, root string, env func(string) string, campai
 	return nil
 }
 
-// dedupeQueue runs the queue's duplicate finder against the running stack (or the DynamoDB that
-// RINGFENCE_DYNAMODB_ENDPOINT names): a dry run unless --apply is given.
-func dedupeQueue(ctx context.Context, root string, env func(string) string, args []string, stdout io.Writer) error {
-	apply, asJSON := false, false
-	for _, a := range args {
-		switch a {
-		case "--apply":
-			apply = true
-		case "--json":
-			asJSON = true
-		default:
-			return fmt.Errorf("unknown flag %q; use --apply and --json", a)
-		}
-	}
-	if env("RINGFENCE_DYNAMODB_ENDPOINT") == "" {
-		var err error
-		if env, err = runningStack(root, env); err != nil {
-			return err
-		}
-	}
-	a, err := app.New(ctx, env, io.Discard)
-	if err != nil {
-		return err
-	}
-	dups, err := a.Calling.DedupeQueue(ctx, apply)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		type row struct {
-			Customer  string `json:"customer_id"`
-			CallType  string `json:"call_type"`
-			LocalDate string `json:"local_date"`
-			Removed   string `json:"call_id"`
-			Kept      string `json:"kept_call_id"`
-		}
-		rows := []row{}
-		for _, d := range dups {
-			rows = append(rows, row{d.Entry.Schedule.CustomerID, string(d.Entry.Schedule.Type), d.Entry.Schedule.LocalDate, d.Entry.CallID, d.Kept.CallID})
-		}
-		return json.NewEncoder(stdout).Encode(map[string]any{"applied": apply, "duplicates": rows})
-	}
-	verb := "would remove"
-	if apply {
-		verb = "removed"
-	}
-	for _, d := range dups {
-		fmt.Fprintf(stdout, "%s %s (customer %s, %s call on %s), keeping %s\n", verb, d.Entry.CallID, d.Entry.Schedule.CustomerID, d.Entry.Schedule.Type, d.Entry.Schedule.LocalDate, d.Kept.CallID)
-	}
-	fmt.Fprintf(stdout, "%d duplicate queue entries %s.", len(dups), verb)
-	if !apply && len(dups) > 0 {
-		fmt.Fprint(stdout, " Run again with --apply to remove them.")
-	}
-	fmt.Fprintln(stdout)
-	return nil
-}
-
 // invoke runs one function on one event file and prints the handler's JSON reply. It uses the
 // DynamoDB of a running `make run` stack when there is one, and a throwaway one otherwise.
 func invoke(ctx context.Context, root string, env func(string) string, function, eventFile string, stdout, stderr io.Writer) error {
@@ -349,7 +273,7 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 		return fmt.Errorf("%s is not valid JSON", eventFile)
 	}
 	if env("RINGFENCE_DYNAMODB_ENDPOINT") == "" {
-		if stackEnv, err := runningStack(root, env); err == nil {
+		if stackEnv, err := localstack.RunningStack(root, env); err == nil {
 			env = stackEnv
 			fmt.Fprintf(stderr, "using the running local stack's DynamoDB at %s\n", env("RINGFENCE_DYNAMODB_ENDPOINT"))
 		} else {
@@ -367,7 +291,7 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 	} else if bytes.Contains(event, []byte(`"x-retell-signature"`)) {
 		fmt.Fprintln(stderr, "re-signed the event's x-retell-signature with RETELL_API_KEY at the current time")
 	}
-	a, err := app.New(ctx, overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint}), stderr)
+	a, err := app.New(ctx, localstack.Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint}), stderr)
 	if err != nil {
 		return err
 	}
@@ -399,7 +323,7 @@ func realProviders(env func(string) string) bool {
 
 // simulatorProviders points every provider's API, key and webhook secret at the simulator.
 func simulatorProviders(env func(string) string, url string) func(string) string {
-	return overlay(env, map[string]string{
+	return localstack.Overlay(env, map[string]string{
 		"BOLNA_API_URL": url, "BOLNA_API_KEY": simulatorKey, "RETELL_API_URL": url, "RETELL_API_KEY": simulatorKey,
 		"VAPI_API_URL": url, "VAPI_API_KEY": simulatorKey, "VAPI_WEBHOOK_SECRET": simulatorKey,
 	})
@@ -431,26 +355,4 @@ func resignRetell(event []byte, key string) ([]byte, error) {
 	}
 	req.Headers[name] = retell.Sign(body, key, time.Now())
 	return json.Marshal(req)
-}
-
-func answers(endpoint string) bool {
-	if endpoint == "" {
-		return false
-	}
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Post(endpoint, "application/x-amz-json-1.0", strings.NewReader("{}"))
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return true
-}
-
-func overlay(env func(string) string, values map[string]string) func(string) string {
-	return func(k string) string {
-		if v, ok := values[k]; ok {
-			return v
-		}
-		return env(k)
-	}
 }

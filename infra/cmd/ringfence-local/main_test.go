@@ -138,29 +138,3 @@ func waitHealthy(t *testing.T, url string, done chan error) {
 	}
 	t.Fatalf("%s did not answer 200 in time", url)
 }
-
-// dedupe-queue reports in JSON and refuses unknown flags.
-func TestDedupeQueueCommand(t *testing.T) {
-	env := map[string]string{
-		"RINGFENCE_DYNAMODB_ENDPOINT": dynamotest.Endpoint(),
-		"RINGFENCE_TABLE":             fmt.Sprintf("dedupe_%d", time.Now().UnixNano()),
-	}
-	getenv := func(k string) string { return withDefaults(func(k string) string { return env[k] })(k) }
-	// The table must exist: create it as the stack would.
-	root, _ := filepath.Abs(filepath.Join("..", "..", ".."))
-	if _, stop, err := dynamoDB(context.Background(), root, getenv, io.Discard); err != nil {
-		t.Fatal(err)
-	} else {
-		stop()
-	}
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"dedupe-queue", "--json"}, getenv, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.TrimSpace(out.String()); got != `{"applied":false,"duplicates":[]}` {
-		t.Fatalf("dedupe-queue --json printed %s", got)
-	}
-	if err := run(context.Background(), []string{"dedupe-queue", "--force"}, getenv, &out, io.Discard); err == nil {
-		t.Fatal("an unknown flag was accepted")
-	}
-}
