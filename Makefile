@@ -2,18 +2,28 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run test bench fuzz invoke seed-calls dedupe-queue ops build lint fmt dynamodb-local clean
+.PHONY: run test browser bench fuzz invoke seed-calls dedupe-queue ops build lint fmt dynamodb-local clean
 
 ## run: DynamoDB Local + the table + the API on 127.0.0.1:3000 (RINGFENCE_ADDR) + the schedules.
 run:
 	$(GO) run ./infra/cmd/ringfence-local run
 
 ## test: every test, against DynamoDB Local (installed and started by the tests), and cfn-lint.
-test:
+test: browser
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+
+## browser: Debian's Chromium, for the dashboard's browser test; installed when run as root with
+## apt-get (as CI is), otherwise left to you: without it the browser test is skipped outside CI.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "installing chromium (apt-get) for the dashboard's browser test..."; \
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || \
+	      echo "could not install chromium; the browser test will say so"; \
+	    else echo "no chromium: the dashboard's browser test is skipped (apt-get install chromium)"; fi; }
 
 ## invoke: what `sam local invoke FN -e EVENT` does, e.g. make invoke FN=api EVENT=events/api-healthz.json
 invoke:

@@ -242,7 +242,8 @@ func RunningStack(root string, env func(string) string) (func(string) string, er
 	if err != nil || json.Unmarshal(b, &stack) != nil || !Answers(stack["endpoint"]) {
 		return nil, errors.New("no local stack is running; start it with `make run` in another terminal")
 	}
-	return Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": stack["endpoint"], "RINGFENCE_TABLE": stack["table"]}), nil
+	return Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": stack["endpoint"], "RINGFENCE_TABLE": stack["table"],
+		"RINGFENCE_SESSION_SECRET": stack["session_secret"]}), nil
 }
 
 // Answers reports whether a DynamoDB (Local) endpoint answers HTTP.

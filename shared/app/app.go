@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,6 +41,7 @@ type Config struct {
 	VapiAPIURL        string        // VAPI_API_URL, default https://api.vapi.ai
 	VapiAPIKey        string        // VAPI_API_KEY: places and looks up calls through Vapi
 	VapiWebhookSecret string        // VAPI_WEBHOOK_SECRET: authenticates Vapi's server messages
+	SessionSecret     string        // RINGFENCE_SESSION_SECRET: signs dashboard sessions; derived from the API key if unset
 	DirectLimit       int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
 	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
 	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
@@ -64,6 +67,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		VapiAPIURL:        getenv("VAPI_API_URL"),
 		VapiAPIKey:        getenv("VAPI_API_KEY"),
 		VapiWebhookSecret: getenv("VAPI_WEBHOOK_SECRET"),
+		SessionSecret:     getenv("RINGFENCE_SESSION_SECRET"),
 		LogLevel:          getenv("RINGFENCE_LOG_LEVEL"),
 		Function:          getenv("AWS_LAMBDA_FUNCTION_NAME"),
 	}
@@ -89,6 +93,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if cfg.AccountID == "" {
 		cfg.AccountID = "default"
 	}
+
 	return cfg, nil
 }
 
@@ -158,6 +163,12 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer) (*Ap
 // NewWithAWS builds the App from a configuration and an AWS configuration the caller made, as
 // tests do to add middleware.
 func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
+	if cfg.SessionSecret == "" && cfg.APIKey != "" {
+		// A secret of its own is better; one derived from the deployment's key still changes
+		// when the key does, which signs everyone out.
+		sum := sha256.Sum256([]byte("ringfence-dashboard-session:" + cfg.APIKey))
+		cfg.SessionSecret = hex.EncodeToString(sum[:])
+	}
 	log := NewLogger(stdout, cfg.LogLevel)
 	store := dynamo.NewStore(dynamo.NewClient(awsCfg, cfg.DynamoDBEndpoint), cfg.Table)
 	dialers := map[ringfence.Provider]ringfence.Dialer{}
@@ -176,6 +187,7 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,
 		VapiWebhookSecret: cfg.VapiWebhookSecret,
+		SessionSecret:     cfg.SessionSecret,
 	}, log)
 	// Every function records its metrics with its logs, named after the Lambda function.
 	recorder := metrics.New(stdout, cfg.Function)

@@ -9,6 +9,9 @@ func (s *Server) routes() map[string]map[string]endpoint {
 	return map[string]map[string]endpoint{
 		"api": {
 			"GET /healthz":               s.healthz,
+			"GET /dashboard":             s.dashboard,
+			"GET /dashboard/login":       s.dashboardLogin,
+			"POST /dashboard/login":      s.dashboardLogin,
 			"GET /campaigns":             s.listCampaigns,
 			"POST /campaigns":            s.createCampaign,
 			"GET /campaigns/{id}":        s.getCampaign,

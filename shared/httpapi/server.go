@@ -31,6 +31,8 @@ type Config struct {
 	RetellAPIKey string
 	// VapiWebhookSecret authenticates Vapi's server messages (X-Vapi-Secret, or the HMAC key).
 	VapiWebhookSecret string
+	// SessionSecret signs the dashboard's session cookies and login links.
+	SessionSecret string
 }
 
 // Server serves the management API, the provider webhooks and the mid-call tools.
@@ -43,6 +45,8 @@ type Server struct {
 	Now func() time.Time
 	// Metrics records the webhooks' results and the requests refused (nil records nothing).
 	Metrics *metrics.Recorder
+	// activity counts webhook deliveries for the dashboard.
+	activity activityCounter
 }
 
 // NewServer returns a server over the store and the calling service.
@@ -69,6 +73,18 @@ func (s *Server) serve(routes map[string]endpoint) Handler {
 		if err != nil {
 			s.Metrics.Count(metrics.Rejected, 1, "Reason", ringfence.ErrorCode(err))
 			return errorResponse(ctx, s.log, req, err), nil
+		}
+		if p, ok := body.(page); ok {
+			headers := map[string]string{"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+			var cookies []string
+			for k, v := range p.headers {
+				if k == "Set-Cookie" {
+					cookies = append(cookies, v)
+					continue
+				}
+				headers[k] = v
+			}
+			return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Cookies: cookies, Body: p.html}, nil
 		}
 		return jsonResponse(status, body), nil
 	}

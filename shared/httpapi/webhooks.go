@@ -77,6 +77,12 @@ func (s *Server) applyEvent(ctx context.Context, req events.APIGatewayV2HTTPRequ
 		"request_id", req.RequestContext.RequestID, "account", call.AccountID, "provider", ev.Provider, "call_id", call.ID,
 		"execution_id", ev.ProviderCallID, "campaign", call.CampaignID, "event_type", ev.Status, "result", result)
 	s.Metrics.Count(metrics.Webhooks, 1, "Provider", string(ev.Provider), "Result", string(result))
+	if call.AccountID != "" {
+		s.activity.add(call.AccountID, string(result))
+		if err := s.activity.flushIfDue(ctx, s.store, s.Now(), false); err != nil {
+			s.log.WarnContext(ctx, "adding webhook activity failed", "error", err.Error())
+		}
+	}
 	switch result {
 	case ringfence.ResultFirstTerminal:
 		s.Metrics.Count(metrics.FirstTransitions, 1, "Provider", string(ev.Provider))

@@ -175,7 +175,7 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	go srv.Serve(ln)
 	localstack.RunSchedules(ctx, t, handlers, a.Log)
 
-	stack, _ := json.Marshal(map[string]string{"endpoint": endpoint, "table": env("RINGFENCE_TABLE")})
+	stack, _ := json.Marshal(map[string]string{"endpoint": endpoint, "table": env("RINGFENCE_TABLE"), "session_secret": a.Config.SessionSecret})
 	os.WriteFile(filepath.Join(root, localstack.StackFile), stack, 0o644)
 	defer os.Remove(filepath.Join(root, localstack.StackFile))
 
@@ -210,6 +210,7 @@ func printBanner(w io.Writer, base, endpoint, simURL string, env func(string) st
 		fmt.Fprintf(w, "  provider:           Bolna at %s\n", env("BOLNA_API_URL"))
 	}
 	fmt.Fprintf(w, "  management API key: Authorization: Bearer %s\n", env("RINGFENCE_API_KEY"))
+	fmt.Fprintf(w, "  dashboard:          %s/dashboard (sign in with the API key)\n", base)
 	fmt.Fprintf(w, "  Bolna webhook URL:  %s/webhooks/bolna?token=%s\n", base, env("BOLNA_WEBHOOK_TOKEN"))
 	fmt.Fprintf(w, "  Retell webhook URL: %s/webhooks/retell (signed with RETELL_API_KEY)\n", base)
 	fmt.Fprintf(w, "  Vapi server URL:    %s/webhooks/vapi (X-Vapi-Secret: VAPI_WEBHOOK_SECRET)\n", base)

@@ -8,6 +8,7 @@
 //	ringfence-ops parked                  events still waiting for their call
 //	ringfence-ops reapply PROVIDER ID     apply the events parked for a provider's call, now known
 //	ringfence-ops dedupe-queue [--apply]  queue entries imported twice for one scheduled call
+//	ringfence-ops dashboard-link [URL]    a link that signs a browser in to the dashboard (5 minutes)
 //
 // Every command takes --json for machine-readable output, and --account ID (default "default").
 package main
@@ -29,6 +30,7 @@ import (
 	"github.com/ringfence/ringfence/infra/localstack"
 	"github.com/ringfence/ringfence/shared/app"
 	"github.com/ringfence/ringfence/shared/calling"
+	"github.com/ringfence/ringfence/shared/httpapi"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -39,7 +41,7 @@ func main() {
 	}
 }
 
-const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply]"
+const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply] | dashboard-link [URL]"
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	flags := flag.NewFlagSet("ringfence-ops", flag.ContinueOnError)
@@ -76,6 +78,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return reapply(ctx, a, rest[1], rest[2], out)
 	case "dedupe-queue":
 		return dedupe(ctx, a, *apply, out)
+	case "dashboard-link":
+		base := "http://127.0.0.1:3000"
+		if len(rest) == 2 {
+			base = strings.TrimSuffix(rest[1], "/")
+		}
+		if a.Config.SessionSecret == "" {
+			return errors.New("no session secret: set RINGFENCE_SESSION_SECRET or RINGFENCE_API_KEY")
+		}
+		link := base + "/dashboard/login?token=" + httpapi.SessionToken(a.Config.SessionSecret, *account, time.Now().Add(5*time.Minute))
+		return out.print(map[string]string{"url": link}, func(tw *tabwriter.Writer) { fmt.Fprintln(tw, link) })
 	}
 	return fmt.Errorf("unknown command %q; %s", rest[0], usage)
 }
