@@ -194,11 +194,15 @@ func showCampaign(ctx context.Context, a *app.App, account, id string, out outpu
 		for _, o := range ringfence.Outcomes {
 			fmt.Fprintf(tw, "  %s\t%d\n", o, c.OutcomeCounts[o])
 		}
-		fmt.Fprintln(tw, "\nCALL\tCONTACT\tPROVIDER\tEXECUTION ID\tSTATUS\tCOST")
+		fmt.Fprintln(tw, "\nCALL\tCONTACT\tPROVIDER\tEXECUTION ID\tSTATUS\tCOST\tHISTORY")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Contact, r.Provider, r.ExecID, r.Status, r.Cost)
-			for _, h := range r.History {
-				fmt.Fprintf(tw, "  %s\t\t\t\t\t\n", h)
+			first := ""
+			if len(r.History) > 0 {
+				first = r.History[0]
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Contact, r.Provider, r.ExecID, r.Status, r.Cost, first)
+			for _, h := range r.History[min(1, len(r.History)):] {
+				fmt.Fprintf(tw, "\t\t\t\t\t\t%s\n", h)
 			}
 		}
 	})
