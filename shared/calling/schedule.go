@@ -53,12 +53,7 @@ func (s *Service) scheduleWelcomes(ctx context.Context, now time.Time, r *Schedu
 	}
 	var errs []error
 	for _, d := range due {
-		c, err := s.store.GetCustomer(ctx, d.CustomerID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		loc, err := c.Location()
+		c, loc, err := s.customerInZone(ctx, d.CustomerID)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -76,12 +71,7 @@ func (s *Service) scheduleDailies(ctx context.Context, now time.Time, window tim
 	}
 	var errs []error
 	for _, d := range due {
-		c, err := s.store.GetCustomer(ctx, d.CustomerID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		loc, err := c.Location()
+		c, loc, err := s.customerInZone(ctx, d.CustomerID)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -99,6 +89,16 @@ func (s *Service) scheduleDailies(ctx context.Context, now time.Time, window tim
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// customerInZone reads a customer and loads their time zone.
+func (s *Service) customerInZone(ctx context.Context, id string) (ringfence.Customer, *time.Location, error) {
+	c, err := s.store.GetCustomer(ctx, id)
+	if err != nil {
+		return c, nil, err
+	}
+	loc, err := c.Location()
+	return c, loc, err
 }
 
 // enqueueScheduled enqueues a customer's scheduled call, dialable from notBefore, unless the

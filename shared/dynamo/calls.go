@@ -108,20 +108,13 @@ func (s *Store) claimContactForCall(c ringfence.Call) (types.TransactWriteItem, 
 
 // GetCall reads a call with a strongly consistent read.
 func (s *Store) GetCall(ctx context.Context, id string) (ringfence.Call, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            itemKey(callPK(id), skCall),
-		ConsistentRead: aws.Bool(true),
-	})
+	var it callItem
+	found, err := s.getItem(ctx, itemKey(callPK(id), skCall), true, &it)
 	if err != nil {
 		return ringfence.Call{}, internal(err, "get call %s", id)
 	}
-	if out.Item == nil {
+	if !found {
 		return ringfence.Call{}, notFound("call", id)
-	}
-	var it callItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return ringfence.Call{}, internal(err, "unmarshal call %s", id)
 	}
 	return it.toDomain(), nil
 }
@@ -129,20 +122,13 @@ func (s *Store) GetCall(ctx context.Context, id string) (ringfence.Call, error) 
 // CallIDByProviderCallID finds ringfence's call id for a provider's call id, with a strongly
 // consistent read of the lookup item.
 func (s *Store) CallIDByProviderCallID(ctx context.Context, p ringfence.Provider, providerCallID string) (string, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            itemKey(providerCallPK(p, providerCallID), skProviderCall),
-		ConsistentRead: aws.Bool(true),
-	})
+	var it providerCallItem
+	found, err := s.getItem(ctx, itemKey(providerCallPK(p, providerCallID), skProviderCall), true, &it)
 	if err != nil {
 		return "", internal(err, "look up %s call %s", p, providerCallID)
 	}
-	if out.Item == nil {
+	if !found {
 		return "", notFound(string(p)+" call", providerCallID)
-	}
-	var it providerCallItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return "", internal(err, "unmarshal lookup of %s call %s", p, providerCallID)
 	}
 	return it.CallID, nil
 }

@@ -90,14 +90,7 @@ func (s *Store) ListContacts(ctx context.Context, campaignID string) ([]ringfenc
 	keyCond := expression.Key("pk").Equal(expression.Value(campaignPK(campaignID))).
 		And(expression.Key("sk").BeginsWith("CONTACT#"))
 	var contacts []ringfence.Contact
-	err := s.query(ctx, "", keyCond, func(item map[string]types.AttributeValue) error {
-		var it contactItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		contacts = append(contacts, it.toDomain())
-		return nil
-	})
+	err := queryInto(ctx, s, "", keyCond, func(it contactItem) { contacts = append(contacts, it.toDomain()) })
 	if err != nil {
 		return nil, internal(err, "list contacts of campaign %s", campaignID)
 	}
@@ -109,14 +102,7 @@ func (s *Store) ListContacts(ctx context.Context, campaignID string) ([]ringfenc
 func (s *Store) ListCampaignCalls(ctx context.Context, campaignID string) ([]ringfence.Call, error) {
 	keyCond := expression.Key("gsi1pk").Equal(expression.Value(campaignCallsGSI1PK(campaignID)))
 	var calls []ringfence.Call
-	err := s.query(ctx, "gsi1", keyCond, func(item map[string]types.AttributeValue) error {
-		var it callItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		calls = append(calls, it.toDomain())
-		return nil
-	})
+	err := queryInto(ctx, s, "gsi1", keyCond, func(it callItem) { calls = append(calls, it.toDomain()) })
 	if err != nil {
 		return nil, internal(err, "list calls of campaign %s", campaignID)
 	}
@@ -188,14 +174,7 @@ func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringf
 func (s *Store) ListCampaigns(ctx context.Context, accountID string) ([]ringfence.Campaign, error) {
 	keyCond := expression.Key("gsi1pk").Equal(expression.Value(accountCampaignsGSI1PK(accountID)))
 	var campaigns []ringfence.Campaign
-	err := s.query(ctx, "gsi1", keyCond, func(item map[string]types.AttributeValue) error {
-		var it campaignItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		campaigns = append([]ringfence.Campaign{it.toDomain()}, campaigns...)
-		return nil
-	})
+	err := queryInto(ctx, s, "gsi1", keyCond, func(it campaignItem) { campaigns = append([]ringfence.Campaign{it.toDomain()}, campaigns...) })
 	if err != nil {
 		return nil, internal(err, "list campaigns of account %s", accountID)
 	}

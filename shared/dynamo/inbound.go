@@ -6,9 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
@@ -46,16 +44,13 @@ func (s *Store) PutNumber(ctx context.Context, r ringfence.NumberRoute) (ringfen
 
 // GetNumber reads a number's route.
 func (s *Store) GetNumber(ctx context.Context, e164 string) (ringfence.NumberRoute, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(numberPK(e164), skNumber)})
+	var it numberItem
+	found, err := s.getItem(ctx, itemKey(numberPK(e164), skNumber), false, &it)
 	if err != nil {
 		return ringfence.NumberRoute{}, internal(err, "get number %s", e164)
 	}
-	if out.Item == nil {
+	if !found {
 		return ringfence.NumberRoute{}, notFound("number", e164)
-	}
-	var it numberItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return ringfence.NumberRoute{}, internal(err, "unmarshal number %s", e164)
 	}
 	return it.toDomain(), nil
 }
@@ -212,32 +207,26 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, ch CustomerChange
 
 // GetCustomer reads a customer (strongly consistent).
 func (s *Store) GetCustomer(ctx context.Context, id string) (ringfence.Customer, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(customerPK(id), skCustomer), ConsistentRead: aws.Bool(true)})
+	var it customerItem
+	found, err := s.getItem(ctx, itemKey(customerPK(id), skCustomer), true, &it)
 	if err != nil {
 		return ringfence.Customer{}, internal(err, "get customer %s", id)
 	}
-	if out.Item == nil {
+	if !found {
 		return ringfence.Customer{}, notFound("customer", id)
-	}
-	var it customerItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return ringfence.Customer{}, internal(err, "unmarshal customer %s", id)
 	}
 	return it.toDomain(), nil
 }
 
 // CustomerByPhone finds an account's customer by phone number.
 func (s *Store) CustomerByPhone(ctx context.Context, accountID, e164 string) (ringfence.Customer, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(phonePK(accountID, e164), skCustomer)})
+	var it phoneItem
+	found, err := s.getItem(ctx, itemKey(phonePK(accountID, e164), skCustomer), false, &it)
 	if err != nil {
 		return ringfence.Customer{}, internal(err, "look up customer by phone")
 	}
-	if out.Item == nil {
+	if !found {
 		return ringfence.Customer{}, notFound("customer with phone", e164)
-	}
-	var it phoneItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return ringfence.Customer{}, internal(err, "unmarshal phone lookup")
 	}
 	return s.GetCustomer(ctx, it.CustomerID)
 }

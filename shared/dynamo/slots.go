@@ -582,14 +582,7 @@ func (it queueItem) toDomain() ringfence.QueueEntry {
 func (s *Store) QueueEntries(ctx context.Context, accountID string, kind ringfence.SlotKind) ([]ringfence.QueueEntry, error) {
 	keyCond := expression.Key("pk").Equal(expression.Value(queuePK(accountID, kind)))
 	var out []ringfence.QueueEntry
-	err := s.query(ctx, "", keyCond, func(item map[string]types.AttributeValue) error {
-		var it queueItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		out = append(out, it.toDomain())
-		return nil
-	})
+	err := queryInto(ctx, s, "", keyCond, func(it queueItem) { out = append(out, it.toDomain()) })
 	if err != nil {
 		return nil, internal(err, "read the queue of account %s", accountID)
 	}

@@ -12,7 +12,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Client is the part of the DynamoDB API the store uses. *dynamodb.Client satisfies it; tests wrap
@@ -79,4 +82,29 @@ func LocalConfig() aws.Config {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}
+}
+
+// getItem reads one item into v (strongly consistent when consistent is set) and reports whether
+// there was one: an absent item is not an error here, and callers turn it into not-found.
+func (s *Store) getItem(ctx context.Context, key map[string]types.AttributeValue, consistent bool, v any) (bool, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key, ConsistentRead: aws.Bool(consistent)})
+	if err != nil {
+		return false, err
+	}
+	if out.Item == nil {
+		return false, nil
+	}
+	return true, attributevalue.UnmarshalMap(out.Item, v)
+}
+
+// queryInto runs a query (see Store.query) and decodes every item into a T for each.
+func queryInto[T any](ctx context.Context, s *Store, index string, keyCond expression.KeyConditionBuilder, each func(T)) error {
+	return s.query(ctx, index, keyCond, func(item map[string]types.AttributeValue) error {
+		var v T
+		if err := attributevalue.UnmarshalMap(item, &v); err != nil {
+			return err
+		}
+		each(v)
+		return nil
+	})
 }

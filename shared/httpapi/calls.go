@@ -26,16 +26,9 @@ type placedResponse struct {
 }
 
 func (s *Server) placeCall(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	account, err := s.authenticate(ctx, req)
-	if err != nil {
-		return 0, nil, err
-	}
-	b, err := body(req)
-	if err != nil {
-		return 0, nil, err
-	}
 	var in placeCallRequest
-	if err := decodeStrict(b, &in); err != nil {
+	account, err := s.readJSON(ctx, req, &in)
+	if err != nil {
 		return 0, nil, err
 	}
 	provider, err := ringfence.ParseProvider(in.Provider)

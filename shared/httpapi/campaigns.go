@@ -49,16 +49,9 @@ func toCampaignResponse(c ringfence.Campaign) campaignResponse {
 }
 
 func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	account, err := s.authenticate(ctx, req)
-	if err != nil {
-		return 0, nil, err
-	}
-	b, err := body(req)
-	if err != nil {
-		return 0, nil, err
-	}
 	var in createCampaignRequest
-	if err := decodeStrict(b, &in); err != nil {
+	account, err := s.readJSON(ctx, req, &in)
+	if err != nil {
 		return 0, nil, err
 	}
 	contacts, err := parseContacts(in.Contacts)

@@ -66,16 +66,9 @@ func toCustomerResponse(c ringfence.Customer) customerResponse {
 }
 
 func (s *Server) createCustomer(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	account, err := s.authenticate(ctx, req)
-	if err != nil {
-		return 0, nil, err
-	}
-	b, err := body(req)
-	if err != nil {
-		return 0, nil, err
-	}
 	var in createCustomerRequest
-	if err := decodeStrict(b, &in); err != nil {
+	account, err := s.readJSON(ctx, req, &in)
+	if err != nil {
 		return 0, nil, err
 	}
 	provider, err := ringfence.ParseProvider(in.Provider)

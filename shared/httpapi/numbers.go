@@ -57,20 +57,13 @@ func pathNumber(req events.APIGatewayV2HTTPRequest) (string, error) {
 }
 
 func (s *Server) putNumber(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	account, err := s.authenticate(ctx, req)
+	var in numberRequest
+	account, err := s.readJSON(ctx, req, &in)
 	if err != nil {
 		return 0, nil, err
 	}
 	number, err := pathNumber(req)
 	if err != nil {
-		return 0, nil, err
-	}
-	b, err := body(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	var in numberRequest
-	if err := decodeStrict(b, &in); err != nil {
 		return 0, nil, err
 	}
 	route := ringfence.NumberRoute{Number: number, AccountID: account, CompanyID: in.CompanyID, CompanyName: in.CompanyName,

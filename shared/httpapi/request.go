@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -96,4 +97,18 @@ func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
 		Headers:    map[string]string{"Content-Type": "application/json"},
 		Body:       string(b),
 	}
+}
+
+// readJSON authenticates a management request and decodes its body strictly into v, returning
+// the caller's account.
+func (s *Server) readJSON(ctx context.Context, req events.APIGatewayV2HTTPRequest, v any) (string, error) {
+	account, err := s.authenticate(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	b, err := body(req)
+	if err != nil {
+		return "", err
+	}
+	return account, decodeStrict(b, v)
 }

@@ -1,17 +1,13 @@
 package retell
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/ringfence/ringfence/shared/providerapi"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -19,18 +15,11 @@ import (
 const DefaultBaseURL = "https://api.retellai.com"
 
 // Client places calls through Retell's API. It satisfies ringfence.Dialer.
-type Client struct {
-	BaseURL string
-	APIKey  string
-	HTTP    *http.Client
-}
+type Client struct{ api providerapi.Client }
 
-// NewClient returns a client with a 10-second timeout.
+// NewClient returns a client for Retell's API at baseURL (DefaultBaseURL when empty).
 func NewClient(baseURL, apiKey string) *Client {
-	if baseURL == "" {
-		baseURL = DefaultBaseURL
-	}
-	return &Client{BaseURL: strings.TrimSuffix(baseURL, "/"), APIKey: apiKey, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	return &Client{api: providerapi.New(baseURL, DefaultBaseURL, apiKey)}
 }
 
 // CreatePhoneCallRequest is the body of Retell's POST /v2/create-phone-call.
@@ -44,52 +33,21 @@ type CreatePhoneCallRequest struct {
 
 // Dial places the call; ringfence's call id travels in the call's metadata.
 func (c *Client) Dial(ctx context.Context, req ringfence.DialRequest) (string, error) {
-	body, err := json.Marshal(CreatePhoneCallRequest{
+	raw, status, err := c.api.Do(ctx, http.MethodPost, "/v2/create-phone-call", CreatePhoneCallRequest{
 		FromNumber: req.FromNumber, ToNumber: req.ToNumber, OverrideAgentID: req.AgentID,
 		Metadata: map[string]string{CallIDVariable: req.CallID}, RetellLLMDynamicVariables: req.Variables,
 	})
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ringfence.ErrDialRefused, err)
+		return "", err
 	}
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/v2/create-phone-call", bytes.NewReader(body))
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ringfence.ErrDialRefused, err)
-	}
-	httpReq.Header.Set("Authorization", "Bearer "+c.APIKey)
-	httpReq.Header.Set("Content-Type", "application/json")
-	resp, err := c.HTTP.Do(httpReq)
-	if err != nil {
-		var opErr *net.OpError
-		if errors.As(err, &opErr) && opErr.Op == "dial" {
-			return "", fmt.Errorf("%w: %v", ringfence.ErrDialRefused, err)
-		}
-		return "", fmt.Errorf("%w: %v", ringfence.ErrDialUnknown, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode >= 300 {
-		return "", fmt.Errorf("%w: Retell answered %d: %s", ringfence.ErrDialRefused, resp.StatusCode, errorMessage(raw))
+	if status >= 300 {
+		return "", providerapi.Refused("Retell", status, raw, "error_message", "message", "error")
 	}
 	var out struct {
 		CallID string `json:"call_id"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil || strings.TrimSpace(out.CallID) == "" {
-		return "", fmt.Errorf("%w: Retell answered %d without a call_id", ringfence.ErrDialUnknown, resp.StatusCode)
+		return "", fmt.Errorf("%w: Retell answered %d without a call_id", ringfence.ErrDialUnknown, status)
 	}
 	return out.CallID, nil
-}
-
-func errorMessage(raw []byte) string {
-	var body map[string]any
-	if json.Unmarshal(raw, &body) == nil {
-		for _, k := range []string{"error_message", "message", "error"} {
-			if v, ok := body[k]; ok && v != nil {
-				return fmt.Sprint(v)
-			}
-		}
-	}
-	if len(raw) > 200 {
-		raw = raw[:200]
-	}
-	return string(raw)
 }

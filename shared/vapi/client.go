@@ -1,18 +1,15 @@
 package vapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/ringfence/ringfence/shared/providerapi"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -21,18 +18,11 @@ const DefaultBaseURL = "https://api.vapi.ai"
 
 // Client places and finds calls through Vapi's API. It satisfies ringfence.Dialer and
 // ringfence.Finder.
-type Client struct {
-	BaseURL string
-	APIKey  string
-	HTTP    *http.Client
-}
+type Client struct{ api providerapi.Client }
 
-// NewClient returns a client with a 10-second timeout.
+// NewClient returns a client for Vapi's API at baseURL (DefaultBaseURL when empty).
 func NewClient(baseURL, apiKey string) *Client {
-	if baseURL == "" {
-		baseURL = DefaultBaseURL
-	}
-	return &Client{BaseURL: strings.TrimSuffix(baseURL, "/"), APIKey: apiKey, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	return &Client{api: providerapi.New(baseURL, DefaultBaseURL, apiKey)}
 }
 
 // CreateCallRequest is the body of Vapi's POST /call for an outbound phone call.
@@ -51,19 +41,15 @@ type AssistantOverrides struct {
 
 // Dial places the call. The from number is the Vapi phone number's id (phoneNumberId).
 func (c *Client) Dial(ctx context.Context, req ringfence.DialRequest) (string, error) {
-	body, err := json.Marshal(CreateCallRequest{
+	raw, status, err := c.api.Do(ctx, http.MethodPost, "/call", CreateCallRequest{
 		AssistantID: req.AgentID, PhoneNumberID: req.FromNumber, Customer: Party{Number: req.ToNumber},
 		AssistantOverrides: AssistantOverrides{Metadata: map[string]string{CallIDVariable: req.CallID}, VariableValues: req.Variables},
 	})
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ringfence.ErrDialRefused, err)
-	}
-	raw, status, err := c.do(ctx, http.MethodPost, "/call", body)
-	if err != nil {
 		return "", err
 	}
 	if status >= 300 {
-		return "", fmt.Errorf("%w: Vapi answered %d: %s", ringfence.ErrDialRefused, status, errorMessage(raw))
+		return "", providerapi.Refused("Vapi", status, raw, "message", "error")
 	}
 	var out struct {
 		ID string `json:"id"`
@@ -79,12 +65,12 @@ func (c *Client) Dial(ctx context.Context, req ringfence.DialRequest) (string, e
 // returns ENOTFOUND when Vapi has no such call.
 func (c *Client) FindCall(ctx context.Context, req ringfence.DialRequest, since time.Time) (string, error) {
 	q := url.Values{"phoneNumberId": {req.FromNumber}, "createdAtGt": {since.UTC().Format(time.RFC3339Nano)}, "limit": {"100"}}
-	raw, status, err := c.do(ctx, http.MethodGet, "/call?"+q.Encode(), nil)
+	raw, status, err := c.api.Do(ctx, http.MethodGet, "/call?"+q.Encode(), nil)
 	if err != nil {
 		return "", err
 	}
 	if status >= 300 {
-		return "", fmt.Errorf("Vapi answered %d to the call list: %s", status, errorMessage(raw))
+		return "", fmt.Errorf("Vapi answered %d to the call list: %s", status, strings.TrimSpace(string(raw[:min(len(raw), 200)])))
 	}
 	var calls []Call
 	if err := json.Unmarshal(raw, &calls); err != nil {
@@ -96,39 +82,4 @@ func (c *Client) FindCall(ctx context.Context, req ringfence.DialRequest, since 
 		}
 	}
 	return "", ringfence.Errorf(ringfence.ENOTFOUND, "Vapi has no call %s", req.CallID)
-}
-
-func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, int, error) {
-	httpReq, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ringfence.ErrDialRefused, err)
-	}
-	httpReq.Header.Set("Authorization", "Bearer "+c.APIKey)
-	httpReq.Header.Set("Content-Type", "application/json")
-	resp, err := c.HTTP.Do(httpReq)
-	if err != nil {
-		var opErr *net.OpError
-		if errors.As(err, &opErr) && opErr.Op == "dial" {
-			return nil, 0, fmt.Errorf("%w: %v", ringfence.ErrDialRefused, err)
-		}
-		return nil, 0, fmt.Errorf("%w: %v", ringfence.ErrDialUnknown, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	return raw, resp.StatusCode, nil
-}
-
-func errorMessage(raw []byte) string {
-	var body map[string]any
-	if json.Unmarshal(raw, &body) == nil {
-		for _, k := range []string{"message", "error"} {
-			if v, ok := body[k]; ok && v != nil {
-				return fmt.Sprint(v)
-			}
-		}
-	}
-	if len(raw) > 200 {
-		raw = raw[:200]
-	}
-	return string(raw)
 }

@@ -1,0 +1,87 @@
+// Package providerapi is the HTTP plumbing the provider adapters share: a JSON request with the
+// provider's bearer key, and what a failure means for a dial: refused (the provider said no, or
+// never got the request) or unknown (the request may have been carried out).
+package providerapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// Client calls one provider's API.
+type Client struct {
+	BaseURL string
+	APIKey  string
+	HTTP    *http.Client
+}
+
+// New returns a client for baseURL (defaultURL when empty) with a 10-second timeout, which
+// bounds how long a dial may hold a Lambda before its outcome counts as unknown.
+func New(baseURL, defaultURL, apiKey string) Client {
+	if baseURL == "" {
+		baseURL = defaultURL
+	}
+	return Client{BaseURL: strings.TrimSuffix(baseURL, "/"), APIKey: apiKey, HTTP: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// Do sends a request (with a JSON body unless body is nil) and returns the response's body and
+// status. A failure to connect wraps ringfence.ErrDialRefused: the provider never saw the
+// request. Any later failure (a timeout, a dropped connection) wraps ringfence.ErrDialUnknown.
+func (c Client) Do(ctx context.Context, method, path string, body any) ([]byte, int, error) {
+	var reader io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%w: %v", ringfence.ErrDialRefused, err)
+		}
+		reader = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, reader)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ringfence.ErrDialRefused, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && opErr.Op == "dial" {
+			return nil, 0, fmt.Errorf("%w: %v", ringfence.ErrDialRefused, err)
+		}
+		return nil, 0, fmt.Errorf("%w: %v", ringfence.ErrDialUnknown, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	return raw, resp.StatusCode, nil
+}
+
+// Refused is the error for a provider's refusal: its status and what its body says under the
+// first of keys present (providers name the message differently).
+func Refused(provider string, status int, raw []byte, keys ...string) error {
+	return fmt.Errorf("%w: %s answered %d: %s", ringfence.ErrDialRefused, provider, status, errorMessage(raw, keys))
+}
+
+func errorMessage(raw []byte, keys []string) string {
+	var body map[string]any
+	if json.Unmarshal(raw, &body) == nil {
+		for _, k := range keys {
+			if v, ok := body[k]; ok && v != nil {
+				return fmt.Sprint(v)
+			}
+		}
+	}
+	if len(raw) > 200 {
+		raw = raw[:200]
+	}
+	return string(raw)
+}
