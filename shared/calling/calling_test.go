@@ -119,7 +119,7 @@ func TestProviderRefusalLeavesNoSlotHeld(t *testing.T) {
 // slot and the reason, and is not dialled again; its webhooks, which carry ringfence's call id,
 // then settle it and release the slot.
 func TestLostDialAnswerIsNeverRedialled(t *testing.T) {
-	s := MustStack(t, simulator.Options{DropAnswer: true, CallLength: 300 * time.Millisecond}, 2, 2)
+	s := MustStack(t, simulator.Options{DropAnswer: true, CallLength: 2 * time.Second}, 2, 2)
 	var c callView
 	s.do(t, "POST", "/calls", `{"to":"+14155550101","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100"}`, 201, &c)
 	got, err := s.app.Store.GetCall(context.Background(), c.ID)
@@ -142,7 +142,7 @@ func TestLostDialAnswerIsNeverRedialled(t *testing.T) {
 // Direct calls past the limit wait in the queue with their position and are dialled as slots
 // free up.
 func TestDirectCallsQueueAtTheLimit(t *testing.T) {
-	s := MustStack(t, simulator.Options{CallLength: 300 * time.Millisecond}, 1, 1)
+	s := MustStack(t, simulator.Options{CallLength: 2 * time.Second}, 1, 1)
 	var first, second, third callView
 	body := func(n int) string {
 		return `{"to":"+1415555010` + string(rune('0'+n)) + `","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100"}`

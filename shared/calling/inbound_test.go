@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,7 +165,7 @@ func TestInitializeCallNeverWaits(t *testing.T) {
 	s := MustStack(t, simulator.Options{}, 5, 5, dynamotest.TimeRequests(&dynamoTime))
 	s.mustRouteSalon(t)
 	rng := rand.New(rand.NewPCG(1, 1))
-	var worst time.Duration
+	var outside []time.Duration
 	for i := range 20 {
 		call := simulator.RetellCall{CallID: simulator.RetellCallID(rng), From: "anonymous", To: salonNumber, Direction: ringfence.Inbound}
 		body := simulator.RetellFunctionCall("initialize_call", map[string]any{}, call, time.Now())
@@ -182,11 +183,15 @@ func TestInitializeCallNeverWaits(t *testing.T) {
 			s.signedPost(t, "/tools/initialize_call", body, time.Now())
 			elapsed = time.Since(start)
 		}
-		worst = max(worst, elapsed-time.Duration(dynamoTime.Load()))
+		outside = append(outside, elapsed-time.Duration(dynamoTime.Load()))
 	}
-	t.Logf("worst time outside DynamoDB: %s", worst)
-	if worst > 50*time.Millisecond {
-		t.Fatalf("initialize_call spent %s outside DynamoDB, want a few milliseconds", worst)
+	sort.Slice(outside, func(i, j int) bool { return outside[i] < outside[j] })
+	median, worst := outside[len(outside)/2], outside[len(outside)-1]
+	t.Logf("time outside DynamoDB: median %s, worst %s", median, worst)
+	// The median is what the handler itself costs; the worst allows for a busy machine's
+	// scheduling, and is still far below the 1.5 s that sleeping and polling took.
+	if median > 50*time.Millisecond || worst > 500*time.Millisecond {
+		t.Fatalf("initialize_call spent %s (median) and %s (worst) outside DynamoDB, want a few milliseconds", median, worst)
 	}
 }
 
