@@ -211,10 +211,18 @@ func (s *Service) Drain(ctx context.Context, accountID string, kind ringfence.Sl
 // is safe to run while another run or a webhook drains the same queues. It returns its error so
 // that Lambda's retry applies.
 func (s *Service) DispatchScheduled(ctx context.Context, _ events.EventBridgeEvent) error {
+	n, err := s.DrainAll(ctx)
+	s.log.InfoContext(ctx, "queues drained", "dialled", n, "error", errText(err))
+	return err
+}
+
+// DrainAll dials what is waiting in every queue, as far as slots allow.
+func (s *Service) DrainAll(ctx context.Context) (int, error) {
 	queues, err := s.store.QueuedAccounts(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	total := 0
 	var errs []error
 	for _, q := range queues {
 		limit, err := s.limit(ctx, q.AccountID, q.Kind)
@@ -223,12 +231,10 @@ func (s *Service) DispatchScheduled(ctx context.Context, _ events.EventBridgeEve
 			continue
 		}
 		n, err := s.Drain(ctx, q.AccountID, q.Kind, limit)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		s.log.InfoContext(ctx, "queue drained", "account", q.AccountID, "kind", q.Kind, "dialled", n)
+		total += n
+		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return total, errors.Join(errs...)
 }
 
 // Slots returns an account's slot usage per kind, with its limits, and the slots it holds.

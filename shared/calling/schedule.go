@@ -129,27 +129,6 @@ func scheduledCall(c ringfence.Customer, sc ringfence.ScheduledCall) ringfence.C
 	}
 }
 
-// DrainAll dials what is waiting in every queue, as far as slots allow.
-func (s *Service) DrainAll(ctx context.Context) (int, error) {
-	queues, err := s.store.QueuedAccounts(ctx)
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	var errs []error
-	for _, q := range queues {
-		limit, err := s.limit(ctx, q.AccountID, q.Kind)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		n, err := s.Drain(ctx, q.AccountID, q.Kind, limit)
-		total += n
-		errs = append(errs, err)
-	}
-	return total, errors.Join(errs...)
-}
-
 // claimScheduled re-reads the customer (strongly consistent) and claims the scheduled call before
 // the provider is called. It returns why not when the call must not be placed.
 func (s *Service) claimScheduled(ctx context.Context, c ringfence.Call) (string, error) {
