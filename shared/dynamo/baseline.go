@@ -118,18 +118,14 @@ func (s *Store) BaselineIdempotencyRecord(ctx context.Context, key, callID strin
 // whether this delivery moved the call to a terminal status.
 func (s *Store) BaselineConditionalUpdate(ctx context.Context, callID string, ev ringfence.CallEvent) (bool, error) {
 	rank := ev.Status.Rank()
-	u, err := s.update(itemKey(callPK(callID), skCall),
+	applied, err := s.updateIf(ctx, itemKey(callPK(callID), skCall),
 		expression.Set(expression.Name("status"), expression.Value(ev.Status)).Set(expression.Name("status_rank"), expression.Value(rank)),
 		expression.Name("status_rank").LessThan(expression.Value(rank)))
 	if err != nil {
-		return false, err
-	}
-	_, err = s.client.UpdateItem(ctx, updateInput(u))
-	if conditionFailed(err) {
-		return false, nil
-	}
-	if err != nil {
 		return false, internal(err, "baseline: conditional update")
+	}
+	if !applied {
+		return false, nil
 	}
 	return ev.Status.IsTerminal(), nil
 }

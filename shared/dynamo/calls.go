@@ -390,7 +390,6 @@ func (s *Store) campaignCounters(campaignID string, u ringfence.CallUpdate) (*ty
 	return s.update(itemKey(campaignPK(campaignID), skCampaign), add, expression.AttributeExists(expression.Name("pk")))
 }
 
-// contactOutcome records the outcome of the contact's call on the contact.
 // SetDialError records why a dial's outcome is unknown, leaving the call dialing for the sweep.
 func (s *Store) SetDialError(ctx context.Context, callID, reason string) error {
 	u, err := s.update(itemKey(callPK(callID), skCall),
@@ -405,6 +404,7 @@ func (s *Store) SetDialError(ctx context.Context, callID, reason string) error {
 	return nil
 }
 
+// contactOutcome records the outcome of the contact's call on the contact.
 func (s *Store) contactOutcome(c ringfence.Call, outcome ringfence.CallStatus) (*types.Update, error) {
 	set := expression.Set(expression.Name("outcome"), expression.Value(outcome))
 	return s.update(itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)), set, expression.AttributeExists(expression.Name("pk")))
@@ -421,6 +421,20 @@ func (s *Store) upsert(key map[string]types.AttributeValue, set expression.Updat
 		TableName: aws.String(s.table), Key: key, UpdateExpression: expr.Update(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}, nil
+}
+
+// updateIf applies a conditional update to one item and reports whether its condition held; a
+// false condition is not an error here, it is the answer the callers act on.
+func (s *Store) updateIf(ctx context.Context, key map[string]types.AttributeValue, set expression.UpdateBuilder, cond expression.ConditionBuilder) (bool, error) {
+	u, err := s.update(key, set, cond)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.client.UpdateItem(ctx, updateInput(u))
+	if conditionFailed(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // update builds a conditional Update on one item.

@@ -190,20 +190,16 @@ func (s *Store) StartCampaign(ctx context.Context, accountID, id string) (ringfe
 	}
 	// A running campaign is in the sparse index gsi2 (RUNNING#<shard>), where the sweep finds the
 	// campaigns it may have to complete.
-	u, err := s.update(itemKey(campaignPK(id), skCampaign),
+	applied, err := s.updateIf(ctx, itemKey(campaignPK(id), skCampaign),
 		expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignRunning)).
 			Set(expression.Name("gsi2pk"), expression.Value("RUNNING#"+shardOf(id))).
 			Set(expression.Name("gsi2sk"), expression.Value(s.now())),
 		expression.Name("status").In(expression.Value(ringfence.CampaignCreated), expression.Value(ringfence.CampaignRunning)))
 	if err != nil {
-		return c, err
-	}
-	_, err = s.client.UpdateItem(ctx, updateInput(u))
-	if conditionFailed(err) {
-		return c, ringfence.Errorf(ringfence.ECONFLICT, "campaign %s is %s and cannot be started", id, c.Status)
-	}
-	if err != nil {
 		return c, internal(err, "start campaign %s", id)
+	}
+	if !applied {
+		return c, ringfence.Errorf(ringfence.ECONFLICT, "campaign %s is %s and cannot be started", id, c.Status)
 	}
 	c.Status = ringfence.CampaignRunning
 	return c, nil
@@ -227,21 +223,17 @@ func (s *Store) CompleteCampaignIfDone(ctx context.Context, id string) (bool, er
 	if out.Item == nil || it.Status != string(ringfence.CampaignRunning) || it.CallsCompleted < it.TotalContacts {
 		return false, nil
 	}
-	u, err := s.update(itemKey(campaignPK(id), skCampaign),
+	applied, err := s.updateIf(ctx, itemKey(campaignPK(id), skCampaign),
 		expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignCompleted)).
 			Set(expression.Name("completed_at"), expression.Value(s.now())).
 			Remove(expression.Name("gsi2pk")).Remove(expression.Name("gsi2sk")),
 		expression.Name("status").Equal(expression.Value(ringfence.CampaignRunning)).
 			And(expression.Name("calls_completed").GreaterThanEqual(expression.Name("total_contacts"))))
 	if err != nil {
-		return false, err
-	}
-	_, err = s.client.UpdateItem(ctx, updateInput(u))
-	if conditionFailed(err) {
-		return false, nil
-	}
-	if err != nil {
 		return false, internal(err, "complete campaign %s", id)
+	}
+	if !applied {
+		return false, nil
 	}
 	return true, nil
 }

@@ -27,16 +27,12 @@ func (s *Store) PutNumber(ctx context.Context, r ringfence.NumberRoute) (ringfen
 		Set(expression.Name("updated_at"), expression.Value(now))
 	cond := expression.Or(expression.AttributeNotExists(expression.Name("pk")),
 		expression.Name("account_id").Equal(expression.Value(r.AccountID)))
-	u, err := s.update(itemKey(numberPK(r.Number), skNumber), set, cond)
-	if err != nil {
-		return r, err
-	}
-	_, err = s.client.UpdateItem(ctx, updateInput(u))
-	if conditionFailed(err) {
-		return r, ringfence.Errorf(ringfence.ECONFLICT, "number %s belongs to another account", r.Number)
-	}
+	applied, err := s.updateIf(ctx, itemKey(numberPK(r.Number), skNumber), set, cond)
 	if err != nil {
 		return r, internal(err, "put number %s", r.Number)
+	}
+	if !applied {
+		return r, ringfence.Errorf(ringfence.ECONFLICT, "number %s belongs to another account", r.Number)
 	}
 	r.UpdatedAt = parseTime(now)
 	return r, nil
@@ -97,12 +93,8 @@ func (s *Store) completeContext(ctx context.Context, c ringfence.Call) error {
 		set = set.Set(expression.Name("customer_id"), expression.Value(x.CustomerID)).
 			Set(expression.Name("customer_name"), expression.Value(x.CustomerName))
 	}
-	u, err := s.update(itemKey(callPK(c.ID), skCall), set,
-		expression.AttributeExists(expression.Name("pk")).And(expression.AttributeNotExists(expression.Name("company_id"))))
-	if err != nil {
-		return err
-	}
-	if _, err := s.client.UpdateItem(ctx, updateInput(u)); err != nil && !conditionFailed(err) {
+	if _, err := s.updateIf(ctx, itemKey(callPK(c.ID), skCall), set,
+		expression.AttributeExists(expression.Name("pk")).And(expression.AttributeNotExists(expression.Name("company_id")))); err != nil {
 		return internal(err, "complete the context of call %s", c.ID)
 	}
 	return nil

@@ -127,13 +127,9 @@ func (s *Store) EnqueueRetry(ctx context.Context, c ringfence.Call, notBefore ti
 
 // FinishSchedule records how a scheduled call ended (placed, failed, skipped) and why.
 func (s *Store) FinishSchedule(ctx context.Context, sc ringfence.ScheduledCall, status, reason string) error {
-	u, err := s.update(itemKey(schedulePK(sc.Key()), skSchedule),
+	if _, err := s.updateIf(ctx, itemKey(schedulePK(sc.Key()), skSchedule),
 		expression.Set(expression.Name("status"), expression.Value(status)).Set(expression.Name("reason"), expression.Value(reason)),
-		expression.Name("attempts").Equal(expression.Value(sc.Attempt)))
-	if err != nil {
-		return err
-	}
-	if _, err := s.client.UpdateItem(ctx, updateInput(u)); err != nil && !conditionFailed(err) {
+		expression.Name("attempts").Equal(expression.Value(sc.Attempt))); err != nil {
 		return internal(err, "finish %s", sc.Key())
 	}
 	return nil
@@ -166,13 +162,9 @@ func (s *Store) GetSchedule(ctx context.Context, sc ringfence.ScheduledCall) (Sc
 // AdvanceDaily moves a customer's daily marker from the time read to the next call's time; a
 // scheduler that lost the race to another finds the condition false and leaves it.
 func (s *Store) AdvanceDaily(ctx context.Context, d Due, next time.Time) error {
-	u, err := s.update(itemKey(customerPK(d.CustomerID), skDailyMarker),
+	if _, err := s.updateIf(ctx, itemKey(customerPK(d.CustomerID), skDailyMarker),
 		expression.Set(expression.Name("gsi2sk"), expression.Value(timestamp(next))),
-		expression.Name("gsi2sk").Equal(expression.Value(d.at)))
-	if err != nil {
-		return err
-	}
-	if _, err := s.client.UpdateItem(ctx, updateInput(u)); err != nil && !conditionFailed(err) {
+		expression.Name("gsi2sk").Equal(expression.Value(d.at))); err != nil {
 		return internal(err, "advance the daily call of customer %s", d.CustomerID)
 	}
 	return nil
@@ -199,16 +191,12 @@ func (s *Store) ClaimScheduled(ctx context.Context, callID string, sc ringfence.
 		cond = expression.Or(expression.AttributeNotExists(expression.Name("last_daily_date")),
 			expression.Name("last_daily_date").LessThan(expression.Value(sc.LocalDate)))
 	}
-	u, err := s.update(itemKey(customerPK(sc.CustomerID), skCustomer), set, expression.AttributeExists(expression.Name("pk")).And(cond))
-	if err != nil {
-		return false, err
-	}
-	_, err = s.client.UpdateItem(ctx, updateInput(u))
-	if conditionFailed(err) {
-		return false, nil
-	}
+	applied, err := s.updateIf(ctx, itemKey(customerPK(sc.CustomerID), skCustomer), set, expression.AttributeExists(expression.Name("pk")).And(cond))
 	if err != nil {
 		return false, internal(err, "claim the %s call of customer %s", sc.Type, sc.CustomerID)
+	}
+	if !applied {
+		return false, nil
 	}
 	return true, nil
 }
@@ -227,11 +215,7 @@ func (s *Store) GiveBackClaim(ctx context.Context, callID string, sc ringfence.S
 			Remove(expression.Name("last_daily_call_id"))
 		cond = expression.Name("last_daily_call_id").Equal(expression.Value(callID))
 	}
-	u, err := s.update(itemKey(customerPK(sc.CustomerID), skCustomer), set, cond)
-	if err != nil {
-		return err
-	}
-	if _, err := s.client.UpdateItem(ctx, updateInput(u)); err != nil && !conditionFailed(err) {
+	if _, err := s.updateIf(ctx, itemKey(customerPK(sc.CustomerID), skCustomer), set, cond); err != nil {
 		return internal(err, "give back the %s call of customer %s", sc.Type, sc.CustomerID)
 	}
 	return nil

@@ -292,29 +292,21 @@ func (s *Store) ClaimQueued(ctx context.Context, e ringfence.QueueEntry, owner s
 	cond := expression.AttributeExists(expression.Name("pk")).And(expression.Or(
 		expression.AttributeNotExists(expression.Name("lease_until")),
 		expression.Name("lease_until").LessThan(expression.Value(timestamp(now)))))
-	u, err := s.update(itemKey(queuePK(e.AccountID, e.Kind), e.Key), set, cond)
-	if err != nil {
-		return false, err
-	}
-	_, err = s.client.UpdateItem(ctx, updateInput(u))
-	if conditionFailed(err) {
-		return false, nil
-	}
+	applied, err := s.updateIf(ctx, itemKey(queuePK(e.AccountID, e.Kind), e.Key), set, cond)
 	if err != nil {
 		return false, internal(err, "claim queue entry of call %s", e.CallID)
+	}
+	if !applied {
+		return false, nil
 	}
 	return true, nil
 }
 
 // ReleaseLease gives a claimed entry back to the queue, for the next dispatcher.
 func (s *Store) ReleaseLease(ctx context.Context, e ringfence.QueueEntry, owner string) error {
-	u, err := s.update(itemKey(queuePK(e.AccountID, e.Kind), e.Key),
+	if _, err := s.updateIf(ctx, itemKey(queuePK(e.AccountID, e.Kind), e.Key),
 		expression.Remove(expression.Name("lease_owner")).Remove(expression.Name("lease_until")),
-		expression.Name("lease_owner").Equal(expression.Value(owner)))
-	if err != nil {
-		return err
-	}
-	if _, err := s.client.UpdateItem(ctx, updateInput(u)); err != nil && !conditionFailed(err) {
+		expression.Name("lease_owner").Equal(expression.Value(owner))); err != nil {
 		return internal(err, "release lease on call %s", e.CallID)
 	}
 	return nil
