@@ -130,12 +130,17 @@ func (s *Server) listCampaigns(ctx context.Context, req events.APIGatewayV2HTTPR
 	return http.StatusOK, map[string]any{"campaigns": out}, nil
 }
 
-func (s *Server) getCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+// campaignOf reads the campaign the path names, of the authenticated account.
+func (s *Server) campaignOf(ctx context.Context, req events.APIGatewayV2HTTPRequest) (ringfence.Campaign, error) {
 	account, err := s.authenticate(ctx, req)
 	if err != nil {
-		return 0, nil, err
+		return ringfence.Campaign{}, err
 	}
-	c, err := s.store.GetCampaign(ctx, account, req.PathParameters["id"])
+	return s.store.GetCampaign(ctx, account, req.PathParameters["id"])
+}
+
+func (s *Server) getCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	c, err := s.campaignOf(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -208,11 +213,7 @@ func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
 }
 
 func (s *Server) listCampaignCalls(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	account, err := s.authenticate(ctx, req)
-	if err != nil {
-		return 0, nil, err
-	}
-	c, err := s.store.GetCampaign(ctx, account, req.PathParameters["id"])
+	c, err := s.campaignOf(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}
