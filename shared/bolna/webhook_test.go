@@ -1,25 +1,16 @@
 package bolna_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/ringfence/ringfence/infra/testio"
 
 	"github.com/ringfence/ringfence/shared/bolna"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
-func MustReadFixture(tb testing.TB, name string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
 func TestParseWebhookCompleted(t *testing.T) {
-	ev, err := bolna.ParseWebhook(MustReadFixture(t, "execution-completed.json"))
+	ev, err := bolna.ParseWebhook(testio.MustReadFixture(t, "execution-completed.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +35,7 @@ func TestParseWebhookCompleted(t *testing.T) {
 }
 
 func TestParseWebhookIntegerID(t *testing.T) {
-	ev, err := bolna.ParseWebhook(MustReadFixture(t, "execution-integer-id.json"))
+	ev, err := bolna.ParseWebhook(testio.MustReadFixture(t, "execution-integer-id.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +78,7 @@ func TestMapStatus(t *testing.T) {
 }
 
 func TestInboundExecution(t *testing.T) {
-	ex, ev, err := bolna.ParseWebhookExecution(MustReadFixture(t, "execution-inbound.json"))
+	ex, ev, err := bolna.ParseWebhookExecution(testio.MustReadFixture(t, "execution-inbound.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +92,7 @@ func TestInboundExecution(t *testing.T) {
 }
 
 func mustExecution(t *testing.T, name string) bolna.Execution {
-	ex, _, err := bolna.ParseWebhookExecution(MustReadFixture(t, name))
+	ex, _, err := bolna.ParseWebhookExecution(testio.MustReadFixture(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

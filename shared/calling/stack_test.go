@@ -1,7 +1,6 @@
 package calling_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,9 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ringfence/ringfence/infra/testio"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/ringfence/ringfence/infra/localstack"
@@ -34,7 +34,7 @@ const (
 // stack is the whole backend on a fresh table, served over HTTP the way `make run` serves it,
 // with the provider simulator placing the calls and sending the webhooks.
 type stack struct {
-	out    *syncBuffer // Everything the functions wrote: their logs and metrics.
+	out    *testio.Buffer // Everything the functions wrote: their logs and metrics.
 	env    dynamotest.Env
 	app    *app.App
 	sim    *simulator.Simulator
@@ -56,7 +56,7 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 		VapiAPIURL: simServer.URL, VapiAPIKey: simKey, VapiWebhookSecret: simKey,
 		DirectLimit: directLimit, CampaignLimit: campaignLimit, LogLevel: "INFO",
 	}
-	out := &syncBuffer{}
+	out := &testio.Buffer{}
 	a := app.NewWithAWS(cfg, dynamotest.Config(options...), out)
 	tmpl, err := samtemplate.Load(filepath.Join("..", "..", "template.yaml"))
 	if err != nil {
@@ -71,24 +71,6 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 	sim.SetWebhookBase(gwServer.URL, bolnaToken)
 	t.Cleanup(sim.Wait) // No webhook outlives its test's table.
 	return &stack{out: out, env: env, app: a, sim: sim, base: gwServer.URL, simURL: func() string { return simServer.URL }}
-}
-
-// syncBuffer collects output written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // do sends an authenticated API request and decodes the JSON answer into v.

@@ -1,15 +1,15 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
+
+	"github.com/ringfence/ringfence/infra/testio"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -34,31 +34,13 @@ const (
 type harness struct {
 	env  dynamotest.Env
 	srv  *httpapi.Server
-	logs *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers, for captured logs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *testio.Buffer
 }
 
 func MustHarness(tb testing.TB, options ...func(*aws.Config)) *harness {
 	tb.Helper()
 	env := dynamotest.MustNewStore(tb, options...)
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	srv := httpapi.NewServer(env.Store, calling.New(env.Store, nil, calling.Defaults{DirectLimit: 5, CampaignLimit: 10}, slog.New(slog.NewJSONHandler(logs, nil))), httpapi.Config{
 		APIKey: testAPIKey, AccountID: "acct_test", BolnaWebhookToken: testBolnaToken, VapiWebhookSecret: testVapiSecret,
 	}, slog.New(slog.NewJSONHandler(logs, nil)))

@@ -4,13 +4,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringfence/ringfence/infra/testio"
+
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 func FuzzParseWebhook(f *testing.F) {
-	f.Add(MustReadFixture(f, "call-ended.json"))
-	f.Add(MustReadFixture(f, "call-inbound.json"))
+	f.Add(testio.MustReadFixture(f, "call-ended.json"))
+	f.Add(testio.MustReadFixture(f, "call-inbound.json"))
 	f.Add([]byte(`{"event":"call_analyzed","call":{"call_id":"c","end_timestamp":1.5,"call_cost":{"combined_cost":-1}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w, err := retell.ParseWebhook(body)

@@ -1,25 +1,16 @@
 package retell_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/ringfence/ringfence/infra/testio"
 
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
-func MustReadFixture(tb testing.TB, name string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
 func TestParseCallEnded(t *testing.T) {
-	w, err := retell.ParseWebhook(MustReadFixture(t, "call-ended.json"))
+	w, err := retell.ParseWebhook(testio.MustReadFixture(t, "call-ended.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +30,7 @@ func TestParseCallEnded(t *testing.T) {
 }
 
 func TestParseInbound(t *testing.T) {
-	w, err := retell.ParseWebhook(MustReadFixture(t, "call-inbound.json"))
+	w, err := retell.ParseWebhook(testio.MustReadFixture(t, "call-inbound.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

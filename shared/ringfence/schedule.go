@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
 	// The time zone database travels in the binary: a Lambda image need not have one.
 	_ "time/tzdata"
 )

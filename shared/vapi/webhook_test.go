@@ -2,28 +2,19 @@ package vapi_test
 
 import (
 	"encoding/hex"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/ringfence/ringfence/infra/testio"
 
 	"github.com/ringfence/ringfence/shared/ringfence"
 	"github.com/ringfence/ringfence/shared/vapi"
 )
 
-func MustReadFixture(tb testing.TB, name string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
 // The report's call object says "ringing"; the outcome comes from endedReason.
 func TestEndOfCallReportWithStaleSnapshot(t *testing.T) {
-	m, err := vapi.ParseMessage(MustReadFixture(t, "end-of-call-report.json"))
+	m, err := vapi.ParseMessage(testio.MustReadFixture(t, "end-of-call-report.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +31,7 @@ func TestEndOfCallReportWithStaleSnapshot(t *testing.T) {
 }
 
 func TestStatusUpdateEnded(t *testing.T) {
-	m, err := vapi.ParseMessage(MustReadFixture(t, "status-update-ended.json"))
+	m, err := vapi.ParseMessage(testio.MustReadFixture(t, "status-update-ended.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +46,7 @@ func TestToolCallArgumentsAsObjectOrString(t *testing.T) {
 		"tool-calls-object.json": {"reschedule_day": "Friday"},
 		"tool-calls-string.json": {"day": "monday"},
 	} {
-		m, err := vapi.ParseMessage(MustReadFixture(t, file))
+		m, err := vapi.ParseMessage(testio.MustReadFixture(t, file))
 		if err != nil {
 			t.Fatal(err)
 		}
