@@ -129,8 +129,9 @@ func (s *Service) sweepCalls(ctx context.Context, now time.Time, r *SweepReport)
 			}
 		}
 		// The sweep's event ends the call through the same transition as a webhook, and only if
-		// its activity is still the one read: a webhook that just arrived wins.
-		_, result, err := s.apply(ctx, c.ID, ringfence.CallEvent{Provider: c.Provider, Status: ringfence.StatusFailed, EndReason: reason, Sweep: true})
+		// its activity is still the one judged stale: a webhook that just arrived wins.
+		sweep := ringfence.CallEvent{Provider: c.Provider, Status: ringfence.StatusFailed, EndReason: reason, Sweep: true, SeenActivity: c.LastActivity}
+		_, result, err := s.apply(ctx, c.ID, sweep)
 		if err != nil {
 			errs = append(errs, err)
 			continue

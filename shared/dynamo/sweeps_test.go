@@ -73,3 +73,38 @@ func TestHeldSlotIsNotAnOrphan(t *testing.T) {
 		t.Fatalf("released=%v err=%v in_use=%d, want the slot kept", ok, err, counts[ringfence.SlotDirect])
 	}
 }
+
+// Invariant 10 (the provider is the source of truth): a webhook that arrives between the sweep's
+// read and its write wins. The test fixes the interleaving: the sweep reads a quiet call, the
+// provider then reports it in progress, and only then does the sweep write. The sweep's write
+// must find the call moved and stand down, even after it re-reads the call.
+func TestWebhookBetweenSweepReadAndWriteWins(t *testing.T) {
+	env := dynamotest.MustNewStore(t)
+	ctx := context.Background()
+	_, calls := MustCampaignWithCalls(t, env.Store, 1)
+	c := calls[0]
+
+	seen, err := env.Store.GetCall(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	progress := ringfence.CallEvent{Provider: c.Provider, ProviderCallID: c.ProviderCallID, Status: ringfence.StatusInProgress}
+	if _, r, err := env.Store.ApplyCallEvent(ctx, c.ID, progress); err != nil || r != ringfence.ResultAdvanced {
+		t.Fatalf("in-progress webhook: %v, %v; want advanced", r, err)
+	}
+	sweep := ringfence.CallEvent{Provider: c.Provider, Status: ringfence.StatusFailed, EndReason: ringfence.EndReasonStale, Sweep: true, SeenActivity: seen.LastActivity}
+	_, r, err := env.Store.ApplyCallEventFrom(ctx, seen, sweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r != ringfence.ResultDuplicate {
+		t.Fatalf("sweep result=%v, want %v (the webhook won)", r, ringfence.ResultDuplicate)
+	}
+	got, err := env.Store.GetCall(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != ringfence.StatusInProgress || got.EndedStale {
+		t.Fatalf("call status=%v ended_stale=%v, want in-progress and not swept", got.Status, got.EndedStale)
+	}
+}

@@ -144,6 +144,10 @@ type CallEvent struct {
 	// Sweep marks the stale-call sweep's own event: it applies only while the call's activity is
 	// still the one the sweep saw, so a webhook that arrives meanwhile wins.
 	Sweep bool
+	// SeenActivity is, on the sweep's event, the call's LastActivity that the sweep judged stale.
+	// The sweep's decision holds only for that activity: once the call has moved, the decision is
+	// void, however often the write is planned again.
+	SeenActivity string
 }
 
 // EndReasonStale is the end reason of a call the sweep ended because nothing was heard of it.
@@ -205,10 +209,12 @@ func (u CallUpdate) IsEmpty() bool {
 func PlanCallUpdate(c Call, ev CallEvent) CallUpdate {
 	var u CallUpdate
 	if ev.Sweep {
-		// The sweep only ever ends a call that is not over yet, and brings no data.
-		if !c.Status.IsTerminal() && ev.Status.IsTerminal() {
+		// The sweep only ever ends a call that is not over yet, and brings no data. Its decision
+		// was made on the activity it saw; if the call has moved since (a webhook arrived), the
+		// decision no longer holds and the sweep stands down, however often it re-reads the call.
+		if !c.Status.IsTerminal() && ev.Status.IsTerminal() && ev.SeenActivity != "" && c.LastActivity == ev.SeenActivity {
 			u.Status, u.Terminal, u.EndReason = ev.Status, true, ev.EndReason
-			u.Stale, u.Activity = true, c.LastActivity
+			u.Stale, u.Activity = true, ev.SeenActivity
 		}
 		return u
 	}

@@ -36,6 +36,14 @@ func TestPlanCallUpdate(t *testing.T) {
 					t.Fatalf("CostDelta=%s, want %s", got, want)
 				}
 			}},
+		{"sweep ends a call still as it saw it", ringfence.Call{Status: ringfence.StatusRinging, LastActivity: "t1"}, ringfence.CallEvent{Status: ringfence.StatusFailed, Sweep: true, SeenActivity: "t1"}, ringfence.ResultFirstTerminal,
+			func(t *testing.T, u ringfence.CallUpdate) {
+				if !u.Stale || u.Activity != "t1" {
+					t.Fatalf("Stale=%v Activity=%q, want a stale end conditioned on t1", u.Stale, u.Activity)
+				}
+			}},
+		{"sweep stands down once the call moved", ringfence.Call{Status: ringfence.StatusInProgress, LastActivity: "t2"}, ringfence.CallEvent{Status: ringfence.StatusFailed, Sweep: true, SeenActivity: "t1"}, ringfence.ResultDuplicate, nil},
+		{"sweep without what it saw decides nothing", ringfence.Call{Status: ringfence.StatusRinging, LastActivity: "t1"}, ringfence.CallEvent{Status: ringfence.StatusFailed, Sweep: true}, ringfence.ResultDuplicate, nil},
 		{"older report is ignored", ended, ringfence.CallEvent{Status: ringfence.StatusCompleted, Cost: dec("0.5"), Version: "v1"}, ringfence.ResultDuplicate, nil},
 		{"report without version does not replace one", ended, ringfence.CallEvent{Status: ringfence.StatusCompleted, Cost: dec("0.5")}, ringfence.ResultDuplicate, nil},
 		{"non-terminal cost is not a report", ringfence.Call{Status: ringfence.StatusInitiated}, ringfence.CallEvent{Status: ringfence.StatusRinging, Cost: dec("9"), Version: "v9"}, ringfence.ResultAdvanced,
