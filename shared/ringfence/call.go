@@ -141,6 +141,10 @@ type CallEvent struct {
 	Transcript    string
 	RecordingURL  string
 	ExtractedData string
+	// AtCapacity is true when the provider ended the call because the account's concurrency or
+	// rate limit at the provider was reached, not because of anything about the callee: such a
+	// call can be placed again later without spending one of the contact's attempts.
+	AtCapacity bool
 	// Sweep marks the stale-call sweep's own event: it applies only while the call's activity is
 	// still the one the sweep saw, so a webhook that arrives meanwhile wins.
 	Sweep bool
