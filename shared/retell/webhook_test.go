@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ringfence/ringfence/infra/testio"
@@ -175,6 +176,38 @@ func TestUnusedFieldsNeverChangeTheParse(t *testing.T) {
 			if got := mustParseView(t, name+" with "+v.Path+" changed", v.Body); !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s with %s changed: %+v, want %+v", name, v.Path, got, want)
 			}
+		}
+	}
+}
+
+// The call object GET /v2/get-call answers is read as leniently as a webhook's.
+func TestUnusedFieldsNeverChangeTheGetCallParse(t *testing.T) {
+	var used []string
+	for _, u := range usedFields {
+		if rest, ok := strings.CutPrefix(u, "call."); ok {
+			used = append(used, rest)
+		}
+	}
+	doc := testio.MustReadFixture(t, "get-call-ended.json")
+	event := func(body []byte) ringfence.CallEvent {
+		var c retell.Call
+		if err := json.Unmarshal(body, &c); err != nil {
+			t.Fatalf("%v\n%s", err, body)
+		}
+		ev, err := c.Event()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, body)
+		}
+		return ev
+	}
+	want := event(testio.MustReencode(t, doc))
+	variants := testio.UnusedFieldVariants(t, doc, used)
+	if len(variants) == 0 {
+		t.Fatal("no unused fields to vary")
+	}
+	for _, v := range variants {
+		if got := event(v.Body); !reflect.DeepEqual(got, want) {
+			t.Fatalf("get-call with %s changed: %+v, want %+v", v.Path, got, want)
 		}
 	}
 }
