@@ -51,6 +51,22 @@ type Execution struct {
 	} `json:"context_details"`
 }
 
+// UnmarshalJSON implements json.Unmarshaler: agent_id, an id like the execution's, is read as a
+// string or an integer while the field stays a string.
+func (ex *Execution) UnmarshalJSON(b []byte) error {
+	type fields Execution // The same fields without this method, so decoding them does not recurse.
+	var wire struct {
+		fields
+		AgentID ringfence.ProviderID `json:"agent_id"`
+	}
+	if err := json.Unmarshal(b, &wire); err != nil {
+		return err
+	}
+	*ex = Execution(wire.fields)
+	ex.AgentID = string(wire.AgentID)
+	return nil
+}
+
 // recipientData is the call's user_data as Bolna echoes it. ringfence reads only its own call id
 // from it; anything else in it, or a value that is not an object at all, is the user's business
 // and never fails a message.

@@ -138,6 +138,10 @@ func TestParseWebhookFieldForms(t *testing.T) {
 		{`{"id":"e1","status":"completed","updated_at":"1795234748","total_cost":12.71,"conversation_duration":68.4}`,
 			"e1", "2026-11-21T04:19:08.000000000Z", "0.1271", "68.4"},
 	}
+	ex, _, err := bolna.ParseWebhookExecution([]byte(`{"id":1,"agent_id":42,"status":"queued"}`))
+	if err != nil || ex.AgentID != "42" {
+		t.Fatalf("integer agent_id read as %q (%v), want 42", ex.AgentID, err)
+	}
 	for _, tt := range tests {
 		ev := mustParse(t, []byte(tt.body))
 		if ev.ProviderCallID != tt.id || ev.Version != tt.version || ev.Cost.String() != tt.cost || ev.Duration.String() != tt.duration {
