@@ -4,9 +4,13 @@
 package simulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/ringfence/ringfence/shared/bolna"
@@ -31,12 +35,15 @@ type bolnaStep struct {
 	costCents string
 	seconds   string
 	final     bool // Carries the end-of-call data (transcript, recording, extracted data).
+	voicemail bool // A voicemail box answered: answered_by_voice_mail is true.
 }
 
 // BolnaScript scripts the webhooks Bolna sends for one call that ends in outcome: every status
 // change as the whole execution object, the final report twice with a revised cost (as Bolna
 // does when its billing settles), and duplicates up to DeliveriesPerCall, shuffled. callID, when
-// set, is echoed in context_details.recipient_data as ringfence passes it in user_data.
+// set, is echoed in context_details.recipient_data as ringfence passes it in user_data. Half the
+// unanswered calls are picked up by a voicemail box: Bolna reports those as a conversation that
+// completed, with answered_by_voice_mail true.
 func BolnaScript(rng *rand.Rand, executionID, callID string, outcome ringfence.CallStatus, start time.Time) Script {
 	first, revised := cents(rng), cents(rng)
 	var steps []bolnaStep
@@ -46,6 +53,12 @@ func BolnaScript(rng *rand.Rand, executionID, callID string, outcome ringfence.C
 			{status: "call-disconnected"}, {status: "completed", costCents: first, seconds: "42.5", final: true},
 			{status: "completed", costCents: revised, seconds: "42.5", final: true}}
 	case ringfence.StatusNoAnswer:
+		if rng.IntN(2) == 0 {
+			steps = []bolnaStep{{status: "queued"}, {status: "initiated"}, {status: "ringing"}, {status: "in-progress"},
+				{status: "call-disconnected"}, {status: "completed", costCents: first, seconds: "21.5", final: true, voicemail: true},
+				{status: "completed", costCents: revised, seconds: "21.5", final: true, voicemail: true}}
+			break
+		}
 		// Bolna reports an unanswered call as "completed" with no conversation.
 		steps = []bolnaStep{{status: "queued"}, {status: "initiated"}, {status: "ringing"},
 			{status: "completed", costCents: first, seconds: "0"}, {status: "completed", costCents: revised, seconds: "0"}}
@@ -73,17 +86,18 @@ func cents(rng *rand.Rand) string {
 // bolnaExecution renders the execution object Bolna posts for one step.
 func bolnaExecution(executionID, callID string, st bolnaStep, at time.Time) []byte {
 	ex := map[string]any{
-		"id":                    executionID,
-		"agent_id":              "9fb77fd4-45f6-45e4-86bf-ba5912c6156b",
-		"batch_id":              nil,
-		"status":                st.status,
-		"created_at":            at.Add(-time.Minute).UTC().Format("2006-01-02T15:04:05.000000"),
-		"updated_at":            at.UTC().Format("2006-01-02T15:04:05.000000"),
-		"conversation_duration": json.Number(orZero(st.seconds)),
-		"total_cost":            json.Number(orZero(st.costCents)),
-		"transcript":            nil,
-		"extracted_data":        nil,
-		"error_message":         nil,
+		"id":                     executionID,
+		"agent_id":               "9fb77fd4-45f6-45e4-86bf-ba5912c6156b",
+		"batch_id":               nil,
+		"status":                 st.status,
+		"created_at":             at.Add(-time.Minute).UTC().Format("2006-01-02T15:04:05.000000"),
+		"updated_at":             at.UTC().Format("2006-01-02T15:04:05.000000"),
+		"conversation_duration":  json.Number(orZero(st.seconds)),
+		"total_cost":             json.Number(orZero(st.costCents)),
+		"transcript":             nil,
+		"extracted_data":         nil,
+		"error_message":          nil,
+		"answered_by_voice_mail": st.voicemail,
 		"telephony_data": map[string]any{
 			"duration": "0", "to_number": "+14155550199", "from_number": "+14155550100",
 			"recording_url": nil, "provider_call_id": "CA" + executionID, "call_type": "outbound", "provider": "twilio",
@@ -113,4 +127,62 @@ func orZero(s string) string {
 		return "0"
 	}
 	return s
+}
+
+// BolnaToolRequest renders the request Bolna makes for a custom function whose API configuration
+// has the given method and url: with GET, the function's param values in the query string (as
+// Bolna's documentation example configures it); with POST, the same values as a JSON object body.
+// apiToken is the function's api_token, which Bolna sends verbatim as the Authorization header.
+func BolnaToolRequest(method, toolURL string, params map[string]string, apiToken string) (*http.Request, error) {
+	var req *http.Request
+	switch method {
+	case http.MethodGet:
+		u, err := url.Parse(toolURL)
+		if err != nil {
+			return nil, err
+		}
+		q := u.Query()
+		for k, v := range params {
+			q.Set(k, v)
+		}
+		u.RawQuery = q.Encode()
+		if req, err = http.NewRequest(http.MethodGet, u.String(), nil); err != nil {
+			return nil, err
+		}
+	case http.MethodPost:
+		body, err := json.Marshal(params)
+		if err != nil {
+			return nil, err
+		}
+		if req, err = http.NewRequest(http.MethodPost, toolURL, bytes.NewReader(body)); err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+	default:
+		return nil, fmt.Errorf("a Bolna custom function calls by GET or POST, not %s", method)
+	}
+	if apiToken != "" {
+		req.Header.Set("Authorization", apiToken)
+	}
+	return req, nil
+}
+
+// CallBolnaTool makes the request a Bolna agent's custom function named name makes mid-call, by
+// method (GET or POST) with params, to ringfence's tools URL, with the Bolna token as the
+// function's api_token ("Bearer <token>"). It returns the answer's status and body.
+func (s *Simulator) CallBolnaTool(method, name string, params map[string]string) (int, []byte, error) {
+	s.mu.Lock()
+	base, token := s.opts.ToolsURL, s.opts.BolnaToolToken
+	s.mu.Unlock()
+	req, err := BolnaToolRequest(method, base+"/"+url.PathEscape(name), params, token)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, b, err
 }

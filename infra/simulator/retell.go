@@ -32,12 +32,18 @@ var retellReasons = map[ringfence.CallStatus]string{
 // RetellScript scripts the webhooks Retell sends for one call that ends in outcome: call_started
 // (only for a call that connected), call_ended with the cost so far, call_analyzed with the
 // final cost and the analysis; each retried once or twice, as Retell retries a delivery it
-// thinks failed, and shuffled.
+// thinks failed, and shuffled. Half the unanswered calls are picked up by a voicemail box: the
+// call connects (call_started, call_status "ended") and ends with voicemail_reached.
 func RetellScript(rng *rand.Rand, call RetellCall, outcome ringfence.CallStatus, start time.Time) Script {
 	first, final := cents(rng), cents(rng)
 	end := start.Add(time.Duration(30+rng.IntN(60)) * time.Second)
+	reason := retellReasons[outcome]
+	voicemail := outcome == ringfence.StatusNoAnswer && rng.IntN(2) == 0
+	if voicemail {
+		reason = "voicemail_reached"
+	}
 	var bodies [][]byte
-	connected := outcome == ringfence.StatusCompleted
+	connected := outcome == ringfence.StatusCompleted || voicemail
 	if connected {
 		bodies = append(bodies, retellEvent(retell.EventCallStarted, call, "ongoing", "", start, time.Time{}, "", nil))
 	}
@@ -46,9 +52,10 @@ func RetellScript(rng *rand.Rand, call RetellCall, outcome ringfence.CallStatus,
 		status = "not_connected"
 	}
 	bodies = append(bodies,
-		retellEvent(retell.EventCallEnded, call, status, retellReasons[outcome], start, end, first, nil),
-		retellEvent(retell.EventCallAnalyzed, call, status, retellReasons[outcome], start, end, final,
-			map[string]any{"call_successful": connected, "call_summary": "The caller asked about opening hours.", "user_sentiment": "Positive"}))
+		retellEvent(retell.EventCallEnded, call, status, reason, start, end, first, nil),
+		retellEvent(retell.EventCallAnalyzed, call, status, reason, start, end, final,
+			map[string]any{"call_successful": outcome == ringfence.StatusCompleted, "call_summary": "The caller asked about opening hours.",
+				"user_sentiment": "Positive", "in_voicemail": voicemail}))
 	distinct := len(bodies)
 	for i := 0; i < distinct; i++ {
 		for range 1 + rng.IntN(2) {

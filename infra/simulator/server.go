@@ -31,6 +31,10 @@ type Options struct {
 	// VapiWebhookURL is where Vapi's server messages are sent (ringfence's /webhooks/vapi), with
 	// APIKey as their X-Vapi-Secret.
 	VapiWebhookURL string
+	// ToolsURL is ringfence's tools base URL (/tools), where agents' custom functions call, and
+	// BolnaToolToken the api_token a Bolna custom function sends ("Bearer <token>").
+	ToolsURL       string
+	BolnaToolToken string
 	// CallLength is how long a call runs before its webhooks are sent.
 	CallLength time.Duration
 	// Seed makes costs and delivery orders repeatable.
@@ -93,6 +97,8 @@ func (s *Simulator) SetWebhookBase(base, bolnaToken string) {
 	s.opts.BolnaWebhookURL = base + "/webhooks/bolna?token=" + bolnaToken
 	s.opts.RetellWebhookURL = base + "/webhooks/retell"
 	s.opts.VapiWebhookURL = base + "/webhooks/vapi"
+	s.opts.ToolsURL = base + "/tools"
+	s.opts.BolnaToolToken = "Bearer " + bolnaToken
 }
 
 // ServeHTTP serves the simulated provider APIs: Bolna's POST /call.

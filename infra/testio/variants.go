@@ -133,3 +133,18 @@ func replaced(v any, path []string, with any) any {
 	}
 	return v
 }
+
+// MustReencode returns doc decoded and encoded again as the variants are, with object keys
+// sorted, so a parse of the fixture compares with parses of its variants field for field.
+func MustReencode(tb testing.TB, doc []byte) []byte {
+	tb.Helper()
+	var root any
+	if err := json.Unmarshal(doc, &root); err != nil {
+		tb.Fatalf("fixture is not JSON: %v", err)
+	}
+	b, err := json.Marshal(root)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
@@ -16,56 +15,75 @@ import (
 // Bolna echoes user_data back in every execution webhook under context_details.recipient_data.
 const CallIDVariable = "ringfence_call_id"
 
+// VoicemailEndReason is added to the end reason of a call Bolna reports answered_by_voice_mail.
+const VoicemailEndReason = "answered by voicemail"
+
 // Execution is the part of Bolna's execution object that ringfence reads. Bolna POSTs the whole
-// object to the agent's webhook URL again on every status change of the call.
+// object to the agent's webhook URL again on every status change of the call, and GET
+// /executions/{id} answers with the same object. Only the fields ringfence uses are declared, so a
+// change in the type of any other field never fails a message; the declared fields take every
+// form Bolna has sent them in.
 type Execution struct {
-	ID                   flexString         `json:"id"`
-	AgentID              string             `json:"agent_id"`
-	Status               string             `json:"status"`
-	UpdatedAt            string             `json:"updated_at"`
-	ConversationDuration *ringfence.Decimal `json:"conversation_duration"` // Seconds.
-	TotalCost            *ringfence.Decimal `json:"total_cost"`            // Cents.
-	Transcript           *string            `json:"transcript"`
-	ExtractedData        json.RawMessage    `json:"extracted_data"`
-	ErrorMessage         *string            `json:"error_message"`
-	UserNumber           string             `json:"user_number"`
-	AgentNumber          string             `json:"agent_number"`
-	TelephonyData        *struct {
-		RecordingURL *string    `json:"recording_url"`
-		ToNumber     string     `json:"to_number"`
-		FromNumber   string     `json:"from_number"`
-		HangupReason *string    `json:"hangup_reason"`
-		Duration     flexString `json:"duration"`
-		CallType     string     `json:"call_type"`
+	ID        ringfence.ProviderID    `json:"id"`
+	AgentID   string                  `json:"agent_id"`
+	Status    string                  `json:"status"`
+	UpdatedAt *ringfence.ProviderTime `json:"updated_at"`
+	// ConversationDuration is the conversation's length in seconds. Bolna's documentation has
+	// also shown it as conversation_time, read when conversation_duration is absent.
+	ConversationDuration *ringfence.Decimal `json:"conversation_duration"`
+	ConversationTime     *ringfence.Decimal `json:"conversation_time"`
+	TotalCost            *ringfence.Decimal `json:"total_cost"` // Cents.
+	// AnsweredByVoiceMail is true when the call reached a voicemail box rather than a person.
+	AnsweredByVoiceMail *bool           `json:"answered_by_voice_mail"`
+	Transcript          *string         `json:"transcript"`
+	ExtractedData       json.RawMessage `json:"extracted_data"`
+	UserNumber          string          `json:"user_number"`
+	AgentNumber         string          `json:"agent_number"`
+	TelephonyData       *struct {
+		RecordingURL *string `json:"recording_url"`
+		ToNumber     string  `json:"to_number"`
+		FromNumber   string  `json:"from_number"`
+		HangupReason *string `json:"hangup_reason"`
+		CallType     string  `json:"call_type"`
 	} `json:"telephony_data"`
 	ContextDetails *struct {
-		RecipientData map[string]any `json:"recipient_data"`
+		RecipientData recipientData `json:"recipient_data"`
 	} `json:"context_details"`
 }
 
-// flexString accepts a JSON string or number: Bolna's documentation shows execution ids as
-// integers, real payloads carry UUID strings, and telephony durations come either way.
-type flexString string
+// UnmarshalJSON implements json.Unmarshaler: agent_id, an id like the execution's, is read as a
+// string or an integer while the field stays a string.
+func (ex *Execution) UnmarshalJSON(b []byte) error {
+	type fields Execution // The same fields without this method, so decoding them does not recurse.
+	var wire struct {
+		fields
+		AgentID ringfence.ProviderID `json:"agent_id"`
+	}
+	if err := json.Unmarshal(b, &wire); err != nil {
+		return err
+	}
+	*ex = Execution(wire.fields)
+	ex.AgentID = string(wire.AgentID)
+	return nil
+}
+
+// recipientData is the call's user_data as Bolna echoes it. ringfence reads only its own call id
+// from it; anything else in it, or a value that is not an object at all, is the user's business
+// and never fails a message.
+type recipientData struct {
+	CallID string
+}
 
 // UnmarshalJSON implements json.Unmarshaler.
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
+func (r *recipientData) UnmarshalJSON(b []byte) error {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(b, &fields) != nil {
 		return nil
 	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-		return nil
+	var id string
+	if json.Unmarshal(fields[CallIDVariable], &id) == nil {
+		r.CallID = strings.TrimSpace(id)
 	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return ringfence.Errorf(ringfence.EINVALID, "expected a string or a number, got %s", b)
-	}
-	*f = flexString(n.String())
 	return nil
 }
 
@@ -85,15 +103,19 @@ func (ex Execution) Event() (ringfence.CallEvent, error) {
 	if strings.TrimSpace(ex.Status) == "" {
 		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "execution status is missing")
 	}
+	duration := ex.ConversationDuration
+	if duration == nil {
+		duration = ex.ConversationTime
+	}
 	ev := ringfence.CallEvent{
 		Provider:       ringfence.ProviderBolna,
 		ProviderCallID: id,
-		Status:         MapStatus(ex.Status, ex.ConversationDuration),
+		Status:         MapStatus(ex.Status, duration),
 		EndReason:      ex.Status,
-		Duration:       ex.ConversationDuration,
+		Duration:       duration,
 	}
-	if t, ok := parseTime(ex.UpdatedAt); ok {
-		ev.Version = ringfence.Version(t)
+	if ex.UpdatedAt != nil {
+		ev.Version = ringfence.Version(ex.UpdatedAt.Time)
 	}
 	if ex.TotalCost != nil {
 		if ex.TotalCost.Sign() < 0 {
@@ -113,15 +135,19 @@ func (ex Execution) Event() (ringfence.CallEvent, error) {
 			ev.EndReason = ex.Status + ": " + *ex.TelephonyData.HangupReason
 		}
 	}
+	// A call that reached a voicemail box reached no one, however long the recording ran: it is
+	// no-answer, as a voicemail ending is for Vapi and Retell.
+	if ev.Status == ringfence.StatusCompleted && ex.AnsweredByVoiceMail != nil && *ex.AnsweredByVoiceMail {
+		ev.Status = ringfence.StatusNoAnswer
+		ev.EndReason = ex.Status + ": " + VoicemailEndReason
+	}
 	data, err := objectOrEmpty(ex.ExtractedData)
 	if err != nil {
 		return ringfence.CallEvent{}, err
 	}
 	ev.ExtractedData = data
 	if ex.ContextDetails != nil {
-		if id, ok := ex.ContextDetails.RecipientData[CallIDVariable].(string); ok {
-			ev.CallID = id
-		}
+		ev.CallID = ex.ContextDetails.RecipientData.CallID
 	}
 	return ev, nil
 }
@@ -190,17 +216,6 @@ func MapStatus(status string, conversationSeconds *ringfence.Decimal) ringfence.
 	}
 	slog.Warn("unknown Bolna execution status; the call's status is left as it is", "provider", "bolna", "bolna_status", status)
 	return ""
-}
-
-// parseTime reads Bolna's timestamps, which come with a zone ("...Z") in the documentation and
-// without one in real payloads ("2026-01-28T13:17:50.116924", UTC).
-func parseTime(s string) (time.Time, bool) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
 }
 
 // objectOrEmpty returns a JSON object's compact text, "" for null or absent, and EINVALID for

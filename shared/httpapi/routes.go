@@ -37,6 +37,7 @@ func (s *Server) routes() map[string]map[string]endpoint {
 		},
 		"tools": {
 			"POST /tools/{name}": s.tool,
+			"GET /tools/{name}":  s.toolByQuery,
 		},
 	}
 }

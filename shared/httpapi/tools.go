@@ -22,8 +22,9 @@ type toolReply struct {
 	Day     string `json:"reschedule_day,omitempty"`
 }
 
-// tool dispatches a mid-call function call by its name. The caller is a provider: Retell signs
-// its function calls (x-retell-signature over the raw body); Bolna presents the tool token.
+// tool dispatches a mid-call function call made by POST, its arguments in the JSON body. The
+// caller is a provider: Retell signs its function calls (x-retell-signature over the raw body);
+// Bolna presents the tool token.
 func (s *Server) tool(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	b, err := body(req)
 	if err != nil {
@@ -34,6 +35,21 @@ func (s *Server) tool(ctx context.Context, req events.APIGatewayV2HTTPRequest) (
 		return 0, nil, err
 	}
 	args, err := toolArguments(b)
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.runTool(ctx, provider, req.PathParameters["name"], args)
+}
+
+// toolByQuery dispatches a mid-call function call made by GET, its arguments in the query string:
+// a Bolna custom function configured with "method": "GET" sends its "param" values that way, as
+// Bolna's own documentation example does. Any body is ignored, as a GET's body means nothing.
+func (s *Server) toolByQuery(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	provider, err := s.toolCaller(req, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	args, err := queryArguments(req.QueryStringParameters)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -90,6 +106,24 @@ func toolArguments(b []byte) (map[string]any, error) {
 	if err := dec.Decode(&top); err != nil || top == nil {
 		return nil, ringfence.Errorf(ringfence.EINVALID, "tool call body must be a JSON object")
 	}
+	return flattenArguments(top)
+}
+
+// queryArguments reads a GET tool call's query string as its arguments, every value a string,
+// flattened as a body's are. The tool token, when it travels in the query string, is not an
+// argument.
+func queryArguments(query map[string]string) (map[string]any, error) {
+	top := map[string]any{}
+	for k, v := range query {
+		if k != "token" {
+			top[k] = v
+		}
+	}
+	return flattenArguments(top)
+}
+
+// flattenArguments merges the arguments nested under "arguments" or "args" into the top level.
+func flattenArguments(top map[string]any) (map[string]any, error) {
 	args := map[string]any{}
 	for k, v := range top {
 		args[k] = v

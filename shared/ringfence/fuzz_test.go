@@ -1,7 +1,9 @@
 package ringfence_test
 
 import (
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
@@ -37,6 +39,36 @@ func FuzzParseRescheduleDay(f *testing.F) {
 		}
 		if again, err := ringfence.ParseRescheduleDay(day); err != nil || again != day {
 			t.Fatalf("%q normalised to %q, which normalises to %q (%v)", s, day, again, err)
+		}
+	})
+}
+
+// A provider timestamp either parses to a time that reads back the same from its epoch
+// milliseconds and its ISO-8601 form, or is refused as invalid: never a panic, never a guess.
+func FuzzParseProviderTime(f *testing.F) {
+	for _, s := range []string{"1714608491736", "1714608491", "1714608491.736", "2024-05-02T00:08:11.736Z", "2024-05-02T00:08:11.736", "2024-05-02 00:08:11", "", "-1", "1e40", "e", "yesterday"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ringfence.ParseProviderTime(s)
+		if err != nil {
+			if ringfence.ErrorCode(err) != ringfence.EINVALID {
+				t.Fatalf("%q: error code %s, want invalid", s, ringfence.ErrorCode(err))
+			}
+			return
+		}
+		if got.IsZero() {
+			return
+		}
+		ms := got.Truncate(time.Millisecond)
+		for _, form := range []string{strconv.FormatInt(ms.UnixMilli(), 10), ms.Format(time.RFC3339Nano)} {
+			if ms.Year() < 1973 || ms.UnixMilli() >= 100_000_000_000_000 {
+				break // Outside the range both forms read the same way (from 1973 to the year 5138).
+			}
+			again, err := ringfence.ParseProviderTime(form)
+			if err != nil || !again.Equal(ms) {
+				t.Fatalf("%q read as %s; its form %q reads as %s (%v)", s, got, form, again, err)
+			}
 		}
 	})
 }
