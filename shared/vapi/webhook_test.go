@@ -50,9 +50,9 @@ func TestToolCallArgumentsAsObjectOrString(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		calls, err := m.ToolCalls()
-		if err != nil || len(calls) != 1 || calls[0].Name != "reschedule_lead" {
-			t.Fatalf("%s: calls=%+v err=%v", file, calls, err)
+		calls := m.ToolCalls()
+		if len(calls) != 1 || calls[0].Err != nil || calls[0].Name != "reschedule_lead" {
+			t.Fatalf("%s: calls=%+v", file, calls)
 		}
 		for k, v := range want {
 			if calls[0].Arguments[k] != v {
