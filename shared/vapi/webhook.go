@@ -69,12 +69,19 @@ type Call struct {
 	} `json:"assistantOverrides"`
 }
 
-// UnmarshalJSON reads a call object, its id as a string or a number.
+// UnmarshalJSON reads a call object leniently: its id as a string or a number, and each of the
+// fields above that holds a value of another type as absent, so that a call object is never
+// refused over a field ringfence does not act on.
 func (c *Call) UnmarshalJSON(b []byte) error {
 	type plain Call
 	var raw struct {
 		plain
-		ID ID `json:"id"`
+		ID                 ID              `json:"id"`
+		Type               Text            `json:"type"`
+		Status             Text            `json:"status"`
+		EndedReason        Text            `json:"endedReason"`
+		PhoneNumberID      Text            `json:"phoneNumberId"`
+		AssistantOverrides json.RawMessage `json:"assistantOverrides"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -82,13 +89,36 @@ func (c *Call) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*c = Call(raw.plain)
-	c.ID = string(raw.ID)
+	c.ID, c.Type, c.Status = string(raw.ID), string(raw.Type), string(raw.Status)
+	c.EndedReason, c.PhoneNumberID = string(raw.EndedReason), string(raw.PhoneNumberID)
+	c.AssistantOverrides = nil
+	if o := bytes.TrimSpace(raw.AssistantOverrides); len(o) > 0 && o[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(o))
+		dec.UseNumber()
+		if dec.Decode(&c.AssistantOverrides) != nil {
+			c.AssistantOverrides = nil // A metadata that is not an object holds no call id.
+		}
+	}
 	return nil
 }
 
 // Party is a customer or phone number object: the part with the number.
 type Party struct {
 	Number string `json:"number"`
+}
+
+// UnmarshalJSON reads a party object leniently: a number that is not a string, or a party that
+// is not an object, reads as no number.
+func (p *Party) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Number Text `json:"number"`
+	}
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '{' && json.Unmarshal(b, &raw) == nil {
+		p.Number = string(raw.Number)
+		return nil
+	}
+	p.Number = ""
+	return nil
 }
 
 // ParseMessage decodes a server message, refusing with EINVALID a body that is not one, or a
