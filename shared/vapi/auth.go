@@ -122,18 +122,26 @@ func signatureMatches(header func(string) string, body []byte, secret string, no
 	if k, err := base64.StdEncoding.DecodeString(secret); err == nil && len(k) > 0 {
 		keys = append(keys, k)
 	}
+	// Each (algorithm, key, payload) MAC is computed once, whatever the number of candidate
+	// signatures, so an unauthenticated body is hashed a bounded number of times.
+	macs := map[int][][]byte{}
 	matched := 0
 	for _, sig := range sigs {
 		newHash := hashForLength(len(sig))
 		if newHash == nil {
 			continue
 		}
-		for _, key := range keys {
-			for _, payload := range payloads {
-				mac := hmac.New(newHash, key)
-				mac.Write(payload)
-				matched |= subtle.ConstantTimeCompare(mac.Sum(nil), sig)
+		if _, done := macs[len(sig)]; !done {
+			for _, key := range keys {
+				for _, payload := range payloads {
+					mac := hmac.New(newHash, key)
+					mac.Write(payload)
+					macs[len(sig)] = append(macs[len(sig)], mac.Sum(nil))
+				}
 			}
+		}
+		for _, mac := range macs[len(sig)] {
+			matched |= subtle.ConstantTimeCompare(mac, sig)
 		}
 	}
 	if matched != 1 {

@@ -25,10 +25,15 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// isoLayouts are the ISO-8601 forms a timestamp string is read in; one without a zone is UTC.
+var isoLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"}
+
 // epochMillisFrom is the smallest epoch number read as milliseconds: 1e11 seconds lies in the
 // year 5138, 1e11 milliseconds in 1973.
-const epochMillisFrom = 100_000_000_000
+var epochMillisFrom = ringfence.MustParseDecimal("100000000000")
 
+// parseTime reads a JSON value as a moment: an ISO-8601 string, or an epoch number of seconds or
+// milliseconds (told apart by size), bare or in a string. Anything else is the zero Time.
 func parseTime(b []byte) time.Time {
 	b = bytes.TrimSpace(b)
 	s := string(b)
@@ -37,8 +42,10 @@ func parseTime(b []byte) time.Time {
 			return time.Time{}
 		}
 		s = strings.TrimSpace(s)
-		if at, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return at
+		for _, layout := range isoLayouts {
+			if at, err := time.Parse(layout, s); err == nil {
+				return at
+			}
 		}
 	}
 	d, err := ringfence.ParseDecimal(s)
@@ -46,7 +53,7 @@ func parseTime(b []byte) time.Time {
 		return time.Time{}
 	}
 	millis := d.Shift(-3)
-	if d.Cmp(ringfence.MustParseDecimal("100000000000")) >= 0 {
+	if d.Cmp(epochMillisFrom) >= 0 {
 		millis = d
 	}
 	ms, ok := wholePart(millis)

@@ -1,6 +1,6 @@
 // Package vapi is the adapter for Vapi: it authenticates Vapi's server messages, turns them into
-// ringfence's terms (status updates, end-of-call reports, tool calls) and places and finds calls
-// through Vapi's API. Vapi's quirks stop here.
+// ringfence's terms (status updates, end-of-call reports, tool calls, assistant requests) and
+// places and finds calls through Vapi's API. Vapi's quirks stop here.
 package vapi
 
 import (
