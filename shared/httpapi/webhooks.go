@@ -206,8 +206,8 @@ const unservedMessage = "Sorry, this number cannot take calls right now. Please 
 // numbers: the route's agent, with the company, the branch and the known customer as the
 // assistant's variable values. The call's record is created, with its context, in the same write
 // (ResolveInbound), so the messages and tool calls that follow find it complete. A number with no
-// route gets Vapi's error answer, which Vapi speaks to the caller. Two reads and one write keep
-// the answer well inside Vapi's 7.5 seconds.
+// route gets Vapi's error answer, which Vapi speaks to the caller. Three reads and one write, and
+// nothing that waits, keep the answer well inside Vapi's 7.5 seconds.
 func (s *Server) vapiAssistantRequest(ctx context.Context, m *vapi.Message) (int, any, error) {
 	ours, caller := m.Numbers()
 	if ours == "" {
