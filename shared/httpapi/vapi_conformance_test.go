@@ -250,3 +250,20 @@ func (h *harness) createCustomer(tb testing.TB, phone string) events.APIGatewayV
 	req.Body = string(b)
 	return invoke(tb, h.srv.Management(), req)
 }
+
+// The assistant-request sample event (Bearer-authenticated, as a new Vapi account sends it) gets
+// the routed number's assistant, as `make invoke` shows it.
+func TestVapiAssistantRequestSampleEvent(t *testing.T) {
+	h := MustHarness(t)
+	MustDecode(t, h.putNumber(t), 200, nil)
+	req := MustEvent(t, "vapi-webhook-assistant-request.json")
+	if !strings.HasPrefix(req.Headers["authorization"], "Bearer ") {
+		t.Fatalf("sample headers=%v, want a Bearer credential", req.Headers)
+	}
+	req.Headers["authorization"] = "Bearer " + testVapiSecret
+	var answer vapi.AssistantResponse
+	MustDecode(t, invoke(t, h.srv.VapiWebhook(), req), 200, &answer)
+	if answer.AssistantID != "agent-salon" || answer.AssistantOverrides == nil || answer.AssistantOverrides.VariableValues["company_name"] != "Snip Salon" {
+		t.Fatalf("answer=%+v, want the salon's assistant", answer)
+	}
+}
