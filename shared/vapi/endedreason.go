@@ -7,9 +7,11 @@ import (
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
-// MapStatus maps a status-update's status; "ended" takes its outcome from endedReason. The
-// statuses of a call Vapi cannot report ("not-found", "deletion-failed") leave the call's status
-// as it is, as does an unknown one (logged).
+// MapStatus maps a status-update's status; "ended" takes its outcome from endedReason, and
+// without one (the field is optional on status updates) only says that the line dropped: the
+// end-of-call report then brings the outcome. The statuses of a call Vapi cannot report
+// ("not-found", "deletion-failed") leave the call's status as it is, as does an unknown one
+// (logged).
 func MapStatus(status, endedReason string) ringfence.CallStatus {
 	switch status {
 	case "scheduled", "queued":
@@ -19,6 +21,9 @@ func MapStatus(status, endedReason string) ringfence.CallStatus {
 	case "in-progress", "forwarding":
 		return ringfence.StatusInProgress
 	case "ended":
+		if strings.TrimSpace(endedReason) == "" {
+			return ringfence.StatusEnded
+		}
 		return MapEndedReason(endedReason)
 	case "not-found", "deletion-failed":
 		return ""

@@ -110,6 +110,7 @@ func TestMapStatus(t *testing.T) {
 		{"forwarding", "", ringfence.StatusInProgress},
 		{"ended", "voicemail", ringfence.StatusNoAnswer},
 		{"ended", "vonage-completed", ringfence.StatusCompleted},
+		{"ended", "", ringfence.StatusEnded},
 		{"not-found", "", ""},
 		{"deletion-failed", "", ""},
 		{"something-new", "", ""},
