@@ -28,13 +28,16 @@ type Options struct {
 	// RetellWebhookURL is where Retell's webhooks are sent (ringfence's /webhooks/retell). They
 	// are signed with APIKey, which is also the Retell API key the simulator accepts.
 	RetellWebhookURL string
-	// VapiWebhookURL is where Vapi's server messages are sent (ringfence's /webhooks/vapi), with
-	// APIKey as their X-Vapi-Secret.
+	// VapiWebhookURL is where Vapi's server messages are sent (ringfence's /webhooks/vapi),
+	// authenticated with APIKey as VapiCredential says.
 	VapiWebhookURL string
 	// ToolsURL is ringfence's tools base URL (/tools), where agents' custom functions call, and
 	// BolnaToolToken the api_token a Bolna custom function sends ("Bearer <token>").
 	ToolsURL       string
 	BolnaToolToken string
+	// VapiCredential is how Vapi's server messages carry APIKey: VapiBearer (the default, as a
+	// newly set-up Vapi account sends them), VapiSecretHeader or VapiHMAC.
+	VapiCredential string
 	// CallLength is how long a call runs before its webhooks are sent.
 	CallLength time.Duration
 	// Seed makes costs and delivery orders repeatable.
@@ -323,7 +326,7 @@ func (s *Simulator) deliver(script Script, body []byte) {
 		case ringfence.ProviderRetell:
 			req.Header.Set(retell.SignatureHeader, retell.Sign(body, s.opts.APIKey, time.Now()))
 		case ringfence.ProviderVapi:
-			req.Header.Set(vapi.SecretHeader, s.opts.APIKey)
+			authenticateVapi(req.Header, body, s.opts.VapiCredential, s.opts.APIKey, time.Now())
 		}
 		resp, err := s.client.Do(req)
 		if err == nil {

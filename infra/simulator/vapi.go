@@ -1,16 +1,49 @@
 package simulator
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/ringfence/ringfence/shared/ringfence"
 	"github.com/ringfence/ringfence/shared/vapi"
 )
+
+// The credentials the simulated Vapi can authenticate its server messages with.
+const (
+	VapiBearer       = "bearer"        // Authorization: Bearer <secret>, Vapi's default credential.
+	VapiSecretHeader = "x-vapi-secret" // The legacy inline secret, in X-Vapi-Secret.
+	VapiHMAC         = "hmac"          // An HMAC credential with its defaults: x-signature, x-timestamp.
+)
+
+// authenticateVapi sets the headers by which a server message carries secret, as credential
+// says (VapiBearer when empty). An HMAC is computed at the moment the message is sent.
+func authenticateVapi(h http.Header, body []byte, credential, secret string, now time.Time) {
+	switch credential {
+	case VapiSecretHeader:
+		h.Set(vapi.SecretHeader, secret)
+	case VapiHMAC:
+		ts := strconv.FormatInt(now.UnixMilli(), 10)
+		h.Set(vapi.SignatureHeader, hex.EncodeToString(vapi.Sign(body, secret, ts)))
+		h.Set(vapi.TimestampHeader, ts)
+	default:
+		h.Set(vapi.AuthorizationHeader, "Bearer "+secret)
+	}
+}
+
+// vapiTimestamp is a message's timestamp in one of the forms Vapi has sent: epoch milliseconds,
+// as today's schema has it, or an ISO-8601 string, as 2024's messages carried it.
+func vapiTimestamp(rng *rand.Rand, t time.Time) any {
+	if rng.IntN(2) == 0 {
+		return t.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	return t.UnixMilli()
+}
 
 // vapiReasons is the endedReason Vapi reports for each outcome.
 var vapiReasons = map[ringfence.CallStatus]string{
@@ -37,7 +70,7 @@ type vapiCall struct {
 // VapiScript scripts the server messages Vapi sends for one call that ends in outcome: status
 // updates (queued, ringing, in-progress for a call that connected, ended), then the end-of-call
 // report, whose call object is the stale snapshot Vapi took while the call rang; a few duplicated,
-// all shuffled.
+// all shuffled. Their timestamps are epoch milliseconds or ISO-8601 strings, at random.
 func VapiScript(rng *rand.Rand, call vapiCall, outcome ringfence.CallStatus, start time.Time) Script {
 	cost := fmt.Sprintf("0.%04d", 100+rng.IntN(9000))
 	reason := vapiReasons[outcome]
@@ -50,7 +83,7 @@ func VapiScript(rng *rand.Rand, call vapiCall, outcome ringfence.CallStatus, sta
 	for i, st := range statuses {
 		snapshot := call
 		snapshot.Status = st
-		msg := map[string]any{"type": vapi.TypeStatusUpdate, "status": st, "timestamp": start.Add(time.Duration(i) * time.Second).UnixMilli(), "call": snapshot, "customer": call.Customer}
+		msg := map[string]any{"type": vapi.TypeStatusUpdate, "status": st, "timestamp": vapiTimestamp(rng, start.Add(time.Duration(i)*time.Second)), "call": snapshot, "customer": call.Customer}
 		if st == "ended" {
 			msg["endedReason"] = reason
 		}
@@ -62,7 +95,7 @@ func VapiScript(rng *rand.Rand, call vapiCall, outcome ringfence.CallStatus, sta
 	report := map[string]any{
 		"type": vapi.TypeEndOfCallReport, "endedReason": reason, "cost": json.Number(cost),
 		"startedAt": start.UTC().Format(time.RFC3339Nano), "endedAt": end.UTC().Format(time.RFC3339Nano),
-		"timestamp": end.Add(2 * time.Second).UnixMilli(), "call": stale, "customer": call.Customer,
+		"timestamp": vapiTimestamp(rng, end.Add(2*time.Second)), "call": stale, "customer": call.Customer,
 		"artifact": map[string]any{
 			"transcript":   "AI: Good evening! This is your daily check-in.\nUser: All good, thanks.\n",
 			"recordingUrl": "https://storage.vapi.ai/" + call.ID + "-mono.wav",

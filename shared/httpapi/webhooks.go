@@ -154,9 +154,10 @@ func (s *Server) retellInbound(ctx context.Context, in *retell.InboundRequest) (
 	}}, nil
 }
 
-// vapiWebhook applies Vapi's status updates and end-of-call reports exactly once and answers its
-// tool calls. Every message is authenticated (X-Vapi-Secret, or Vapi's HMAC signature over the
-// raw body) before anything is read from it. Other message types are acknowledged and ignored.
+// vapiWebhook applies Vapi's status updates and end-of-call reports exactly once, answers its
+// tool calls and its assistant requests. Every message is authenticated (see vapi.Authenticate:
+// X-Vapi-Secret, a Bearer token, or an HMAC signature over the raw body) before anything is read
+// from it. Other message types are acknowledged and ignored.
 func (s *Server) vapiWebhook(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	b, err := body(req)
 	if err != nil {
@@ -172,6 +173,8 @@ func (s *Server) vapiWebhook(ctx context.Context, req events.APIGatewayV2HTTPReq
 	switch m.Type {
 	case vapi.TypeToolCalls:
 		return s.vapiToolCalls(ctx, m)
+	case vapi.TypeAssistantRequest:
+		return s.vapiAssistantRequest(ctx, m)
 	case vapi.TypeStatusUpdate, vapi.TypeEndOfCallReport:
 	default:
 		s.log.DebugContext(ctx, "Vapi message ignored", "provider", "vapi", "type", m.Type)
@@ -195,36 +198,90 @@ func (s *Server) vapiWebhook(ctx context.Context, req events.APIGatewayV2HTTPReq
 	return s.applyEvent(ctx, req, ev)
 }
 
-// vapiToolCalls runs each tool call of a tool-calls message and answers in Vapi's shape,
-// {"results": [{"toolCallId", "result"}]}, the result being the tool's JSON reply as a string. A
-// tool call that fails gets its error message as "error", so the assistant can speak around it.
-func (s *Server) vapiToolCalls(ctx context.Context, m *vapi.Message) (int, any, error) {
-	calls, err := m.ToolCalls()
+// unservedMessage is what Vapi says to someone calling a number ringfence has no route for,
+// before it ends the call.
+const unservedMessage = "Sorry, this number cannot take calls right now. Please try again later."
+
+// vapiAssistantRequest tells Vapi which assistant takes a call ringing one of the account's
+// numbers: the route's agent, with the company, the branch and the known customer as the
+// assistant's variable values. The call's record is created, with its context, in the same write
+// (ResolveInbound), so the messages and tool calls that follow find it complete. A number with no
+// route gets Vapi's error answer, which Vapi speaks to the caller. Three reads and one write, and
+// nothing that waits, keep the answer well inside Vapi's 7.5 seconds.
+func (s *Server) vapiAssistantRequest(ctx context.Context, m *vapi.Message) (int, any, error) {
+	ours, caller := m.Numbers()
+	if ours == "" {
+		s.log.WarnContext(ctx, "Vapi assistant-request without the called number", "provider", "vapi", "execution_id", m.Call.ID)
+		return http.StatusOK, vapi.AssistantResponse{Error: unservedMessage}, nil
+	}
+	call, err := s.calls.ResolveInbound(ctx, ringfence.ProviderVapi, m.Call.ID, ours, caller, "")
+	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+		s.log.WarnContext(ctx, "Vapi assistant-request for a number with no route", "provider", "vapi", "execution_id", m.Call.ID, "to_number", ours)
+		return http.StatusOK, vapi.AssistantResponse{Error: unservedMessage}, nil
+	}
 	if err != nil {
 		return 0, nil, err
 	}
+	x := call.Context
+	vars := map[string]string{
+		"company_id": x.CompanyID, "company_name": x.CompanyName,
+		"branch_id": x.BranchID, "branch_name": x.BranchName, "greeting": x.Greeting,
+		"customer_id": x.CustomerID, "customer_name": x.CustomerName,
+	}
+	for k, v := range vars {
+		if v == "" {
+			delete(vars, k)
+		}
+	}
+	s.log.InfoContext(ctx, "Vapi assistant chosen", "provider", "vapi", "call_id", call.ID, "execution_id", m.Call.ID, "company", x.CompanyID, "branch", x.BranchID, "known_customer", x.CustomerID != "")
+	return http.StatusOK, vapi.AssistantResponse{
+		AssistantID: call.AgentID,
+		AssistantOverrides: &vapi.AssistantOverrides{
+			VariableValues: vars,
+			Metadata:       map[string]string{vapi.CallIDVariable: call.ID},
+		},
+	}, nil
+}
+
+// vapiToolCalls runs each tool call of a tool-calls message and always answers 200 in Vapi's
+// shape, {"results": [{"name", "toolCallId", "result"} or {"name", "toolCallId", "error"}]}, one
+// per item: Vapi ignores any other answer, so an error on one item (malformed, refused, or an
+// internal failure) becomes that item's error result and the others keep their results. At most
+// vapi.MaxToolCalls items run; the rest are answered with an error.
+func (s *Server) vapiToolCalls(ctx context.Context, m *vapi.Message) (int, any, error) {
 	callObject := vapiCallObject(m)
 	out := vapi.ToolResults{Results: []vapi.ToolResult{}}
-	for _, tc := range calls {
-		args := map[string]any{}
-		for k, v := range tc.Arguments {
-			args[k] = v
-		}
-		args["call"] = callObject
-		_, reply, err := s.runTool(ctx, ringfence.ProviderVapi, tc.Name, args)
+	for _, tc := range m.ToolCalls() {
 		result := vapi.ToolResult{Name: tc.Name, ToolCallID: tc.ID}
-		if err != nil {
-			if ringfence.ErrorCode(err) == ringfence.EINTERNAL {
-				return 0, nil, err // Vapi does not retry; a 500 at least shows in its logs.
-			}
-			result.Error = ringfence.ErrorMessage(err)
-		} else {
+		reply, err := s.runVapiTool(ctx, tc, callObject)
+		switch {
+		case err == nil:
 			b, _ := json.Marshal(reply)
 			result.Result = string(b)
+		case ringfence.ErrorCode(err) == ringfence.EINTERNAL:
+			s.log.ErrorContext(ctx, "Vapi tool call failed", "provider", "vapi", "tool", tc.Name, "tool_call_id", tc.ID, "error", err.Error())
+			result.Error = "The tool could not run just now. Carry on with the conversation without it."
+		default:
+			s.log.WarnContext(ctx, "Vapi tool call refused", "provider", "vapi", "tool", tc.Name, "tool_call_id", tc.ID, "error", ringfence.ErrorMessage(err))
+			result.Error = ringfence.ErrorMessage(err)
 		}
 		out.Results = append(out.Results, result)
 	}
 	return http.StatusOK, out, nil
+}
+
+// runVapiTool runs one tool call with its arguments and the message's call object.
+func (s *Server) runVapiTool(ctx context.Context, tc vapi.ToolCall, callObject map[string]any) (any, error) {
+	if tc.Err != nil {
+		return nil, tc.Err
+	}
+	args := map[string]any{}
+	for k, v := range tc.Arguments {
+		args[k] = v
+	}
+	args["call"] = callObject
+	_, reply, err := s.runTool(ctx, ringfence.ProviderVapi, tc.Name, args)
+	return reply, err
 }
 
 // vapiCallObject is the call a Vapi tool call is about, in the shape the tools read.
@@ -235,13 +292,11 @@ func vapiCallObject(m *vapi.Message) map[string]any {
 	}
 	obj["call_id"] = m.Call.ID
 	obj["direction"] = string(ringfence.Outbound)
-	if ours, caller, inbound := m.Inbound(); inbound {
-		obj["direction"], obj["to_number"], obj["from_number"] = string(ringfence.Inbound), ours, caller
-	} else if m.Call.Customer != nil {
-		obj["to_number"] = m.Call.Customer.Number
-		if m.PhoneNumber != nil {
-			obj["from_number"] = m.PhoneNumber.Number
-		}
+	ours, other := m.Numbers()
+	if _, _, inbound := m.Inbound(); inbound {
+		obj["direction"], obj["to_number"], obj["from_number"] = string(ringfence.Inbound), ours, other
+	} else {
+		obj["to_number"], obj["from_number"] = other, ours
 	}
 	if id := m.Call.CallID(); id != "" {
 		obj["metadata"] = map[string]any{vapi.CallIDVariable: id}

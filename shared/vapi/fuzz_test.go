@@ -27,14 +27,20 @@ func FuzzParseMessage(f *testing.F) {
 		}
 		switch m.Type {
 		case vapi.TypeToolCalls:
-			calls, err := m.ToolCalls()
+			calls := m.ToolCalls()
+			if len(calls) != len(m.ToolCallList) {
+				t.Fatalf("%d tool calls for %d items: every item needs its answer", len(calls), len(m.ToolCallList))
+			}
 			for _, c := range calls {
+				if c.Err != nil {
+					if ringfence.ErrorCode(c.Err) != ringfence.EINVALID {
+						t.Fatalf("error code %s, want invalid", ringfence.ErrorCode(c.Err))
+					}
+					continue
+				}
 				if c.ID == "" || c.Name == "" || c.Arguments == nil {
 					t.Fatalf("tool call without id, name or arguments: %+v", c)
 				}
-			}
-			if err != nil && ringfence.ErrorCode(err) != ringfence.EINVALID {
-				t.Fatalf("error code %s, want invalid", ringfence.ErrorCode(err))
 			}
 		case vapi.TypeStatusUpdate, vapi.TypeEndOfCallReport:
 			ev, err := m.Event()

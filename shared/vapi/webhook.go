@@ -1,19 +1,13 @@
 // Package vapi is the adapter for Vapi: it authenticates Vapi's server messages, turns them into
-// ringfence's terms (status updates, end-of-call reports, tool calls) and places and finds calls
-// through Vapi's API. Vapi's quirks stop here.
+// ringfence's terms (status updates, end-of-call reports, tool calls, assistant requests) and
+// places and finds calls through Vapi's API. Vapi's quirks stop here.
 package vapi
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
-	"log/slog"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
@@ -22,64 +16,12 @@ import (
 // assistantOverrides.metadata; Vapi returns it with the call object in every server message.
 const CallIDVariable = "ringfence_call_id"
 
-// The headers Vapi authenticates its server messages with.
-const (
-	SecretHeader    = "X-Vapi-Secret" // A shared secret, sent as is.
-	SignatureHeader = "X-Signature"   // HMAC-SHA256 (hex) of "<timestamp>.<raw body>".
-	TimestampHeader = "X-Timestamp"
-)
-
-// SignatureTolerance is how far an HMAC timestamp may be from now, either way.
-const SignatureTolerance = 5 * time.Minute
-
-// Authenticate checks a server message: the X-Vapi-Secret header, or Vapi's HMAC scheme with its
-// default settings (x-signature = hex HMAC-SHA256 of "{timestamp}.{body}" over the raw body,
-// x-timestamp in seconds or milliseconds within five minutes). Any failure is EUNAUTHORIZED.
-func Authenticate(header func(string) string, body []byte, secret string, now time.Time) error {
-	if secret == "" {
-		return ringfence.Errorf(ringfence.EUNAUTHORIZED, "Vapi requests are not accepted: no Vapi webhook secret is configured")
-	}
-	if presented := header(SecretHeader); presented != "" {
-		if subtle.ConstantTimeCompare([]byte(presented), []byte(secret)) != 1 {
-			return ringfence.Errorf(ringfence.EUNAUTHORIZED, "the %s header is wrong", SecretHeader)
-		}
-		return nil
-	}
-	sig, ts := strings.TrimPrefix(header(SignatureHeader), "sha256="), header(TimestampHeader)
-	if sig == "" || ts == "" {
-		return ringfence.Errorf(ringfence.EUNAUTHORIZED, "send %s, or %s and %s", SecretHeader, SignatureHeader, TimestampHeader)
-	}
-	n, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || n <= 0 {
-		return ringfence.Errorf(ringfence.EUNAUTHORIZED, "the %s header is not a Unix time", TimestampHeader)
-	}
-	at := time.Unix(n, 0)
-	if len(ts) >= 13 {
-		at = time.UnixMilli(n)
-	}
-	if skew := now.Sub(at); skew > SignatureTolerance || skew < -SignatureTolerance {
-		return ringfence.Errorf(ringfence.EUNAUTHORIZED, "the %s is more than %s from now", TimestampHeader, SignatureTolerance)
-	}
-	got, err := hex.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, Sign(body, secret, ts)) {
-		return ringfence.Errorf(ringfence.EUNAUTHORIZED, "the %s does not match the body", SignatureHeader)
-	}
-	return nil
-}
-
-// Sign returns the HMAC of body at timestamp ts, as Vapi's default HMAC scheme computes it.
-func Sign(body []byte, secret, ts string) []byte {
-	h := hmac.New(sha256.New, []byte(secret))
-	h.Write([]byte(ts + "."))
-	h.Write(body)
-	return h.Sum(nil)
-}
-
 // The server message types ringfence acts on.
 const (
 	TypeStatusUpdate     = "status-update"
 	TypeEndOfCallReport  = "end-of-call-report"
 	TypeToolCalls        = "tool-calls"
+	TypeAssistantRequest = "assistant-request"
 	typeInboundPhoneCall = "inboundPhoneCall"
 )
 
@@ -88,44 +30,76 @@ type Envelope struct {
 	Message *Message `json:"message"`
 }
 
-// Message is the part of a server message ringfence reads.
+// Message is the part of a server message ringfence reads. Every other field is ignored, whatever
+// its type, and the fields whose type has varied (timestamps, ids) accept each form.
 type Message struct {
 	Type        string             `json:"type"`
-	Timestamp   *json.Number       `json:"timestamp"`
+	Timestamp   Time               `json:"timestamp"` // ISO-8601 (2024), epoch ms (today).
 	Status      string             `json:"status"`
 	EndedReason string             `json:"endedReason"`
-	Cost        *ringfence.Decimal `json:"cost"` // USD.
-	StartedAt   string             `json:"startedAt"`
-	EndedAt     string             `json:"endedAt"`
+	Cost        *ringfence.Decimal `json:"cost"` // USD, a JSON number or a numeric string.
+	StartedAt   Time               `json:"startedAt"`
+	EndedAt     Time               `json:"endedAt"`
 	Call        *Call              `json:"call"`
 	Customer    *Party             `json:"customer"`
 	PhoneNumber *Party             `json:"phoneNumber"`
 	Artifact    *struct {
-		Transcript   string `json:"transcript"`
-		RecordingURL string `json:"recordingUrl"`
-		Recording    *struct {
-			Mono *struct {
-				CombinedURL string `json:"combinedUrl"`
-			} `json:"mono"`
-		} `json:"recording"`
+		Transcript   Text            `json:"transcript"`
+		RecordingURL Text            `json:"recordingUrl"`
+		Recording    json.RawMessage `json:"recording"` // An object today; read leniently.
 	} `json:"artifact"`
 	Analysis *struct {
 		StructuredData json.RawMessage `json:"structuredData"`
 	} `json:"analysis"`
-	ToolCallList []ToolCallItem `json:"toolCallList"`
+	ToolCallList []json.RawMessage `json:"toolCallList"` // Decoded item by item: see ToolCalls.
 }
 
 // Call is the part of Vapi's call object ringfence reads. In an end-of-call report it can be a
 // stale snapshot (its status still "ringing"): the outcome comes from the message's endedReason.
 type Call struct {
-	ID                 string `json:"id"`
+	ID                 string `json:"id"` // A string; a number is read as its digits.
 	Type               string `json:"type"`
 	Status             string `json:"status"`
+	EndedReason        string `json:"endedReason"`
 	PhoneNumberID      string `json:"phoneNumberId"`
 	Customer           *Party `json:"customer"`
+	PhoneNumber        *Party `json:"phoneNumber"`
 	AssistantOverrides *struct {
 		Metadata map[string]any `json:"metadata"`
 	} `json:"assistantOverrides"`
+}
+
+// UnmarshalJSON reads a call object leniently: its id as a string or a number, and each of the
+// fields above that holds a value of another type as absent, so that a call object is never
+// refused over a field ringfence does not act on.
+func (c *Call) UnmarshalJSON(b []byte) error {
+	type plain Call
+	var raw struct {
+		plain
+		ID                 ID              `json:"id"`
+		Type               Text            `json:"type"`
+		Status             Text            `json:"status"`
+		EndedReason        Text            `json:"endedReason"`
+		PhoneNumberID      Text            `json:"phoneNumberId"`
+		AssistantOverrides json.RawMessage `json:"assistantOverrides"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	*c = Call(raw.plain)
+	c.ID, c.Type, c.Status = string(raw.ID), string(raw.Type), string(raw.Status)
+	c.EndedReason, c.PhoneNumberID = string(raw.EndedReason), string(raw.PhoneNumberID)
+	c.AssistantOverrides = nil
+	if o := bytes.TrimSpace(raw.AssistantOverrides); len(o) > 0 && o[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(o))
+		dec.UseNumber()
+		if dec.Decode(&c.AssistantOverrides) != nil {
+			c.AssistantOverrides = nil // A metadata that is not an object holds no call id.
+		}
+	}
+	return nil
 }
 
 // Party is a customer or phone number object: the part with the number.
@@ -133,21 +107,22 @@ type Party struct {
 	Number string `json:"number"`
 }
 
-// ToolCallItem is one entry of toolCallList. Vapi's schema puts the name and the arguments (a JSON
-// string) under "function"; its documentation shows them on the item, and the arguments as an
-// object; both are read.
-type ToolCallItem struct {
-	ID         string          `json:"id"`
-	Name       string          `json:"name"`
-	Arguments  json.RawMessage `json:"arguments"`
-	Parameters json.RawMessage `json:"parameters"`
-	Function   *struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-	} `json:"function"`
+// UnmarshalJSON reads a party object leniently: a number that is not a string, or a party that
+// is not an object, reads as no number.
+func (p *Party) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Number Text `json:"number"`
+	}
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '{' && json.Unmarshal(b, &raw) == nil {
+		p.Number = string(raw.Number)
+		return nil
+	}
+	p.Number = ""
+	return nil
 }
 
-// ParseMessage decodes a server message, refusing a body without a message type with EINVALID.
+// ParseMessage decodes a server message, refusing with EINVALID a body that is not one, or a
+// message ringfence acts on that lacks what it needs (a call id, tool calls).
 func ParseMessage(body []byte) (*Message, error) {
 	var env Envelope
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -163,7 +138,7 @@ func ParseMessage(body []byte) (*Message, error) {
 	}
 	m := env.Message
 	switch m.Type {
-	case TypeStatusUpdate, TypeEndOfCallReport:
+	case TypeStatusUpdate, TypeEndOfCallReport, TypeAssistantRequest:
 		if m.Call == nil || strings.TrimSpace(m.Call.ID) == "" {
 			return nil, ringfence.Errorf(ringfence.EINVALID, "message.call.id is missing")
 		}
@@ -181,15 +156,26 @@ func (m *Message) Inbound() (ours, caller string, ok bool) {
 	if m.Call == nil || m.Call.Type != typeInboundPhoneCall {
 		return "", "", false
 	}
-	if m.PhoneNumber != nil {
-		ours = m.PhoneNumber.Number
-	}
-	if m.Customer != nil {
-		caller = m.Customer.Number
-	} else if m.Call.Customer != nil {
-		caller = m.Call.Customer.Number
-	}
+	ours, caller = m.Numbers()
 	return ours, caller, true
+}
+
+// Numbers returns the account's number (the message's phone number) and the other party's (the
+// customer), from the message or else from its call object.
+func (m *Message) Numbers() (ours, other string) {
+	switch {
+	case m.PhoneNumber != nil && m.PhoneNumber.Number != "":
+		ours = m.PhoneNumber.Number
+	case m.Call != nil && m.Call.PhoneNumber != nil:
+		ours = m.Call.PhoneNumber.Number
+	}
+	switch {
+	case m.Customer != nil && m.Customer.Number != "":
+		other = m.Customer.Number
+	case m.Call != nil && m.Call.Customer != nil:
+		other = m.Call.Customer.Number
+	}
+	return strings.TrimSpace(ours), strings.TrimSpace(other)
 }
 
 // CallID returns ringfence's call id from the call's metadata, or "".
@@ -197,38 +183,44 @@ func (c *Call) CallID() string {
 	if c == nil || c.AssistantOverrides == nil {
 		return ""
 	}
-	id, _ := c.AssistantOverrides.Metadata[CallIDVariable].(string)
-	return id
+	switch id := c.AssistantOverrides.Metadata[CallIDVariable].(type) {
+	case string:
+		return strings.TrimSpace(id)
+	case json.Number:
+		return id.String()
+	}
+	return ""
 }
 
 // Event translates a status update or an end-of-call report into ringfence's terms.
 func (m *Message) Event() (ringfence.CallEvent, error) {
-	ev := ringfence.CallEvent{Provider: ringfence.ProviderVapi, ProviderCallID: m.Call.ID, CallID: m.Call.CallID(), EndReason: m.EndedReason}
+	ev := ringfence.CallEvent{Provider: ringfence.ProviderVapi, ProviderCallID: m.Call.ID, CallID: m.Call.CallID(), EndReason: m.endedReason()}
 	order := "1"
-	when := m.timestamp()
+	when := m.Timestamp.Time
 	switch m.Type {
 	case TypeStatusUpdate:
-		ev.Status = MapStatus(m.Status, m.EndedReason)
+		ev.Status = MapStatus(m.Status, ev.EndReason)
+		ev.AtCapacity = m.Status == "ended" && AtCapacity(ev.EndReason)
 	case TypeEndOfCallReport:
 		order = "2"
-		ev.Status = MapEndedReason(m.EndedReason)
+		ev.Status = MapEndedReason(ev.EndReason)
+		ev.AtCapacity = AtCapacity(ev.EndReason)
 		if m.Cost != nil {
 			if m.Cost.Sign() < 0 {
 				return ev, ringfence.Errorf(ringfence.EINVALID, "cost is negative")
 			}
 			ev.Cost = m.Cost // Vapi reports cost in dollars.
 		}
-		start, errStart := time.Parse(time.RFC3339Nano, m.StartedAt)
-		end, errEnd := time.Parse(time.RFC3339Nano, m.EndedAt)
-		if errStart == nil && errEnd == nil && !end.Before(start) {
+		start, end := m.StartedAt.Time, m.EndedAt.Time
+		if !start.IsZero() && !end.IsZero() && !end.Before(start) {
 			seconds := ringfence.MustParseDecimal(strconv.FormatInt(end.Sub(start).Milliseconds(), 10)).Shift(3)
 			ev.Duration = &seconds
 			when = end
 		}
 		if a := m.Artifact; a != nil {
-			ev.Transcript, ev.RecordingURL = a.Transcript, a.RecordingURL
-			if ev.RecordingURL == "" && a.Recording != nil && a.Recording.Mono != nil {
-				ev.RecordingURL = a.Recording.Mono.CombinedURL
+			ev.Transcript, ev.RecordingURL = string(a.Transcript), string(a.RecordingURL)
+			if ev.RecordingURL == "" {
+				ev.RecordingURL = monoRecordingURL(a.Recording)
 			}
 		}
 		if m.Analysis != nil {
@@ -247,95 +239,120 @@ func (m *Message) Event() (ringfence.CallEvent, error) {
 	return ev, nil
 }
 
-// timestamp reads the message's timestamp (milliseconds, as Vapi's examples show).
-func (m *Message) timestamp() time.Time {
-	if m.Timestamp == nil {
-		return time.Time{}
+// endedReason is the message's endedReason, or its call's: some reports carry it only there.
+func (m *Message) endedReason() string {
+	if r := strings.TrimSpace(m.EndedReason); r != "" || m.Call == nil {
+		return r
 	}
-	ms, err := m.Timestamp.Int64()
-	if err != nil {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
+	return strings.TrimSpace(m.Call.EndedReason)
 }
 
-// MapStatus maps a status-update's status; "ended" takes its outcome from endedReason.
-func MapStatus(status, endedReason string) ringfence.CallStatus {
-	switch status {
-	case "scheduled", "queued":
-		return ringfence.StatusQueued
-	case "ringing":
-		return ringfence.StatusRinging
-	case "in-progress", "forwarding":
-		return ringfence.StatusInProgress
-	case "ended":
-		return MapEndedReason(endedReason)
+// monoRecordingURL reads artifact.recording.mono.combinedUrl, if the recording is an object of
+// that shape; any other shape has no URL.
+func monoRecordingURL(raw json.RawMessage) string {
+	var rec struct {
+		Mono *struct {
+			CombinedURL Text `json:"combinedUrl"`
+		} `json:"mono"`
 	}
-	slog.Warn("unknown Vapi call status; the call's status is left as it is", "provider", "vapi", "vapi_status", status)
-	return ""
+	if json.Unmarshal(raw, &rec) != nil || rec.Mono == nil {
+		return ""
+	}
+	return string(rec.Mono.CombinedURL)
 }
 
-// MapEndedReason maps Vapi's endedReason to ringfence's outcome. Vapi's list of reasons is long
-// and grows; the ones that say how a call ended are mapped by name, the error families by their
-// shape, and anything else ends the call as failed and is logged.
-func MapEndedReason(reason string) ringfence.CallStatus {
-	switch reason {
-	case "customer-busy":
-		return ringfence.StatusBusy
-	case "customer-did-not-answer", "voicemail":
-		return ringfence.StatusNoAnswer
-	case "manually-canceled", "scheduled-call-deleted":
-		return ringfence.StatusCancelled
-	case "exceeded-max-duration", "silence-timed-out", "assistant-forwarded-call", "assistant-said-end-call-phrase":
-		return ringfence.StatusCompleted
-	}
-	switch {
-	case strings.HasPrefix(reason, "customer-ended-call"), strings.HasPrefix(reason, "assistant-ended-call"):
-		return ringfence.StatusCompleted
-	case strings.Contains(reason, "error"), strings.Contains(reason, "failed"), strings.Contains(reason, "rejected"),
-		strings.Contains(reason, "misdialed"), strings.Contains(reason, "fault"):
-		return ringfence.StatusFailed
-	}
-	slog.Warn("unknown Vapi endedReason; the call ends as failed", "provider", "vapi", "ended_reason", reason)
-	return ringfence.StatusFailed
-}
+// MaxToolCalls is how many tool calls of one tool-calls message are run. Each may write to the
+// table; the rest are answered with an error result, so one message can cause at most this many
+// writes however long its list.
+const MaxToolCalls = 20
 
-// ToolCall is one function call of a tool-calls message, its arguments decoded.
+// ToolCall is one function call of a tool-calls message, its arguments decoded. Err is set when
+// the call cannot be run (no name, arguments that are not an object, past MaxToolCalls): it is
+// answered with an error result for its id, and the message's other calls still run.
 type ToolCall struct {
 	ID        string
 	Name      string
 	Arguments map[string]any
+	Err       error
 }
 
-// ToolCalls decodes the tool calls of a tool-calls message. Arguments may be an object or a JSON
-// string holding one, under the item or under "function"; anything else is EINVALID.
-func (m *Message) ToolCalls() ([]ToolCall, error) {
-	var out []ToolCall
-	for i, item := range m.ToolCallList {
-		tc := ToolCall{ID: item.ID, Name: item.Name}
-		raw := item.Arguments
-		if len(raw) == 0 {
-			raw = item.Parameters
+// toolCallItem is one entry of toolCallList. Vapi's schema puts the name and the arguments (a
+// JSON string) under "function"; its documentation shows them on the item, the arguments as an
+// object under "arguments" or "parameters"; all are read.
+type toolCallItem struct {
+	ID         ID              `json:"id"`
+	Name       Text            `json:"name"`
+	Arguments  json.RawMessage `json:"arguments"`
+	Parameters json.RawMessage `json:"parameters"`
+	Function   json.RawMessage `json:"function"`
+}
+
+// ToolCalls decodes the message's tool calls, one per item of toolCallList, in order. An item
+// that cannot be run has its Err set; it never affects the others.
+func (m *Message) ToolCalls() []ToolCall {
+	out := make([]ToolCall, 0, len(m.ToolCallList))
+	for i, raw := range m.ToolCallList {
+		tc := decodeToolCall(i, raw)
+		if i >= MaxToolCalls && tc.Err == nil {
+			tc.Err = ringfence.Errorf(ringfence.EINVALID, "this message holds more than %d tool calls; only the first %d are run", MaxToolCalls, MaxToolCalls)
 		}
-		if item.Function != nil {
-			if tc.Name == "" {
-				tc.Name = item.Function.Name
-			}
-			if len(item.Function.Arguments) > 0 {
-				raw = item.Function.Arguments
-			}
-		}
-		if tc.ID == "" || tc.Name == "" {
-			return nil, ringfence.Errorf(ringfence.EINVALID, "toolCallList[%d] needs an id and a name", i)
-		}
-		args, err := decodeArguments(raw)
-		if err != nil {
-			return nil, ringfence.Errorf(ringfence.EINVALID, "toolCallList[%d].arguments: %s", i, ringfence.ErrorMessage(err))
-		}
-		tc.Arguments = args
 		out = append(out, tc)
 	}
-	return out, nil
+	return out
+}
+
+// decodeToolCall reads item i of toolCallList.
+func decodeToolCall(i int, raw json.RawMessage) ToolCall {
+	var item toolCallItem
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&item); err != nil {
+		return ToolCall{ID: itemID(raw), Err: ringfence.Errorf(ringfence.EINVALID, "toolCallList[%d] is not a tool call object", i)}
+	}
+	tc := ToolCall{ID: string(item.ID), Name: strings.TrimSpace(string(item.Name))}
+	args := item.Arguments
+	if len(args) == 0 {
+		args = item.Parameters
+	}
+	var fn struct {
+		Name       Text            `json:"name"`
+		Arguments  json.RawMessage `json:"arguments"`
+		Parameters json.RawMessage `json:"parameters"`
+	}
+	if f := bytes.TrimSpace(item.Function); len(f) > 0 && f[0] == '{' && json.Unmarshal(f, &fn) == nil {
+		if tc.Name == "" {
+			tc.Name = strings.TrimSpace(string(fn.Name))
+		}
+		switch {
+		case len(fn.Arguments) > 0:
+			args = fn.Arguments
+		case len(args) == 0:
+			args = fn.Parameters
+		}
+	}
+	if tc.ID == "" || tc.Name == "" {
+		tc.Err = ringfence.Errorf(ringfence.EINVALID, "toolCallList[%d] needs an id and a function name", i)
+		return tc
+	}
+	decoded, err := decodeArguments(args)
+	if err != nil {
+		tc.Err = ringfence.Errorf(ringfence.EINVALID, "toolCallList[%d].arguments: %s", i, ringfence.ErrorMessage(err))
+		return tc
+	}
+	tc.Arguments = decoded
+	return tc
+}
+
+// itemID returns the id of a tool call item that is otherwise malformed, so that its error
+// result can still name it.
+func itemID(raw json.RawMessage) string {
+	var item struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &item) != nil {
+		return ""
+	}
+	return flexString(item.ID)
 }
 
 func decodeArguments(raw json.RawMessage) (map[string]any, error) {
@@ -364,9 +381,10 @@ type ToolResults struct {
 	Results []ToolResult `json:"results"`
 }
 
-// ToolResult is one tool call's result; Vapi adds "result" to the conversation as a string.
+// ToolResult is one tool call's result: "result" when it ran, "error" when it did not. Vapi adds
+// either to the conversation as a string, and speaks a request-complete or request-failed message.
 type ToolResult struct {
-	Name       string `json:"name,omitempty"`
+	Name       string `json:"name"`
 	ToolCallID string `json:"toolCallId"`
 	Result     string `json:"result,omitempty"`
 	Error      string `json:"error,omitempty"`
