@@ -43,13 +43,33 @@ dedupe-queue:
 ops:
 	$(GO) run ./infra/cmd/ringfence-ops $(ARGS)
 
-## build: each function as a stripped linux/arm64 `bootstrap` for provided.al2023, in bin/<fn>/.
+## build: each function as a stripped, static linux/arm64 `bootstrap` for provided.al2023, in
+## bin/<fn>/. `sam build` runs the same recipe through the build-<LogicalId> targets below.
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 build:
 	@for fn in $(FUNCTIONS); do \
 	  echo "building functions/$$fn"; \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
-	    -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
+	  $(LAMBDA_BUILD) -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
+
+## build-<LogicalId>: what `sam build` runs for each function (BuildMethod: makefile, CodeUri: .),
+## with ARTIFACTS_DIR set to where the function's bootstrap must go.
+build-ApiFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
+build-BolnaWebhookFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/bolna-webhook
+build-RetellWebhookFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/retell-webhook
+build-VapiWebhookFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/vapi-webhook
+build-ToolsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/tools
+build-DispatcherFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/dispatcher
+build-SweeperFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweeper
+build-SchedulerFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/scheduler
 
 ## bench: the storm through ringfence and the designs it replaces, and cold-start proxies; writes BENCHMARKS.md.
 bench:

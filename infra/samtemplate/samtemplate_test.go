@@ -1,8 +1,10 @@
 package samtemplate_test
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,5 +75,69 @@ Resources:
 	}
 	if _, err := samtemplate.Parse([]byte("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: x\n      Events:\n        E:\n          Type: Schedule\n          Properties: {Schedule: cron(0 * * * ? *)}\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      KeySchema: [{AttributeName: pk, KeyType: HASH}]\n")); err == nil {
 		t.Fatal("a cron expression was accepted; the local runner only fires rate() schedules")
+	}
+}
+
+// What `sam build` ships is what `make build` builds and the benchmarks measure: every function
+// builds with the Makefile (BuildMethod makefile, from the repository root, so a change anywhere
+// in shared/ is rebuilt), through a build-<LogicalId> target that runs make build's own recipe,
+// static, stripped and with lambda.norpc, into the ARTIFACTS_DIR that SAM names.
+func TestSamBuildIsMakeBuild(t *testing.T) {
+	tmpl, err := samtemplate.Load(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join("..", "..")
+	makeBuild := MustMakeDryRun(t, root, "build")
+	for _, flag := range []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "-tags lambda.norpc", "-trimpath", "-ldflags='-s -w'"} {
+		if !strings.Contains(makeBuild, flag) {
+			t.Fatalf("make build does not build with %s:\n%s", flag, makeBuild)
+		}
+	}
+	recipe, _, _ := strings.Cut(makeBuild[strings.Index(makeBuild, "CGO_ENABLED"):], " -o ")
+	for _, fn := range tmpl.Functions {
+		if fn.BuildMethod != "makefile" {
+			t.Fatalf("%s: BuildMethod=%q, want makefile", fn.LogicalID, fn.BuildMethod)
+		}
+		got := MustMakeDryRun(t, root, "build-"+fn.LogicalID, "ARTIFACTS_DIR=/artifacts")
+		want := recipe + " -o /artifacts/bootstrap ./functions/" + fn.Name
+		if strings.TrimSpace(got) != want {
+			t.Fatalf("make build-%s runs\n  %s\nwant make build's recipe\n  %s", fn.LogicalID, strings.TrimSpace(got), want)
+		}
+	}
+}
+
+// MustMakeDryRun returns the commands `make -n TARGET` would run in dir.
+func MustMakeDryRun(tb testing.TB, dir string, args ...string) string {
+	tb.Helper()
+	cmd := exec.Command("make", append([]string{"-s", "-n", "--no-print-directory"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("make -n %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// samconfig.toml must not turn on SAM's build cache: it hashes only each function's CodeUri and
+// would keep shipping old binaries after a change elsewhere. Go's own build cache keeps
+// rebuilds fast.
+func TestSamConfigDoesNotCacheBuilds(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "samconfig.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "cached" && strings.TrimSpace(v) != "false" {
+			t.Fatalf("samconfig.toml sets %q", strings.TrimSpace(line))
+		}
+	}
+}
+
+func TestFolderOf(t *testing.T) {
+	for id, want := range map[string]string{"ApiFunction": "api", "BolnaWebhookFunction": "bolna-webhook", "Tools": "tools"} {
+		if got := samtemplate.FolderOf(id); got != want {
+			t.Fatalf("FolderOf(%s)=%q, want %q", id, got, want)
+		}
 	}
 }
