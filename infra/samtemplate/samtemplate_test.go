@@ -4,11 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ringfence/ringfence/infra/samtemplate"
+	"go.yaml.in/yaml/v3"
 )
 
 var templatePath = filepath.Join("..", "..", "template.yaml")
@@ -138,6 +140,36 @@ func TestFolderOf(t *testing.T) {
 	for id, want := range map[string]string{"ApiFunction": "api", "BolnaWebhookFunction": "bolna-webhook", "Tools": "tools"} {
 		if got := samtemplate.FolderOf(id); got != want {
 			t.Fatalf("FolderOf(%s)=%q, want %q", id, got, want)
+		}
+	}
+}
+
+// ScheduleRate's pattern accepts what EventBridge accepts: the singular unit for 1, the plural
+// for more.
+func TestScheduleRatePattern(t *testing.T) {
+	b, err := os.ReadFile(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl struct {
+		Parameters map[string]struct {
+			AllowedPattern string `yaml:"AllowedPattern"`
+			Default        string `yaml:"Default"`
+		} `yaml:"Parameters"`
+	}
+	if err := yaml.Unmarshal(b, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	p := tmpl.Parameters["ScheduleRate"]
+	re := regexp.MustCompile(p.AllowedPattern)
+	for _, ok := range []string{p.Default, "rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "rate(12 hours)", "rate(15 minutes)", "rate(120 minutes)"} {
+		if !re.MatchString(ok) {
+			t.Fatalf("ScheduleRate refuses %q", ok)
+		}
+	}
+	for _, bad := range []string{"rate(1 minutes)", "rate(1 hours)", "rate(2 minute)", "rate(0 minutes)", "rate(05 minutes)", "cron(0 * * * ? *)"} {
+		if re.MatchString(bad) {
+			t.Fatalf("ScheduleRate accepts %q, which EventBridge rejects", bad)
 		}
 	}
 }

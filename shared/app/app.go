@@ -46,6 +46,7 @@ type Config struct {
 	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
 	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
 	DialTimeout       time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
+	ScheduleWindow    time.Duration // RINGFENCE_SCHEDULE_RATE: the scheduler's rate(...), which it also looks ahead (15m)
 	LogLevel          string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
 	Function          string        // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
 }
@@ -90,6 +91,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if cfg.DialTimeout, err = durationSetting(getenv, "RINGFENCE_DIAL_TIMEOUT", 2*time.Minute); err != nil {
 		return cfg, err
 	}
+	if cfg.ScheduleWindow, err = rateSetting(getenv, "RINGFENCE_SCHEDULE_RATE", 15*time.Minute); err != nil {
+		return cfg, err
+	}
 	if cfg.AccountID == "" {
 		cfg.AccountID = "default"
 	}
@@ -132,6 +136,39 @@ func durationSetting(getenv func(string) string, name string, fallback time.Dura
 		return 0, fmt.Errorf("%s=%q is not a duration of at least %s, such as 5m", name, v, calling.MinStaleAfter)
 	}
 	return d, nil
+}
+
+// rateSetting reads an EventBridge rate expression such as "rate(15 minutes)": the scheduler
+// runs that often, so it must enqueue every daily call due before its next run.
+func rateSetting(getenv func(string) string, name string, fallback time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return fallback, nil
+	}
+	d, err := ParseRate(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
+}
+
+// ParseRate reads an EventBridge rate expression: rate(1 minute), rate(15 minutes), rate(1 hour),
+// rate(2 days). Like EventBridge, it wants the singular unit for 1 and the plural for more.
+func ParseRate(expr string) (time.Duration, error) {
+	inner, ok := strings.CutPrefix(expr, "rate(")
+	inner, ok2 := strings.CutSuffix(inner, ")")
+	n, unit, ok3 := strings.Cut(inner, " ")
+	count, err := strconv.Atoi(n)
+	if !ok || !ok2 || !ok3 || err != nil || count <= 0 || n != strconv.Itoa(count) {
+		return 0, fmt.Errorf("%q is not a rate expression such as rate(15 minutes)", expr)
+	}
+	units := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
+	singular := strings.TrimSuffix(unit, "s")
+	d, known := units[singular]
+	if !known || (count == 1) != (unit == singular) {
+		return 0, fmt.Errorf("%q is not a rate expression: say rate(1 %s) or rate(%d %ss)", expr, singular, max(count, 2), singular)
+	}
+	return time.Duration(count) * d, nil
 }
 
 // App is the wired backend.
@@ -183,6 +220,7 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	}
 	calls := calling.New(store, dialers, calling.Defaults{
 		DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit, StaleAfter: cfg.StaleAfter, DialTimeout: cfg.DialTimeout,
+		ScheduleWindow: cfg.ScheduleWindow,
 	}, log)
 	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,

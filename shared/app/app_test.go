@@ -1,0 +1,29 @@
+package app_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ringfence/ringfence/shared/app"
+)
+
+// The scheduler looks ahead as far as its own rate (RINGFENCE_SCHEDULE_RATE, the template's
+// ScheduleRate), so that a slower rate does not call customers late.
+func TestScheduleWindowFollowsScheduleRate(t *testing.T) {
+	for rate, want := range map[string]time.Duration{"": 15 * time.Minute, "rate(1 minute)": time.Minute, "rate(30 minutes)": 30 * time.Minute, "rate(1 hour)": time.Hour, "rate(2 hours)": 2 * time.Hour} {
+		env := map[string]string{"RINGFENCE_TABLE": "t", "RINGFENCE_SCHEDULE_RATE": rate}
+		cfg, err := app.ConfigFromEnv(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatalf("%q: %v", rate, err)
+		}
+		if got := cfg.ScheduleWindow; got != want {
+			t.Fatalf("ScheduleWindow for %q=%v, want %v", rate, got, want)
+		}
+	}
+	for _, bad := range []string{"rate(1 minutes)", "rate(2 minute)", "rate(0 minutes)", "rate(15 fortnights)", "cron(0 * * * ? *)", "rate(015 minutes)", "15m"} {
+		env := map[string]string{"RINGFENCE_TABLE": "t", "RINGFENCE_SCHEDULE_RATE": bad}
+		if _, err := app.ConfigFromEnv(func(k string) string { return env[k] }); err == nil {
+			t.Fatalf("RINGFENCE_SCHEDULE_RATE=%q was accepted", bad)
+		}
+	}
+}
