@@ -59,6 +59,9 @@ func slotSK(kind ringfence.SlotKind, callID string) string {
 
 func apiKeyPK(hash string) string { return "APIKEY#" + hash }
 
+// healthPK is the key the health check reads; no item is ever written there.
+const healthPK = "HEALTH"
+
 func queuePK(accountID string, kind ringfence.SlotKind) string {
 	return "QUEUE#" + accountID + "#" + string(kind)
 }
