@@ -29,8 +29,11 @@ type Options struct {
 	// are signed with APIKey, which is also the Retell API key the simulator accepts.
 	RetellWebhookURL string
 	// VapiWebhookURL is where Vapi's server messages are sent (ringfence's /webhooks/vapi), with
-	// APIKey as their X-Vapi-Secret.
+	// VapiWebhookSecret as their X-Vapi-Secret.
 	VapiWebhookURL string
+	// VapiWebhookSecret is the X-Vapi-Secret of Vapi's server messages: the secret configured in
+	// ringfence, as it is in Vapi's dashboard. Empty means APIKey.
+	VapiWebhookSecret string
 	// CallLength is how long a call runs before its webhooks are sent.
 	CallLength time.Duration
 	// Seed makes costs and delivery orders repeatable.
@@ -317,7 +320,11 @@ func (s *Simulator) deliver(script Script, body []byte) {
 		case ringfence.ProviderRetell:
 			req.Header.Set(retell.SignatureHeader, retell.Sign(body, s.opts.APIKey, time.Now()))
 		case ringfence.ProviderVapi:
-			req.Header.Set(vapi.SecretHeader, s.opts.APIKey)
+			secret := s.opts.VapiWebhookSecret
+			if secret == "" {
+				secret = s.opts.APIKey
+			}
+			req.Header.Set(vapi.SecretHeader, secret)
 		}
 		resp, err := s.client.Do(req)
 		if err == nil {
