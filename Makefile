@@ -2,7 +2,7 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run test browser bench fuzz invoke seed-calls dedupe-queue ops build lint fmt dynamodb-local clean
+.PHONY: run test browser bench fuzz invoke seed-calls dedupe-queue ops build deploy lint fmt dynamodb-local clean
 
 ## run: DynamoDB Local + the table + the API on 127.0.0.1:3000 (RINGFENCE_ADDR) + the schedules.
 run:
@@ -70,6 +70,12 @@ build-SweeperFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweeper
 build-SchedulerFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/scheduler
+
+## deploy: build with SAM (the targets above) and deploy the stack with samconfig.toml's defaults;
+## GUIDED=1 asks for every setting (and can save them to samconfig.toml).
+deploy:
+	sam build
+	sam deploy $(if $(GUIDED),--guided)
 
 ## bench: the storm through ringfence and the designs it replaces, and cold-start proxies; writes BENCHMARKS.md.
 bench:
