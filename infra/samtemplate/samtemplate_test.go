@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ringfence/ringfence/infra/samtemplate"
+	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -173,3 +174,5 @@ func TestScheduleRatePattern(t *testing.T) {
 		}
 	}
 }
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
