@@ -212,8 +212,9 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer) (*Ap
 	return NewWithAWS(cfg, awsCfg, stdout), nil
 }
 
-// withSecrets gives the configuration its secret store, and reads the one secret that is read
-// once, at start: the dashboard's session secret (a new one signs everyone out anyway).
+// withSecrets gives the configuration its secret store and notes which providers have a key.
+// The dashboard's session secret is the one secret read once, at start (a new one signs everyone
+// out anyway); without one, it is derived from the API key, which is then read too.
 func (cfg *Config) withSecrets(ctx context.Context, getenv func(string) string, store secrets.Store) error {
 	cfg.Secrets = store
 	for _, name := range []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey} {
@@ -225,7 +226,7 @@ func (cfg *Config) withSecrets(ctx context.Context, getenv func(string) string, 
 		name string
 		into *string
 	}{{secrets.SessionSecret, &cfg.SessionSecret}, {secrets.APIKey, &cfg.APIKey}} {
-		if *s.into != "" || !secrets.Configured(getenv, s.name) {
+		if cfg.SessionSecret != "" || *s.into != "" || !secrets.Configured(getenv, s.name) {
 			continue
 		}
 		v, err := store.Get(ctx, s.name)

@@ -1,10 +1,13 @@
 package app_test
 
 import (
+	"context"
+	"io"
 	"testing"
 	"time"
 
 	"github.com/ringfence/ringfence/shared/app"
+	"github.com/ringfence/ringfence/shared/secrets"
 )
 
 // The scheduler looks ahead as far as its own rate (RINGFENCE_SCHEDULE_RATE, the template's
@@ -25,5 +28,25 @@ func TestScheduleWindowFollowsScheduleRate(t *testing.T) {
 		if _, err := app.ConfigFromEnv(func(k string) string { return env[k] }); err == nil {
 			t.Fatalf("RINGFENCE_SCHEDULE_RATE=%q was accepted", bad)
 		}
+	}
+}
+
+// Locally the environment holds the secrets themselves: the session secret is read at start, and
+// the others are read from the same store the handlers and provider clients use.
+func TestNewReadsSecretsFromTheEnvironment(t *testing.T) {
+	env := map[string]string{
+		"RINGFENCE_TABLE": "t", "RINGFENCE_DYNAMODB_ENDPOINT": "http://127.0.0.1:1",
+		"RINGFENCE_SESSION_SECRET": "session-secret-0123456789", "VAPI_API_KEY": "vapi-key",
+	}
+	a, err := app.New(context.Background(), func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Config.SessionSecret != "session-secret-0123456789" {
+		t.Fatalf("SessionSecret=%q", a.Config.SessionSecret)
+	}
+	v, err := a.Config.Secrets.Get(context.Background(), secrets.VapiAPIKey)
+	if err != nil || v.Current != "vapi-key" {
+		t.Fatalf("VAPI_API_KEY=%+v, %v", v, err)
 	}
 }

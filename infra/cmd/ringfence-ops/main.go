@@ -100,7 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			base = strings.TrimSuffix(rest[1], "/")
 		}
 		if a.Config.SessionSecret == "" {
-			return errors.New("no session secret: set RINGFENCE_SESSION_SECRET or RINGFENCE_API_KEY")
+			return errors.New("no session secret: set RINGFENCE_SESSION_SECRET or RINGFENCE_API_KEY (on AWS, RINGFENCE_SESSION_SECRET_ARN: the SessionSecret secret)")
 		}
 		link := base + "/dashboard/login?token=" + httpapi.SessionToken(a.Config.SessionSecret, *account, time.Now().Add(5*time.Minute))
 		return out.print(map[string]string{"url": link}, func(tw *tabwriter.Writer) { fmt.Fprintln(tw, link) })
