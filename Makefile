@@ -2,7 +2,7 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run test browser bench fuzz invoke seed-calls dedupe-queue ops build lint fmt dynamodb-local clean
+.PHONY: run test browser bench fuzz invoke seed-calls dedupe-queue ops build deploy lint fmt dynamodb-local clean
 
 ## run: DynamoDB Local + the table + the API on 127.0.0.1:3000 (RINGFENCE_ADDR) + the schedules.
 run:
@@ -43,13 +43,39 @@ dedupe-queue:
 ops:
 	$(GO) run ./infra/cmd/ringfence-ops $(ARGS)
 
-## build: each function as a stripped linux/arm64 `bootstrap` for provided.al2023, in bin/<fn>/.
+## build: each function as a stripped, static linux/arm64 `bootstrap` for provided.al2023, in
+## bin/<fn>/. `sam build` runs the same recipe through the build-<LogicalId> targets below.
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 build:
 	@for fn in $(FUNCTIONS); do \
 	  echo "building functions/$$fn"; \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
-	    -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
+	  $(LAMBDA_BUILD) -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
+
+## build-<LogicalId>: what `sam build` runs for each function (BuildMethod: makefile, CodeUri: .),
+## with ARTIFACTS_DIR set to where the function's bootstrap must go.
+build-ApiFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
+build-BolnaWebhookFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/bolna-webhook
+build-RetellWebhookFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/retell-webhook
+build-VapiWebhookFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/vapi-webhook
+build-ToolsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/tools
+build-DispatcherFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/dispatcher
+build-SweeperFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweeper
+build-SchedulerFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/scheduler
+
+## deploy: build with SAM (the targets above) and deploy the stack with samconfig.toml's defaults;
+## GUIDED=1 asks for every setting (and can save them to samconfig.toml).
+deploy:
+	sam build
+	sam deploy $(if $(GUIDED),--guided)
 
 ## bench: the storm through ringfence and the designs it replaces, and cold-start proxies; writes BENCHMARKS.md.
 bench:

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"go.yaml.in/yaml/v3"
@@ -25,8 +26,10 @@ type Template struct {
 type Function struct {
 	LogicalID string
 	Name      string // The folder under functions/, e.g. "bolna-webhook".
-	Routes    []Route
-	Schedules []Schedule
+	// BuildMethod is how `sam build` builds it (Metadata.BuildMethod), e.g. "makefile".
+	BuildMethod string
+	Routes      []Route
+	Schedules   []Schedule
 	// Environment holds the function's own environment variables whose values are plain strings.
 	Environment map[string]string
 }
@@ -46,14 +49,29 @@ type Schedule struct {
 
 // raw mirrors the parts of the template this package reads. CloudFormation's short-form tags
 // (!Ref, !Sub, !GetAtt) decode as their plain values, which is all the local runner needs.
+// Resources is read loosely because an Fn::ForEach entry (alarms, log groups, secrets) is a list,
+// not a resource; the functions and the table are never inside one.
 type raw struct {
 	Parameters map[string]struct {
 		Default any `yaml:"Default"`
 	} `yaml:"Parameters"`
-	Resources map[string]struct {
-		Type       string         `yaml:"Type"`
-		Properties map[string]any `yaml:"Properties"`
-	} `yaml:"Resources"`
+	Resources map[string]any `yaml:"Resources"`
+}
+
+// resource is one entry of Resources that is not an Fn::ForEach.
+type resource struct {
+	Type       string
+	Properties map[string]any
+	Metadata   map[string]any
+}
+
+func resourceOf(v any) resource {
+	m, _ := v.(map[string]any)
+	r := resource{}
+	r.Type, _ = m["Type"].(string)
+	r.Properties, _ = m["Properties"].(map[string]any)
+	r.Metadata, _ = m["Metadata"].(map[string]any)
+	return r
 }
 
 // Load reads and parses the template at file.
@@ -87,13 +105,14 @@ func Parse(b []byte) (Template, error) {
 	}
 	foundTable := false
 	for _, id := range ids {
-		res := r.Resources[id]
+		res := resourceOf(r.Resources[id])
 		switch res.Type {
 		case "AWS::Serverless::Function":
 			fn, err := parseFunction(id, res.Properties, defaults)
 			if err != nil {
 				return Template{}, err
 			}
+			fn.BuildMethod, _ = res.Metadata["BuildMethod"].(string)
 			t.Functions = append(t.Functions, fn)
 		case "AWS::DynamoDB::Table":
 			if foundTable {
@@ -113,11 +132,11 @@ func Parse(b []byte) (Template, error) {
 }
 
 func parseFunction(id string, props map[string]any, defaults map[string]string) (Function, error) {
-	codeURI, _ := props["CodeUri"].(string)
-	if codeURI == "" {
-		return Function{}, fmt.Errorf("function %s has no CodeUri", id)
+	fn := Function{LogicalID: id, Name: FolderOf(id), Environment: map[string]string{}}
+	if codeURI, _ := props["CodeUri"].(string); codeURI != "" && codeURI != "." {
+		// A function built from its own folder (BuildMethod go1.x) is named by that folder.
+		fn.Name = path.Base(strings.TrimSuffix(codeURI, "/"))
 	}
-	fn := Function{LogicalID: id, Name: path.Base(strings.TrimSuffix(codeURI, "/")), Environment: map[string]string{}}
 	if env, ok := props["Environment"].(map[string]any); ok {
 		vars, _ := env["Variables"].(map[string]any)
 		for k, v := range vars {
@@ -158,6 +177,23 @@ func parseFunction(id string, props map[string]any, defaults map[string]string) 
 	})
 	sort.Slice(fn.Schedules, func(i, j int) bool { return fn.Schedules[i].Name < fn.Schedules[j].Name })
 	return fn, nil
+}
+
+// FolderOf names the folder under functions/ of a function built from the repository root
+// (CodeUri: .): its logical id without "Function", in kebab case, so BolnaWebhookFunction is
+// functions/bolna-webhook. The Makefile's build-<LogicalId> targets follow the same rule.
+func FolderOf(logicalID string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSuffix(logicalID, "Function") {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // parseRate reads an EventBridge rate expression such as "rate(1 minute)" or "rate(15 minutes)".

@@ -29,13 +29,16 @@ type Options struct {
 	// are signed with APIKey, which is also the Retell API key the simulator accepts.
 	RetellWebhookURL string
 	// VapiWebhookURL is where Vapi's server messages are sent (ringfence's /webhooks/vapi),
-	// authenticated with APIKey as VapiCredential says.
+	// authenticated with VapiWebhookSecret as VapiCredential says.
 	VapiWebhookURL string
+	// VapiWebhookSecret is the secret of Vapi's server messages: the one configured in
+	// ringfence, as it is in Vapi's dashboard. Empty means APIKey.
+	VapiWebhookSecret string
 	// ToolsURL is ringfence's tools base URL (/tools), where agents' custom functions call, and
 	// BolnaToolToken the api_token a Bolna custom function sends ("Bearer <token>").
 	ToolsURL       string
 	BolnaToolToken string
-	// VapiCredential is how Vapi's server messages carry APIKey: VapiBearer (the default, as a
+	// VapiCredential is how Vapi's server messages carry the secret: VapiBearer (the default, as a
 	// newly set-up Vapi account sends them), VapiSecretHeader or VapiHMAC.
 	VapiCredential string
 	// CallLength is how long a call runs before its webhooks are sent.
@@ -326,7 +329,11 @@ func (s *Simulator) deliver(script Script, body []byte) {
 		case ringfence.ProviderRetell:
 			req.Header.Set(retell.SignatureHeader, retell.Sign(body, s.opts.APIKey, time.Now()))
 		case ringfence.ProviderVapi:
-			authenticateVapi(req.Header, body, s.opts.VapiCredential, s.opts.APIKey, time.Now())
+			secret := s.opts.VapiWebhookSecret
+			if secret == "" {
+				secret = s.opts.APIKey
+			}
+			authenticateVapi(req.Header, body, s.opts.VapiCredential, secret, time.Now())
 		}
 		resp, err := s.client.Do(req)
 		if err == nil {

@@ -16,14 +16,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/ringfence/ringfence/shared/bolna"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/httpapi"
 	"github.com/ringfence/ringfence/shared/metrics"
-	"github.com/ringfence/ringfence/shared/retell"
-	"github.com/ringfence/ringfence/shared/ringfence"
-	"github.com/ringfence/ringfence/shared/vapi"
+	"github.com/ringfence/ringfence/shared/secrets"
 )
 
 // Config is everything the functions read from their environment.
@@ -46,8 +44,15 @@ type Config struct {
 	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
 	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
 	DialTimeout       time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
+	ScheduleWindow    time.Duration // RINGFENCE_SCHEDULE_RATE: the scheduler's rate(...), which it also looks ahead (15m)
 	LogLevel          string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
 	Function          string        // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
+
+	// Secrets is where the handlers and the provider clients read secrets at run time. New sets
+	// it from the environment; without it, the fields above are the secrets.
+	Secrets secrets.Store
+	// providerKeys names the provider API keys that are configured: those providers get a client.
+	providerKeys []string
 }
 
 // ConfigFromEnv reads the configuration. Only the table is required: a function whose secret is
@@ -88,6 +93,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return cfg, err
 	}
 	if cfg.DialTimeout, err = durationSetting(getenv, "RINGFENCE_DIAL_TIMEOUT", 2*time.Minute); err != nil {
+		return cfg, err
+	}
+	if cfg.ScheduleWindow, err = rateSetting(getenv, "RINGFENCE_SCHEDULE_RATE", 15*time.Minute); err != nil {
 		return cfg, err
 	}
 	if cfg.AccountID == "" {
@@ -134,6 +142,39 @@ func durationSetting(getenv func(string) string, name string, fallback time.Dura
 	return d, nil
 }
 
+// rateSetting reads an EventBridge rate expression such as "rate(15 minutes)": the scheduler
+// runs that often, so it must enqueue every daily call due before its next run.
+func rateSetting(getenv func(string) string, name string, fallback time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return fallback, nil
+	}
+	d, err := ParseRate(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
+}
+
+// ParseRate reads an EventBridge rate expression: rate(1 minute), rate(15 minutes), rate(1 hour),
+// rate(2 days). Like EventBridge, it wants the singular unit for 1 and the plural for more.
+func ParseRate(expr string) (time.Duration, error) {
+	inner, ok := strings.CutPrefix(expr, "rate(")
+	inner, ok2 := strings.CutSuffix(inner, ")")
+	n, unit, ok3 := strings.Cut(inner, " ")
+	count, err := strconv.Atoi(n)
+	if !ok || !ok2 || !ok3 || err != nil || count <= 0 || n != strconv.Itoa(count) {
+		return 0, fmt.Errorf("%q is not a rate expression such as rate(15 minutes)", expr)
+	}
+	units := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
+	singular := strings.TrimSuffix(unit, "s")
+	d, known := units[singular]
+	if !known || (count == 1) != (unit == singular) {
+		return 0, fmt.Errorf("%q is not a rate expression: say rate(1 %s) or rate(%d %ss)", expr, singular, max(count, 2), singular)
+	}
+	return time.Duration(count) * d, nil
+}
+
 // App is the wired backend.
 type App struct {
 	Config  Config
@@ -145,19 +186,56 @@ type App struct {
 }
 
 // New builds the App from the environment. Logs go to stdout as JSON, where Lambda sends them to
-// CloudWatch.
+// CloudWatch. Secrets come from Secrets Manager where the environment names their ARNs
+// (NAME_ARN), and from the environment otherwise (shared/secrets).
 func New(ctx context.Context, getenv func(string) string, stdout io.Writer) (*App, error) {
 	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
 	awsCfg := dynamo.LocalConfig()
-	if cfg.DynamoDBEndpoint == "" {
-		if awsCfg, err = config.LoadDefaultConfig(ctx); err != nil {
+	var manager *secrets.Manager
+	if cfg.DynamoDBEndpoint == "" || secrets.InSecretsManager(getenv) {
+		loaded, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
 			return nil, fmt.Errorf("load AWS configuration: %w", err)
 		}
+		if cfg.DynamoDBEndpoint == "" {
+			awsCfg = loaded
+		}
+		manager = secrets.NewManager(secretsmanager.NewFromConfig(loaded))
+	}
+	store := secrets.FromEnvironment(getenv, manager)
+	if err := cfg.withSecrets(ctx, getenv, store); err != nil {
+		return nil, err
 	}
 	return NewWithAWS(cfg, awsCfg, stdout), nil
+}
+
+// withSecrets gives the configuration its secret store and notes which providers have a key.
+// The dashboard's session secret is the one secret read once, at start (a new one signs everyone
+// out anyway); without one, it is derived from the API key, which is then read too.
+func (cfg *Config) withSecrets(ctx context.Context, getenv func(string) string, store secrets.Store) error {
+	cfg.Secrets = store
+	for _, name := range []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey} {
+		if secrets.Configured(getenv, name) {
+			cfg.providerKeys = append(cfg.providerKeys, name)
+		}
+	}
+	for _, s := range []struct {
+		name string
+		into *string
+	}{{secrets.SessionSecret, &cfg.SessionSecret}, {secrets.APIKey, &cfg.APIKey}} {
+		if cfg.SessionSecret != "" || *s.into != "" || !secrets.Configured(getenv, s.name) {
+			continue
+		}
+		v, err := store.Get(ctx, s.name)
+		if err != nil {
+			return err
+		}
+		*s.into = v.Current
+	}
+	return nil
 }
 
 // NewWithAWS builds the App from a configuration and an AWS configuration the caller made, as
@@ -169,25 +247,29 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 		sum := sha256.Sum256([]byte("ringfence-dashboard-session:" + cfg.APIKey))
 		cfg.SessionSecret = hex.EncodeToString(sum[:])
 	}
+	if cfg.Secrets == nil {
+		cfg.Secrets = secrets.Static{
+			secrets.APIKey: {Current: cfg.APIKey}, secrets.BolnaWebhookToken: {Current: cfg.BolnaWebhookToken},
+			secrets.BolnaAPIKey: {Current: cfg.BolnaAPIKey}, secrets.RetellAPIKey: {Current: cfg.RetellAPIKey},
+			secrets.VapiAPIKey: {Current: cfg.VapiAPIKey}, secrets.VapiWebhookSecret: {Current: cfg.VapiWebhookSecret},
+		}
+		for name, key := range map[string]string{secrets.BolnaAPIKey: cfg.BolnaAPIKey, secrets.RetellAPIKey: cfg.RetellAPIKey, secrets.VapiAPIKey: cfg.VapiAPIKey} {
+			if key != "" {
+				cfg.providerKeys = append(cfg.providerKeys, name)
+			}
+		}
+	}
 	log := NewLogger(stdout, cfg.LogLevel)
 	store := dynamo.NewStore(dynamo.NewClient(awsCfg, cfg.DynamoDBEndpoint), cfg.Table)
-	dialers := map[ringfence.Provider]ringfence.Dialer{}
-	if cfg.BolnaAPIKey != "" {
-		dialers[ringfence.ProviderBolna] = bolna.NewClient(cfg.BolnaAPIURL, cfg.BolnaAPIKey)
-	}
-	if cfg.RetellAPIKey != "" {
-		dialers[ringfence.ProviderRetell] = retell.NewClient(cfg.RetellAPIURL, cfg.RetellAPIKey)
-	}
-	if cfg.VapiAPIKey != "" {
-		dialers[ringfence.ProviderVapi] = vapi.NewClient(cfg.VapiAPIURL, cfg.VapiAPIKey)
-	}
-	calls := calling.New(store, dialers, calling.Defaults{
+	calls := calling.New(store, cfg.dialers(), calling.Defaults{
 		DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit, StaleAfter: cfg.StaleAfter, DialTimeout: cfg.DialTimeout,
+		ScheduleWindow: cfg.ScheduleWindow,
 	}, log)
 	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,
 		VapiWebhookSecret: cfg.VapiWebhookSecret,
 		SessionSecret:     cfg.SessionSecret,
+		Secrets:           cfg.Secrets,
 	}, log)
 	// Every function records its metrics with its logs, named after the Lambda function.
 	recorder := metrics.New(stdout, cfg.Function)

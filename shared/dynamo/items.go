@@ -250,11 +250,18 @@ type providerCallItem struct {
 type accountItem struct {
 	PK            string `dynamodbav:"pk"`
 	SK            string `dynamodbav:"sk"`
+	GSI1PK        string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK        string `dynamodbav:"gsi1sk,omitempty"`
 	ID            string `dynamodbav:"id"`
 	Name          string `dynamodbav:"name"`
+	CreatedAt     string `dynamodbav:"created_at,omitempty"`
 	LimitDirect   *int   `dynamodbav:"limit_direct,omitempty"`
 	LimitCampaign *int   `dynamodbav:"limit_campaign,omitempty"`
 	StaleAfter    int64  `dynamodbav:"stale_after_seconds,omitempty"`
+	// KeyHashes lists the account's API keys (their hashes), so that a rotation or a revocation
+	// finds them; KeysVersion counts its changes, on which those writes are conditioned.
+	KeyHashes   []string `dynamodbav:"key_hashes,stringset,omitempty"`
+	KeysVersion int64    `dynamodbav:"keys_version,omitempty"`
 }
 
 func (it accountItem) toDomain() ringfence.Account {
@@ -268,11 +275,15 @@ func (it accountItem) toDomain() ringfence.Account {
 	return a
 }
 
-// apiKeyItem maps the SHA-256 of an API key to its account. The key itself is never stored.
+// apiKeyItem maps the SHA-256 of an API key to its account. The key itself is never stored. A
+// key replaced by a rotation keeps working until ValidUntil; DynamoDB's TTL removes it later.
 type apiKeyItem struct {
-	PK        string `dynamodbav:"pk"`
-	SK        string `dynamodbav:"sk"`
-	AccountID string `dynamodbav:"account_id"`
+	PK         string `dynamodbav:"pk"`
+	SK         string `dynamodbav:"sk"`
+	AccountID  string `dynamodbav:"account_id"`
+	CreatedAt  string `dynamodbav:"created_at,omitempty"`
+	ValidUntil string `dynamodbav:"valid_until,omitempty"`
+	ExpiresAt  int64  `dynamodbav:"expires_at,omitempty"`
 }
 
 // slotItem is one held concurrency slot.

@@ -9,7 +9,7 @@ import "github.com/ringfence/ringfence/shared/ringfence"
 //	CAMPAIGN#<id>          CONTACT#<contact id>  one contact of the campaign
 //	CALL#<id>              CALL                  one call
 //	PROVIDERCALL#<p>#<id>  PROVIDERCALL          maps a provider's call id to ringfence's call id
-//	ACCOUNT#<id>           ACCOUNT               an account and its limits
+//	ACCOUNT#<id>           ACCOUNT               an account, its limits and its keys' hashes
 //	ACCOUNT#<id>           SLOTS#<kind>          the account's count of held slots of one kind
 //	ACCOUNT#<id>           SLOT#<kind>#<call>    one held slot
 //	APIKEY#<sha256>        APIKEY                an API key's hash, naming its account
@@ -19,7 +19,8 @@ import "github.com/ringfence/ringfence/shared/ringfence"
 //	CUSTOMER#<id>          CUSTOMER              a customer
 //	PHONE#<account>#<e164> CUSTOMER              finds an account's customer by phone number
 //
-// Index gsi1 lists things that belong together (a campaign's calls, an account's campaigns).
+// Index gsi1 lists things that belong together (a campaign's calls, an account's campaigns, all
+// accounts).
 // Index gsi2 is sparse: it holds only calls that are not terminal yet (ACTIVE#<shard>) and queue
 // entries (QUEUE#<shard>), so the background jobs find their work by Query.
 const (
@@ -51,6 +52,9 @@ const (
 
 func accountPK(id string) string { return "ACCOUNT#" + id }
 
+// accountsGSI1PK groups every account in gsi1, sorted by id.
+const accountsGSI1PK = "ACCOUNTS"
+
 func slotCounterSK(kind ringfence.SlotKind) string { return "SLOTS#" + string(kind) }
 
 func slotSK(kind ringfence.SlotKind, callID string) string {
@@ -58,6 +62,9 @@ func slotSK(kind ringfence.SlotKind, callID string) string {
 }
 
 func apiKeyPK(hash string) string { return "APIKEY#" + hash }
+
+// healthPK is the key the health check reads; no item is ever written there.
+const healthPK = "HEALTH"
 
 func queuePK(accountID string, kind ringfence.SlotKind) string {
 	return "QUEUE#" + accountID + "#" + string(kind)

@@ -55,9 +55,11 @@ func NewStore(client Client, table string) *Store {
 	return &Store{client: client, table: table, Now: time.Now}
 }
 
-// Ping checks that the table answers, for the health check.
+// Ping checks that the table answers, for the health check. It reads one item (which need not
+// exist) rather than describing the table: GetItem is a data-plane call, the path every request
+// takes, while DescribeTable is a control-plane call with a low request limit of its own.
 func (s *Store) Ping(ctx context.Context) error {
-	_, err := s.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.table)})
+	_, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(healthPK, healthPK)})
 	return err
 }
 

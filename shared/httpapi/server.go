@@ -14,10 +14,15 @@ import (
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/metrics"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/secrets"
 )
 
 // Config holds the secrets and settings the handlers need.
 type Config struct {
+	// Secrets, when set, is where the handlers read the API key, the webhook secrets and
+	// Retell's key at request time (so a rotation needs no redeploy); the fields below are then
+	// unused. Without it, the fields are the secrets.
+	Secrets secrets.Store
 	// APIKey is the deployment's own bearer key of the management API; requests bearing it act as
 	// AccountID. Other accounts' keys are stored hashed in the table.
 	APIKey    string
@@ -51,6 +56,9 @@ type Server struct {
 
 // NewServer returns a server over the store and the calling service.
 func NewServer(store *dynamo.Store, calls *calling.Service, cfg Config, log *slog.Logger) *Server {
+	if cfg.Secrets == nil {
+		cfg.Secrets = staticSecrets(cfg)
+	}
 	return &Server{store: store, calls: calls, cfg: cfg, log: log, Now: time.Now}
 }
 
@@ -97,7 +105,11 @@ func (s *Server) authenticate(ctx context.Context, req events.APIGatewayV2HTTPRe
 	if key == "" {
 		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "send the API key as 'Authorization: Bearer <key>'")
 	}
-	if secretEqual(key, s.cfg.APIKey) {
+	own, err := s.secret(ctx, secrets.APIKey)
+	if err != nil {
+		return "", err
+	}
+	if own.Accepts(key) {
 		return s.cfg.AccountID, nil
 	}
 	account, err := s.store.AccountIDByAPIKey(ctx, key)

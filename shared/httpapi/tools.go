@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/secrets"
 )
 
 // toolReply is what a mid-call tool answers; the agent reads "message" to the caller's benefit.
@@ -30,7 +31,7 @@ func (s *Server) tool(ctx context.Context, req events.APIGatewayV2HTTPRequest) (
 	if err != nil {
 		return 0, nil, err
 	}
-	provider, err := s.toolCaller(req, b)
+	provider, err := s.toolCaller(ctx, req, b)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -45,7 +46,7 @@ func (s *Server) tool(ctx context.Context, req events.APIGatewayV2HTTPRequest) (
 // a Bolna custom function configured with "method": "GET" sends its "param" values that way, as
 // Bolna's own documentation example does. Any body is ignored, as a GET's body means nothing.
 func (s *Server) toolByQuery(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	provider, err := s.toolCaller(req, nil)
+	provider, err := s.toolCaller(ctx, req, nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -76,9 +77,9 @@ func (s *Server) runTool(ctx context.Context, provider ringfence.Provider, name 
 // toolCaller authenticates the provider calling a tool: a valid Retell signature, or Bolna's tool
 // token in the query string or the Authorization header (Bolna sends a tool's configured
 // api_token verbatim, with or without "Bearer").
-func (s *Server) toolCaller(req events.APIGatewayV2HTTPRequest, b []byte) (ringfence.Provider, error) {
+func (s *Server) toolCaller(ctx context.Context, req events.APIGatewayV2HTTPRequest, b []byte) (ringfence.Provider, error) {
 	if sig := header(req, retell.SignatureHeader); sig != "" {
-		if err := retell.Verify(b, s.cfg.RetellAPIKey, sig, s.Now()); err != nil {
+		if err := s.verifyRetell(ctx, b, sig); err != nil {
 			return "", err
 		}
 		return ringfence.ProviderRetell, nil
@@ -90,7 +91,11 @@ func (s *Server) toolCaller(req events.APIGatewayV2HTTPRequest, b []byte) (ringf
 	if presented == "" {
 		presented = strings.TrimSpace(header(req, "Authorization"))
 	}
-	if !secretEqual(presented, s.cfg.BolnaWebhookToken) {
+	token, err := s.secret(ctx, secrets.BolnaWebhookToken)
+	if err != nil {
+		return "", err
+	}
+	if !token.Accepts(presented) {
 		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "sign the request (x-retell-signature) or send the tool token as ?token=<token> or 'Authorization: Bearer <token>'")
 	}
 	return ringfence.ProviderBolna, nil

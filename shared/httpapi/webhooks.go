@@ -11,6 +11,7 @@ import (
 	"github.com/ringfence/ringfence/shared/metrics"
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/secrets"
 	"github.com/ringfence/ringfence/shared/vapi"
 )
 
@@ -24,7 +25,11 @@ type webhookReply struct {
 // carries a secret token. The reply is 200 for anything applied or absorbed, 4xx for a request
 // that will never apply, and 5xx only where a retry by Bolna is safe and useful.
 func (s *Server) bolnaWebhook(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	if !secretEqual(req.QueryStringParameters["token"], s.cfg.BolnaWebhookToken) {
+	token, err := s.secret(ctx, secrets.BolnaWebhookToken)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !token.Accepts(req.QueryStringParameters["token"]) {
 		return 0, nil, ringfence.Errorf(ringfence.EUNAUTHORIZED, "the webhook URL's token is missing or wrong")
 	}
 	if !allowedSource(s.cfg.BolnaAllowedIPs, req.RequestContext.HTTP.SourceIP) {
@@ -103,7 +108,7 @@ func (s *Server) retellWebhook(ctx context.Context, req events.APIGatewayV2HTTPR
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := retell.Verify(b, s.cfg.RetellAPIKey, header(req, retell.SignatureHeader), s.Now()); err != nil {
+	if err := s.verifyRetell(ctx, b, header(req, retell.SignatureHeader)); err != nil {
 		return 0, nil, err
 	}
 	w, err := retell.ParseWebhook(b)
@@ -163,7 +168,13 @@ func (s *Server) vapiWebhook(ctx context.Context, req events.APIGatewayV2HTTPReq
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := vapi.Authenticate(func(name string) string { return header(req, name) }, b, s.cfg.VapiWebhookSecret, s.Now()); err != nil {
+	secret, err := s.secret(ctx, secrets.VapiWebhookSecret)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := verifyWith(secret, func(secret string) error {
+		return vapi.Authenticate(func(name string) string { return header(req, name) }, b, secret, s.Now())
+	}); err != nil {
 		return 0, nil, err
 	}
 	m, err := vapi.ParseMessage(b)

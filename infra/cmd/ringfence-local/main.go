@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -33,9 +34,11 @@ import (
 	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/infra/simulator"
 	"github.com/ringfence/ringfence/shared/app"
+	"github.com/ringfence/ringfence/shared/bolna"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/vapi"
 )
 
 func main() {
@@ -55,7 +58,7 @@ var localDefaults = map[string]string{
 	"RINGFENCE_API_KEY":   "local-dev-api-key-0123456789",
 	"BOLNA_WEBHOOK_TOKEN": "local-bolna-token-0123456789",
 	"RINGFENCE_LOG_LEVEL": "INFO",
-	// The provider simulator stands in for Bolna unless BOLNA_API_KEY names a real account.
+	// The provider simulator stands in for each provider whose API key is not set.
 	"RINGFENCE_SIMULATOR_ADDR": "127.0.0.1:3001",
 }
 
@@ -140,8 +143,8 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	base := "http://" + ln.Addr().String()
 	appEnv := localstack.Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint})
 	simURL := ""
-	if !realProviders(env) {
-		sim, url, err := startSimulator(env("RINGFENCE_SIMULATOR_ADDR"), base, env("BOLNA_WEBHOOK_TOKEN"))
+	if len(simulated(env)) > 0 {
+		sim, url, err := startSimulator(env("RINGFENCE_SIMULATOR_ADDR"), base, env("BOLNA_WEBHOOK_TOKEN"), vapiWebhookSecret(env))
 		if err != nil {
 			ln.Close()
 			return err
@@ -187,14 +190,15 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	return srv.Shutdown(shutdownCtx)
 }
 
-// startSimulator serves the provider simulator, sending its webhooks to ringfence at base. Its calls
-// last a few seconds, so a campaign's progress can be watched.
-func startSimulator(addr, base, bolnaToken string) (*http.Server, string, error) {
+// startSimulator serves the provider simulator, sending its webhooks to ringfence at base with the
+// secrets ringfence is configured with: Bolna's token in the URL, Vapi's secret in X-Vapi-Secret.
+// Its calls last a few seconds, so a campaign's progress can be watched.
+func startSimulator(addr, base, bolnaToken, vapiSecret string) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen on %s for the provider simulator (set RINGFENCE_SIMULATOR_ADDR): %w", addr, err)
 	}
-	sim := simulator.New(simulator.Options{APIKey: simulatorKey, CallLength: 3 * time.Second, Seed: uint64(time.Now().UnixNano())})
+	sim := simulator.New(simulator.Options{APIKey: simulatorKey, VapiWebhookSecret: vapiSecret, CallLength: 3 * time.Second, Seed: uint64(time.Now().UnixNano())})
 	sim.SetWebhookBase(base, bolnaToken)
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
@@ -204,16 +208,23 @@ func startSimulator(addr, base, bolnaToken string) (*http.Server, string, error)
 func printBanner(w io.Writer, base, endpoint, simURL string, env func(string) string, t samtemplate.Template) {
 	fmt.Fprintf(w, "\nringfence is listening on %s\n", base)
 	fmt.Fprintf(w, "  DynamoDB Local:     %s (table %s)\n", endpoint, env("RINGFENCE_TABLE"))
-	if simURL != "" {
-		fmt.Fprintf(w, "  provider simulator: %s (Bolna's, Retell's and Vapi's APIs; set BOLNA_API_KEY, RETELL_API_KEY or VAPI_API_KEY to use the real ones)\n", simURL)
-	} else {
-		fmt.Fprintf(w, "  provider:           Bolna at %s\n", env("BOLNA_API_URL"))
+	sim := simulated(env)
+	for _, p := range providers {
+		if slices.Contains(sim, p) {
+			fmt.Fprintf(w, "  %-19s simulated at %s (set %s to use the real one)\n", p.name+":", simURL, p.keyVar)
+		} else {
+			url := env(p.urlVar)
+			if url == "" {
+				url = p.defaultURL
+			}
+			fmt.Fprintf(w, "  %-19s the real API at %s\n", p.name+":", url)
+		}
 	}
 	fmt.Fprintf(w, "  management API key: Authorization: Bearer %s\n", env("RINGFENCE_API_KEY"))
 	fmt.Fprintf(w, "  dashboard:          %s/dashboard (sign in with the API key)\n", base)
 	fmt.Fprintf(w, "  Bolna webhook URL:  %s/webhooks/bolna?token=%s\n", base, env("BOLNA_WEBHOOK_TOKEN"))
 	fmt.Fprintf(w, "  Retell webhook URL: %s/webhooks/retell (signed with RETELL_API_KEY)\n", base)
-	fmt.Fprintf(w, "  Vapi server URL:    %s/webhooks/vapi (X-Vapi-Secret: VAPI_WEBHOOK_SECRET)\n", base)
+	fmt.Fprintf(w, "  Vapi server URL:    %s/webhooks/vapi (X-Vapi-Secret: %s)\n", base, vapiWebhookSecret(env))
 	fmt.Fprintln(w, "  routes:")
 	var lines []string
 	for _, fn := range t.Functions {
@@ -308,26 +319,59 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 	return nil
 }
 
-// withSimulatorProviders points the providers at the local simulator, as `make run` does, unless
-// real provider keys are set.
+// withSimulatorProviders points the providers without an API key at the local simulator, as
+// `make run` does.
 func withSimulatorProviders(env func(string) string) func(string) string {
-	if realProviders(env) {
+	if len(simulated(env)) == 0 {
 		return env
 	}
 	return simulatorProviders(env, "http://"+env("RINGFENCE_SIMULATOR_ADDR"))
 }
 
-// realProviders reports whether the environment names a real provider account.
-func realProviders(env func(string) string) bool {
-	return env("BOLNA_API_KEY") != "" || env("RETELL_API_KEY") != "" || env("VAPI_API_KEY") != ""
+// provider names a provider's settings.
+type provider struct {
+	name, keyVar, urlVar, defaultURL string
 }
 
-// simulatorProviders points every provider's API, key and webhook secret at the simulator.
+var providers = []provider{
+	{"Bolna", "BOLNA_API_KEY", "BOLNA_API_URL", bolna.DefaultBaseURL},
+	{"Retell", "RETELL_API_KEY", "RETELL_API_URL", retell.DefaultBaseURL},
+	{"Vapi", "VAPI_API_KEY", "VAPI_API_URL", vapi.DefaultBaseURL},
+}
+
+// simulated returns the providers the simulator stands in for: each whose API key is not set.
+// One real key leaves the others simulated.
+func simulated(env func(string) string) []provider {
+	var out []provider
+	for _, p := range providers {
+		if env(p.keyVar) == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// vapiWebhookSecret is the secret Vapi's server messages carry: the one configured, or, for the
+// simulator, its own key.
+func vapiWebhookSecret(env func(string) string) string {
+	if s := env("VAPI_WEBHOOK_SECRET"); s != "" {
+		return s
+	}
+	return simulatorKey
+}
+
+// simulatorProviders points the API and key of every simulated provider at the simulator. The
+// webhook secrets stay those configured (the simulator sends them), so that the URLs and secrets
+// the banner prints are the ones that work.
 func simulatorProviders(env func(string) string, url string) func(string) string {
-	return localstack.Overlay(env, map[string]string{
-		"BOLNA_API_URL": url, "BOLNA_API_KEY": simulatorKey, "RETELL_API_URL": url, "RETELL_API_KEY": simulatorKey,
-		"VAPI_API_URL": url, "VAPI_API_KEY": simulatorKey, "VAPI_WEBHOOK_SECRET": simulatorKey,
-	})
+	overlay := map[string]string{}
+	for _, p := range simulated(env) {
+		overlay[p.urlVar], overlay[p.keyVar] = url, simulatorKey
+		if p.name == "Vapi" {
+			overlay["VAPI_WEBHOOK_SECRET"] = vapiWebhookSecret(env)
+		}
+	}
+	return localstack.Overlay(env, overlay)
 }
 
 // resignRetell signs a Retell event's body again, at the current time: a signature is valid for

@@ -138,3 +138,79 @@ func waitHealthy(t *testing.T, url string, done chan error) {
 	}
 	t.Fatalf("%s did not answer 200 in time", url)
 }
+
+// Each provider is simulated unless its own API key is set, and the simulator uses the secrets
+// the user configured: with a real RETELL_API_KEY and a chosen VAPI_WEBHOOK_SECRET, Bolna and
+// Vapi campaigns still run to the end against the simulator, whose Vapi messages carry that
+// secret and whose Bolna webhooks carry the configured token.
+func TestRunSimulatesEachProviderWithoutItsKey(t *testing.T) {
+	addr := freeAddr(t)
+	env := map[string]string{
+		"RINGFENCE_ADDR":              addr,
+		"RINGFENCE_SIMULATOR_ADDR":    freeAddr(t),
+		"RINGFENCE_DYNAMODB_ENDPOINT": dynamotest.Endpoint(),
+		"RINGFENCE_TABLE":             fmt.Sprintf("mixed_%d", time.Now().UnixNano()),
+		"RINGFENCE_LOG_LEVEL":         "ERROR",
+		"RETELL_API_KEY":              "key_real-retell-account-key",
+		"VAPI_WEBHOOK_SECRET":         "my-own-vapi-secret",
+		"BOLNA_WEBHOOK_TOKEN":         "my-own-bolna-token-0123456789",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"run"}, func(k string) string { return env[k] }, &out, io.Discard) }()
+	base := "http://" + addr
+	waitHealthy(t, base+"/healthz", done)
+	key := localDefaults["RINGFENCE_API_KEY"]
+
+	for _, c := range []struct{ provider, from string }{{"bolna", "+14155550100"}, {"vapi", "phone-number-id-1"}} {
+		body := fmt.Sprintf(`{"name":"%s campaign","provider":"%s","agent_id":"agent-1","from_number":"%s","contacts":[{"name":"Ann","phone":"+14155550101"},{"name":"Bo","phone":"+14155550102"}]}`, c.provider, c.provider, c.from)
+		resp := do(t, "POST", base+"/campaigns", key, body)
+		if resp.status != 201 {
+			t.Fatalf("create %s campaign: %d %s", c.provider, resp.status, resp.body)
+		}
+		var created struct{ ID string }
+		json.Unmarshal([]byte(resp.body), &created)
+		if r := do(t, "POST", base+"/campaigns/"+created.ID+"/start", key, ""); r.status >= 300 {
+			t.Fatalf("start %s campaign: %d %s", c.provider, r.status, r.body)
+		}
+		waitCompleted(t, base+"/campaigns/"+created.ID, key, done)
+	}
+	for _, want := range []string{"Retell: the real API at https://api.retellai.com", "Bolna: simulated", "Vapi: simulated", "X-Vapi-Secret: my-own-vapi-secret", "token=my-own-bolna-token-0123456789"} {
+		if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), want) {
+			t.Fatalf("banner does not say %q:\n%s", want, out.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+}
+
+// waitCompleted polls a campaign until every contact's call has ended; the simulator's calls
+// last a few seconds.
+func waitCompleted(t *testing.T, url, key string, done chan error) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("run stopped early: %v", err)
+		default:
+		}
+		r := do(t, "GET", url, key, "")
+		var c struct {
+			TotalContacts  int `json:"total_contacts"`
+			CallsCompleted int `json:"calls_completed"`
+		}
+		json.Unmarshal([]byte(r.body), &c)
+		if r.status == 200 && c.TotalContacts > 0 && c.CallsCompleted == c.TotalContacts {
+			return
+		}
+		last = r.body
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("campaign %s did not complete: %s", url, last)
+}

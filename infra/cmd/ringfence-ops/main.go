@@ -9,6 +9,12 @@
 //	ringfence-ops reapply PROVIDER ID     apply the events parked for a provider's call, now known
 //	ringfence-ops dedupe-queue [--apply]  queue entries imported twice for one scheduled call
 //	ringfence-ops dashboard-link [URL]    a link that signs a browser in to the dashboard (5 minutes)
+//	ringfence-ops accounts create NAME [--direct N] [--campaign N]   a new account and its API key
+//	ringfence-ops accounts list           every account and its limits
+//	ringfence-ops accounts show ID        an account, its limits and its keys (never the keys themselves)
+//	ringfence-ops accounts set-limits ID [--direct N] [--campaign N]  the account's own limits
+//	ringfence-ops accounts rotate-key ID [--grace 24h]  a new key; the old one works for the grace
+//	ringfence-ops accounts revoke-key ID  removes every key of the account at once
 //
 // Every command takes --json for machine-readable output, and --account ID (default "default").
 package main
@@ -41,7 +47,10 @@ func main() {
 	}
 }
 
-const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply] | dashboard-link [URL]"
+const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply] | dashboard-link [URL] | accounts create NAME|list|show ID|set-limits ID --direct N --campaign N|rotate-key ID [--grace 24h]|revoke-key ID"
+
+// valueFlags are the flags followed by a value ("--direct 3" as well as "--direct=3").
+var valueFlags = []string{"--account", "-account", "--direct", "-direct", "--campaign", "-campaign", "--grace", "-grace"}
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	flags := flag.NewFlagSet("ringfence-ops", flag.ContinueOnError)
@@ -49,6 +58,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	asJSON := flags.Bool("json", false, "print JSON")
 	account := flags.String("account", "default", "the account to look at")
 	apply := flags.Bool("apply", false, "dedupe-queue: remove the duplicates (the default only reports)")
+	limits := accountLimits{
+		direct:   flags.Int("direct", -1, "accounts: the account's concurrent direct calls"),
+		campaign: flags.Int("campaign", -1, "accounts: the account's concurrent campaign calls"),
+	}
+	grace := flags.Duration("grace", 24*time.Hour, "accounts rotate-key: how long the old key keeps working")
 	if err := flags.Parse(reorder(args)); err != nil {
 		return fmt.Errorf("%v; %s", err, usage)
 	}
@@ -78,13 +92,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return reapply(ctx, a, rest[1], rest[2], out)
 	case "dedupe-queue":
 		return dedupe(ctx, a, *apply, out)
+	case "accounts":
+		return accounts(ctx, a, rest[1:], limits, *grace, out)
 	case "dashboard-link":
 		base := "http://127.0.0.1:3000"
 		if len(rest) == 2 {
 			base = strings.TrimSuffix(rest[1], "/")
 		}
 		if a.Config.SessionSecret == "" {
-			return errors.New("no session secret: set RINGFENCE_SESSION_SECRET or RINGFENCE_API_KEY")
+			return errors.New("no session secret: set RINGFENCE_SESSION_SECRET or RINGFENCE_API_KEY (on AWS, RINGFENCE_SESSION_SECRET_ARN: the SessionSecret secret)")
 		}
 		link := base + "/dashboard/login?token=" + httpapi.SessionToken(a.Config.SessionSecret, *account, time.Now().Add(5*time.Minute))
 		return out.print(map[string]string{"url": link}, func(tw *tabwriter.Writer) { fmt.Fprintln(tw, link) })
@@ -93,19 +109,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // reorder puts flags before the command's words, so "campaign ID --json" works as well as
-// "--json campaign ID".
+// "--json campaign ID", and "accounts set-limits ID --direct 3" as well.
 func reorder(args []string) []string {
 	var flags, words []string
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case indexOf(valueFlags, a) >= 0 && i+1 < len(args):
+			flags, i = append(flags, a, args[i+1]), i+1
+		case strings.HasPrefix(a, "-"):
 			flags = append(flags, a)
-		} else {
+		default:
 			words = append(words, a)
 		}
-	}
-	if i := indexOf(flags, "--account"); i >= 0 && i == len(flags)-1 && len(words) > 0 {
-		// "--account ID" came apart: its value is the first word that followed it.
-		flags, words = append(flags, words[0]), words[1:]
 	}
 	return append(flags, words...)
 }

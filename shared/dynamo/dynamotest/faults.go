@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
@@ -83,5 +84,28 @@ func FailRandomly(rate float64, seed uint64) func(*aws.Config) {
 			return middleware.FinalizeOutput{}, md, &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected: the response was lost after the request was carried out", Fault: smithy.FaultServer}
 		}
 		return out, md, err
+	})
+}
+
+// OperationLog is the names of the DynamoDB operations a client sent, in order.
+type OperationLog struct {
+	mu    sync.Mutex
+	names []string
+}
+
+// Names returns the operations sent so far.
+func (l *OperationLog) Names() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.names...)
+}
+
+// RecordOperations logs the name of every DynamoDB operation (each attempt) the client sends.
+func RecordOperations(log *OperationLog) func(*aws.Config) {
+	return addFinalize("ringfence-operations", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		log.mu.Lock()
+		log.names = append(log.names, awsmiddleware.GetOperationName(ctx))
+		log.mu.Unlock()
+		return next.HandleFinalize(ctx, in)
 	})
 }
