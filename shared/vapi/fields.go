@@ -25,15 +25,9 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// isoLayouts are the ISO-8601 forms a timestamp string is read in; one without a zone is UTC.
-var isoLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"}
-
-// epochMillisFrom is the smallest epoch number read as milliseconds: 1e11 seconds lies in the
-// year 5138, 1e11 milliseconds in 1973.
-var epochMillisFrom = ringfence.MustParseDecimal("100000000000")
-
-// parseTime reads a JSON value as a moment: an ISO-8601 string, or an epoch number of seconds or
-// milliseconds (told apart by size), bare or in a string. Anything else is the zero Time.
+// parseTime reads a JSON value as a moment in any form ringfence.ParseProviderTime accepts (an
+// ISO-8601 string, or epoch seconds or milliseconds, bare or in a string). Anything else is the
+// zero Time.
 func parseTime(b []byte) time.Time {
 	b = bytes.TrimSpace(b)
 	s := string(b)
@@ -41,40 +35,12 @@ func parseTime(b []byte) time.Time {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return time.Time{}
 		}
-		s = strings.TrimSpace(s)
-		for _, layout := range isoLayouts {
-			if at, err := time.Parse(layout, s); err == nil {
-				return at
-			}
-		}
 	}
-	d, err := ringfence.ParseDecimal(s)
-	if err != nil || d.Sign() <= 0 {
-		return time.Time{}
+	at, err := ringfence.ParseProviderTime(s)
+	if err != nil || at.UnixMilli() <= 0 {
+		return time.Time{} // A moment at or before the epoch is no call's time.
 	}
-	millis := d.Shift(-3)
-	if d.Cmp(epochMillisFrom) >= 0 {
-		millis = d
-	}
-	ms, ok := wholePart(millis)
-	if !ok {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
-}
-
-// wholePart returns the integer part of a positive decimal, if it fits an int64 of milliseconds
-// that time.UnixMilli can represent.
-func wholePart(d ringfence.Decimal) (int64, bool) {
-	whole, _, _ := strings.Cut(d.String(), ".")
-	if len(whole) > 15 { // Beyond the year 33658: not a timestamp.
-		return 0, false
-	}
-	var n int64
-	for _, c := range whole {
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
+	return at
 }
 
 // ID is an identifier sent as a JSON string or a JSON number; it reads as the string. Any other
