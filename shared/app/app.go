@@ -5,8 +5,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,48 +26,52 @@ import (
 
 // Config is everything the functions read from their environment.
 type Config struct {
-	Table             string        // RINGFENCE_TABLE
-	DynamoDBEndpoint  string        // RINGFENCE_DYNAMODB_ENDPOINT: DynamoDB Local's URL; empty on AWS.
-	APIKey            string        // RINGFENCE_API_KEY
-	AccountID         string        // RINGFENCE_ACCOUNT_ID, default "default"
-	BolnaWebhookToken string        // BOLNA_WEBHOOK_TOKEN
-	BolnaAllowedIPs   []string      // BOLNA_ALLOWED_IPS: comma-separated; empty accepts any source
-	BolnaAPIURL       string        // BOLNA_API_URL, default https://api.bolna.ai
-	BolnaAPIKey       string        // BOLNA_API_KEY: without it, calls through Bolna are refused
-	RetellAPIURL      string        // RETELL_API_URL, default https://api.retellai.com
-	RetellAPIKey      string        // RETELL_API_KEY: places calls and verifies Retell's signatures
-	VapiAPIURL        string        // VAPI_API_URL, default https://api.vapi.ai
-	VapiAPIKey        string        // VAPI_API_KEY: places and looks up calls through Vapi
-	VapiWebhookSecret string        // VAPI_WEBHOOK_SECRET: authenticates Vapi's server messages
-	SessionSecret     string        // RINGFENCE_SESSION_SECRET: signs dashboard sessions; derived from the API key if unset
-	DirectLimit       int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
-	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
-	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
-	DialTimeout       time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
-	LogLevel          string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
-	Function          string        // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
+	Table             string   // RINGFENCE_TABLE
+	DynamoDBEndpoint  string   // RINGFENCE_DYNAMODB_ENDPOINT: DynamoDB Local's URL; empty on AWS.
+	APIKey            string   // RINGFENCE_API_KEY
+	AccountID         string   // RINGFENCE_ACCOUNT_ID, default "default"
+	BolnaWebhookToken string   // BOLNA_WEBHOOK_TOKEN
+	BolnaAllowedIPs   []string // BOLNA_ALLOWED_IPS: comma-separated; empty accepts any source
+	BolnaAPIURL       string   // BOLNA_API_URL, default https://api.bolna.ai
+	BolnaAPIKey       string   // BOLNA_API_KEY: without it, calls through Bolna are refused
+	RetellAPIURL      string   // RETELL_API_URL, default https://api.retellai.com
+	RetellAPIKey      string   // RETELL_API_KEY: places calls and verifies Retell's signatures
+	VapiAPIURL        string   // VAPI_API_URL, default https://api.vapi.ai
+	VapiAPIKey        string   // VAPI_API_KEY: places and looks up calls through Vapi
+	VapiWebhookSecret string   // VAPI_WEBHOOK_SECRET: authenticates Vapi's server messages
+	SessionSecret     string   // RINGFENCE_SESSION_SECRET: signs dashboard sessions; unset turns sessions off
+	// SessionSecretPrevious is RINGFENCE_SESSION_SECRET_PREVIOUS: the secret being rotated out,
+	// still accepted for the sessions it signed.
+	SessionSecretPrevious string
+	DirectLimit           int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
+	CampaignLimit         int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
+	StaleAfter            time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
+	DialTimeout           time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
+	LogLevel              string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
+	Function              string        // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
 }
 
 // ConfigFromEnv reads the configuration. Only the table is required: a function whose secret is
 // unset refuses every request that needs it, rather than failing to start.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
-		Table:             getenv("RINGFENCE_TABLE"),
-		DynamoDBEndpoint:  getenv("RINGFENCE_DYNAMODB_ENDPOINT"),
-		APIKey:            getenv("RINGFENCE_API_KEY"),
-		AccountID:         getenv("RINGFENCE_ACCOUNT_ID"),
-		BolnaWebhookToken: getenv("BOLNA_WEBHOOK_TOKEN"),
-		BolnaAllowedIPs:   splitList(getenv("BOLNA_ALLOWED_IPS")),
-		BolnaAPIURL:       getenv("BOLNA_API_URL"),
-		BolnaAPIKey:       getenv("BOLNA_API_KEY"),
-		RetellAPIURL:      getenv("RETELL_API_URL"),
-		RetellAPIKey:      getenv("RETELL_API_KEY"),
-		VapiAPIURL:        getenv("VAPI_API_URL"),
-		VapiAPIKey:        getenv("VAPI_API_KEY"),
-		VapiWebhookSecret: getenv("VAPI_WEBHOOK_SECRET"),
-		SessionSecret:     getenv("RINGFENCE_SESSION_SECRET"),
-		LogLevel:          getenv("RINGFENCE_LOG_LEVEL"),
-		Function:          getenv("AWS_LAMBDA_FUNCTION_NAME"),
+		Table:                 getenv("RINGFENCE_TABLE"),
+		DynamoDBEndpoint:      getenv("RINGFENCE_DYNAMODB_ENDPOINT"),
+		APIKey:                getenv("RINGFENCE_API_KEY"),
+		AccountID:             getenv("RINGFENCE_ACCOUNT_ID"),
+		BolnaWebhookToken:     getenv("BOLNA_WEBHOOK_TOKEN"),
+		BolnaAllowedIPs:       splitList(getenv("BOLNA_ALLOWED_IPS")),
+		BolnaAPIURL:           getenv("BOLNA_API_URL"),
+		BolnaAPIKey:           getenv("BOLNA_API_KEY"),
+		RetellAPIURL:          getenv("RETELL_API_URL"),
+		RetellAPIKey:          getenv("RETELL_API_KEY"),
+		VapiAPIURL:            getenv("VAPI_API_URL"),
+		VapiAPIKey:            getenv("VAPI_API_KEY"),
+		VapiWebhookSecret:     getenv("VAPI_WEBHOOK_SECRET"),
+		SessionSecret:         getenv("RINGFENCE_SESSION_SECRET"),
+		SessionSecretPrevious: getenv("RINGFENCE_SESSION_SECRET_PREVIOUS"),
+		LogLevel:              getenv("RINGFENCE_LOG_LEVEL"),
+		Function:              getenv("AWS_LAMBDA_FUNCTION_NAME"),
 	}
 	if cfg.Function == "" {
 		cfg.Function = "local"
@@ -92,6 +94,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if cfg.AccountID == "" {
 		cfg.AccountID = "default"
+	}
+	for name, v := range map[string]string{"RINGFENCE_SESSION_SECRET": cfg.SessionSecret, "RINGFENCE_SESSION_SECRET_PREVIOUS": cfg.SessionSecretPrevious} {
+		if v != "" && len(v) < httpapi.MinSessionSecretLength {
+			return cfg, fmt.Errorf("%s is shorter than %d characters", name, httpapi.MinSessionSecretLength)
+		}
 	}
 
 	return cfg, nil
@@ -163,12 +170,6 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer) (*Ap
 // NewWithAWS builds the App from a configuration and an AWS configuration the caller made, as
 // tests do to add middleware.
 func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
-	if cfg.SessionSecret == "" && cfg.APIKey != "" {
-		// A secret of its own is better; one derived from the deployment's key still changes
-		// when the key does, which signs everyone out.
-		sum := sha256.Sum256([]byte("ringfence-dashboard-session:" + cfg.APIKey))
-		cfg.SessionSecret = hex.EncodeToString(sum[:])
-	}
 	log := NewLogger(stdout, cfg.LogLevel)
 	store := dynamo.NewStore(dynamo.NewClient(awsCfg, cfg.DynamoDBEndpoint), cfg.Table)
 	dialers := map[ringfence.Provider]ringfence.Dialer{}
@@ -187,7 +188,7 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,
 		VapiWebhookSecret: cfg.VapiWebhookSecret,
-		SessionSecret:     cfg.SessionSecret,
+		SessionSecret:     cfg.SessionSecret, SessionSecretPrevious: cfg.SessionSecretPrevious,
 	}, log)
 	// Every function records its metrics with its logs, named after the Lambda function.
 	recorder := metrics.New(stdout, cfg.Function)

@@ -77,3 +77,16 @@ func numberPK(e164 string) string { return "NUMBER#" + e164 }
 func customerPK(id string) string { return "CUSTOMER#" + id }
 
 func phonePK(accountID, e164 string) string { return "PHONE#" + accountID + "#" + e164 }
+
+// The dashboard's records (see sessions.go):
+//
+//	LOGINLINK#<id>         LOGINLINK             a login link that was used (kept until it expires)
+//	SESSION#<id>           SESSION               a live dashboard session; deleting it signs it out
+const (
+	skLoginLink = "LOGINLINK"
+	skSession   = "SESSION"
+)
+
+func loginLinkPK(id string) string { return "LOGINLINK#" + id }
+
+func sessionPK(id string) string { return "SESSION#" + id }

@@ -13,6 +13,7 @@ import (
 var statusOf = map[string]int{
 	ringfence.EINVALID:      http.StatusBadRequest,
 	ringfence.EUNAUTHORIZED: http.StatusUnauthorized,
+	ringfence.EFORBIDDEN:    http.StatusForbidden,
 	ringfence.ENOTFOUND:     http.StatusNotFound,
 	ringfence.ECONFLICT:     http.StatusConflict,
 	ringfence.ETOOLARGE:     http.StatusRequestEntityTooLarge,

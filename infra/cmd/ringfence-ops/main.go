@@ -8,7 +8,7 @@
 //	ringfence-ops parked                  events still waiting for their call
 //	ringfence-ops reapply PROVIDER ID     apply the events parked for a provider's call, now known
 //	ringfence-ops dedupe-queue [--apply]  queue entries imported twice for one scheduled call
-//	ringfence-ops dashboard-link [URL]    a link that signs a browser in to the dashboard (5 minutes)
+//	ringfence-ops dashboard-link [URL]    a link that signs a browser in to the dashboard (once, within 5 minutes)
 //
 // Every command takes --json for machine-readable output, and --account ID (default "default").
 package main
@@ -84,9 +84,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			base = strings.TrimSuffix(rest[1], "/")
 		}
 		if a.Config.SessionSecret == "" {
-			return errors.New("no session secret: set RINGFENCE_SESSION_SECRET or RINGFENCE_API_KEY")
+			return errors.New("dashboard sessions are off: set RINGFENCE_SESSION_SECRET (the deployment's)")
 		}
-		link := base + "/dashboard/login?token=" + httpapi.SessionToken(a.Config.SessionSecret, *account, time.Now().Add(5*time.Minute))
+		link := base + "/dashboard/login?token=" + httpapi.LoginToken(a.Config.SessionSecret, *account, time.Now().Add(httpapi.LoginLinkLifetime))
 		return out.print(map[string]string{"url": link}, func(tw *tabwriter.Writer) { fmt.Fprintln(tw, link) })
 	}
 	return fmt.Errorf("unknown command %q; %s", rest[0], usage)
