@@ -13,6 +13,9 @@ import (
 // record, so a webhook and a function call that race each other both find it complete: nothing
 // waits, nothing polls. A number with no route is ENOTFOUND.
 func (s *Service) ResolveInbound(ctx context.Context, p ringfence.Provider, providerCallID, to, from, agentID string) (ringfence.Call, error) {
+	if err := ringfence.ValidateID("the provider's call id", providerCallID); err != nil {
+		return ringfence.Call{}, err
+	}
 	to = strings.TrimSpace(to)
 	id := ringfence.InboundCallID(p, providerCallID)
 	if c, err := s.store.GetCall(ctx, id); err == nil && c.Context.CompanyID != "" {

@@ -32,7 +32,7 @@ func (s *Store) PutNumber(ctx context.Context, r ringfence.NumberRoute) (ringfen
 		return r, internal(err, "put number %s", r.Number)
 	}
 	if !applied {
-		return r, ringfence.Errorf(ringfence.ECONFLICT, "number %s belongs to another account", r.Number)
+		return r, ringfence.Errorf(ringfence.ECONFLICT, "number %s belongs to another account", ringfence.MaskPhone(r.Number))
 	}
 	r.UpdatedAt = parseTime(now)
 	return r, nil
@@ -46,7 +46,7 @@ func (s *Store) GetNumber(ctx context.Context, e164 string) (ringfence.NumberRou
 		return ringfence.NumberRoute{}, internal(err, "get number %s", e164)
 	}
 	if !found {
-		return ringfence.NumberRoute{}, notFound("number", e164)
+		return ringfence.NumberRoute{}, notFound("number", ringfence.MaskPhone(e164))
 	}
 	return it.toDomain(), nil
 }
@@ -126,7 +126,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c ringfence.Customer, nextDa
 	err = s.transact(ctx, append([]types.TransactWriteItem{customer, phone}, markers...), "create customer %s", c.ID)
 	var cancelled *cancelledAt
 	if errors.As(err, &cancelled) {
-		return c, ringfence.Errorf(ringfence.ECONFLICT, "a customer with phone %s exists already", c.Phone)
+		return c, ringfence.Errorf(ringfence.ECONFLICT, "a customer with phone %s exists already", ringfence.MaskPhone(c.Phone))
 	}
 	if err != nil {
 		return c, err
@@ -218,7 +218,7 @@ func (s *Store) CustomerByPhone(ctx context.Context, accountID, e164 string) (ri
 		return ringfence.Customer{}, internal(err, "look up customer by phone")
 	}
 	if !found {
-		return ringfence.Customer{}, notFound("customer with phone", e164)
+		return ringfence.Customer{}, notFound("customer with phone", ringfence.MaskPhone(e164))
 	}
 	return s.GetCustomer(ctx, it.CustomerID)
 }

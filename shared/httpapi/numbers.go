@@ -92,7 +92,7 @@ func (s *Server) getNumber(ctx context.Context, req events.APIGatewayV2HTTPReque
 		return 0, nil, err
 	}
 	if route.AccountID != account {
-		return 0, nil, ringfence.Errorf(ringfence.ENOTFOUND, "number %s not found", number)
+		return 0, nil, ringfence.Errorf(ringfence.ENOTFOUND, "number %s not found", ringfence.MaskPhone(number))
 	}
 	return http.StatusOK, toNumberResponse(route), nil
 }

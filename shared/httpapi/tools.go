@@ -170,16 +170,19 @@ func (s *Server) rescheduleLead(ctx context.Context, provider ringfence.Provider
 // ids are looked up with a consistent read.
 func (s *Server) toolCallID(ctx context.Context, provider ringfence.Provider, args map[string]any) (string, error) {
 	call := callObject(args)
-	if id, err := stringArgument(call.metadata, "ringfence_call_id"); err != nil || id != "" {
+	if id, err := idArgument(call.metadata, "ringfence_call_id"); err != nil || id != "" {
 		return id, err
 	}
-	if id, err := stringArgument(args, "ringfence_call_id"); err != nil || id != "" {
+	if id, err := idArgument(args, "ringfence_call_id"); err != nil || id != "" {
 		return id, err
 	}
 	if call.id != "" {
+		if err := ringfence.ValidateID("call.call_id", call.id); err != nil {
+			return "", err
+		}
 		return s.store.CallIDByProviderCallID(ctx, provider, call.id)
 	}
-	id, err := stringArgument(args, "call_id")
+	id, err := idArgument(args, "call_id")
 	if err != nil {
 		return "", err
 	}
@@ -189,7 +192,7 @@ func (s *Server) toolCallID(ctx context.Context, provider ringfence.Provider, ar
 		}
 		return s.store.CallIDByProviderCallID(ctx, provider, id)
 	}
-	executionID, err := stringArgument(args, "execution_id")
+	executionID, err := idArgument(args, "execution_id")
 	if err != nil {
 		return "", err
 	}
@@ -197,6 +200,16 @@ func (s *Server) toolCallID(ctx context.Context, provider ringfence.Provider, ar
 		return "", ringfence.Errorf(ringfence.EINVALID, "call_id or execution_id is required")
 	}
 	return s.store.CallIDByProviderCallID(ctx, ringfence.ProviderBolna, executionID)
+}
+
+// idArgument is stringArgument for an id: one too long for a key, or with characters no id has,
+// is refused before it is looked up.
+func idArgument(args map[string]any, name string) (string, error) {
+	id, err := stringArgument(args, name)
+	if err != nil || id == "" {
+		return id, err
+	}
+	return id, ringfence.ValidateID(name, id)
 }
 
 // toolCall is the call object a provider sends with a function call (Retell's "call").

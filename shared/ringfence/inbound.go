@@ -28,9 +28,14 @@ func (r *NumberRoute) Validate() error {
 	if r.CompanyID == "" || r.BranchID == "" {
 		return Errorf(EINVALID, "company_id and branch_id are required")
 	}
+	for name, v := range map[string]string{"company_id": r.CompanyID, "branch_id": r.BranchID} {
+		if err := ValidateText(name, v, MaxIDLength); err != nil {
+			return err
+		}
+	}
 	for name, v := range map[string]string{"company_name": r.CompanyName, "branch_name": r.BranchName, "agent_id": r.AgentID, "greeting": r.Greeting} {
-		if len(v) > 500 {
-			return Errorf(EINVALID, "%s is longer than 500 characters", name)
+		if err := ValidateText(name, v, MaxTextLength); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -140,15 +140,28 @@ type output struct {
 	json bool
 }
 
+// print writes v as JSON, or as the table. Either way, control characters in what the table holds
+// (names and ids a client or a provider chose) reach the terminal escaped, never raw.
 func (o output) print(v any, table func(*tabwriter.Writer)) error {
+	w := printableWriter{o.w}
 	if o.json {
-		enc := json.NewEncoder(o.w)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	tw := tabwriter.NewWriter(o.w, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	table(tw)
 	return tw.Flush()
+}
+
+// printableWriter escapes control and bidirectional-control characters on their way out.
+type printableWriter struct{ w io.Writer }
+
+func (p printableWriter) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, ringfence.Printable(string(b))); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 type callRow struct {
