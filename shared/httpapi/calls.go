@@ -49,10 +49,12 @@ func (s *Server) placeCall(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if err != nil {
 		return 0, nil, err
 	}
-	return s.placeDirect(ctx, account, provider, in)
+	return s.idempotent(ctx, req, account, func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (int, any, error) {
+		return s.placeDirect(ctx, account, provider, in)
+	})
 }
 
-// placeDirect places the call a POST /calls asked for.
+// placeDirect places the call a POST /calls asked for, once its Idempotency-Key (if any) is held.
 func (s *Server) placeDirect(ctx context.Context, account string, provider ringfence.Provider, in placeCallRequest) (int, any, error) {
 	placed, err := s.calls.PlaceDirect(ctx, account, calling.DirectCall{
 		To: in.To, Provider: provider, AgentID: in.AgentID, FromNumber: in.FromNumber, Metadata: stringValues(in.Metadata),
