@@ -17,6 +17,9 @@ type NumberRoute struct {
 	AgentID     string
 	Greeting    string
 	UpdatedAt   time.Time
+	// Confirmed is set once an operator confirmed that the number is the account's. Until then
+	// the route is a claim: inbound calls to the number get no context from it.
+	Confirmed bool
 }
 
 // Validate checks a route as submitted by a client.

@@ -9,6 +9,7 @@
 //	ringfence-ops reapply PROVIDER ID     apply the events parked for a provider's call, now known
 //	ringfence-ops dedupe-queue [--apply]  queue entries imported twice for one scheduled call
 //	ringfence-ops dashboard-link [URL]    a link that signs a browser in to the dashboard (once, within 5 minutes)
+//	ringfence-ops numbers confirm E164    confirm an account's claim of a number, so it answers inbound calls
 //
 // Every command takes --json for machine-readable output, and --account ID (default "default").
 package main
@@ -41,7 +42,7 @@ func main() {
 	}
 }
 
-const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply] | dashboard-link [URL]"
+const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply] | dashboard-link [URL] | numbers confirm E164"
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	flags := flag.NewFlagSet("ringfence-ops", flag.ContinueOnError)
@@ -78,6 +79,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return reapply(ctx, a, rest[1], rest[2], out)
 	case "dedupe-queue":
 		return dedupe(ctx, a, *apply, out)
+	case "numbers":
+		if len(rest) != 3 || rest[1] != "confirm" {
+			return errors.New("usage: ringfence-ops numbers confirm E164")
+		}
+		return confirmNumber(ctx, a, rest[2], out)
 	case "dashboard-link":
 		base := "http://127.0.0.1:3000"
 		if len(rest) == 2 {
@@ -268,6 +274,25 @@ func showParked(ctx context.Context, a *app.App, out output) error {
 		for _, p := range parked {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Provider, p.ProviderCallID, p.ParkedAt)
 		}
+	})
+}
+
+// confirmNumber confirms a claim of a number: the operator has checked that the account holds it
+// (with the provider or the carrier). From then on its inbound calls get the account's route.
+func confirmNumber(ctx context.Context, a *app.App, number string, out output) error {
+	if !strings.HasPrefix(number, "+") {
+		number = "+" + number
+	}
+	if err := ringfence.ValidatePhone("number", number); err != nil {
+		return err
+	}
+	r, err := a.Store.ConfirmNumber(ctx, number)
+	if err != nil {
+		return err
+	}
+	view := map[string]any{"number": r.Number, "account": r.AccountID, "company_id": r.CompanyID, "branch_id": r.BranchID, "confirmed": r.Confirmed}
+	return out.print(view, func(tw *tabwriter.Writer) {
+		fmt.Fprintf(tw, "%s confirmed for account %s (company %s, branch %s)\n", r.Number, r.AccountID, r.CompanyID, r.BranchID)
 	})
 }
 

@@ -104,3 +104,25 @@ func TestOpsEscapesControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// numbers confirm confirms an account's claim of a number; an unclaimed number is an error.
+func TestOpsConfirmsNumbers(t *testing.T) {
+	env := dynamotest.MustNewStore(t)
+	ctx := context.Background()
+	if _, err := env.Store.PutNumber(ctx, ringfence.NumberRoute{Number: "+14155550100", AccountID: "default", CompanyID: "co", BranchID: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		return map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": dynamotest.Endpoint(), "RINGFENCE_TABLE": env.Table}[k]
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"numbers", "confirm", "+14155550100", "--json"}, getenv, &out); err != nil || !strings.Contains(out.String(), `"confirmed": true`) {
+		t.Fatalf("numbers confirm: %v\n%s", err, out.String())
+	}
+	if r, err := env.Store.GetNumber(ctx, "+14155550100"); err != nil || !r.Confirmed {
+		t.Fatalf("route after confirm: %+v, %v", r, err)
+	}
+	if err := run(ctx, []string{"numbers", "confirm", "+14155550199"}, getenv, &out); err == nil {
+		t.Fatal("confirming a number nobody claimed succeeded")
+	}
+}
