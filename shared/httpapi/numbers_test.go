@@ -42,6 +42,9 @@ func TestNumberClaimsNeedConfirmation(t *testing.T) {
 	if reply := initialize(); reply["success"] != false || reply["error"] != "unknown_number" {
 		t.Fatalf("inbound call to a claimed, unconfirmed number: %v, want the unknown_number answer", reply)
 	}
+	if logs := h.logs.String(); !strings.Contains(logs, "*0100") || strings.Contains(logs, "4155550100") {
+		t.Fatalf("the logs name the number unmasked, or not at all:\n%s", logs)
+	}
 
 	MustDecode(t, put(testAPIKey, "salon"), 200, &claim)
 	if claim["confirmed"] != false || claim["company_id"] != "salon" {
