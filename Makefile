@@ -84,6 +84,7 @@ bench:
 ## fuzz: every fuzz target for FUZZTIME each (default 30s); the tests run their seed corpora.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzParseDecimal:./shared/ringfence FuzzParseRescheduleDay:./shared/ringfence FuzzParseProviderTime:./shared/ringfence \
+	FuzzCallEventValidate:./shared/ringfence FuzzValidateText:./shared/ringfence \
 	FuzzParseWebhook:./shared/bolna FuzzParseWebhook:./shared/retell FuzzVerify:./shared/retell \
 	FuzzParseMessage:./shared/vapi FuzzAuthenticate:./shared/vapi FuzzRoutes:./shared/httpapi
 fuzz:

@@ -5,8 +5,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,27 +24,30 @@ import (
 
 // Config is everything the functions read from their environment.
 type Config struct {
-	Table             string        // RINGFENCE_TABLE
-	DynamoDBEndpoint  string        // RINGFENCE_DYNAMODB_ENDPOINT: DynamoDB Local's URL; empty on AWS.
-	APIKey            string        // RINGFENCE_API_KEY
-	AccountID         string        // RINGFENCE_ACCOUNT_ID, default "default"
-	BolnaWebhookToken string        // BOLNA_WEBHOOK_TOKEN
-	BolnaAllowedIPs   []string      // BOLNA_ALLOWED_IPS: comma-separated; empty accepts any source
-	BolnaAPIURL       string        // BOLNA_API_URL, default https://api.bolna.ai
-	BolnaAPIKey       string        // BOLNA_API_KEY: without it, calls through Bolna are refused
-	RetellAPIURL      string        // RETELL_API_URL, default https://api.retellai.com
-	RetellAPIKey      string        // RETELL_API_KEY: places calls and verifies Retell's signatures
-	VapiAPIURL        string        // VAPI_API_URL, default https://api.vapi.ai
-	VapiAPIKey        string        // VAPI_API_KEY: places and looks up calls through Vapi
-	VapiWebhookSecret string        // VAPI_WEBHOOK_SECRET: authenticates Vapi's server messages
-	SessionSecret     string        // RINGFENCE_SESSION_SECRET: signs dashboard sessions; derived from the API key if unset
-	DirectLimit       int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
-	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
-	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
-	DialTimeout       time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
-	ScheduleWindow    time.Duration // RINGFENCE_SCHEDULE_RATE: the scheduler's rate(...), which it also looks ahead (15m)
-	LogLevel          string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
-	Function          string        // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
+	Table             string   // RINGFENCE_TABLE
+	DynamoDBEndpoint  string   // RINGFENCE_DYNAMODB_ENDPOINT: DynamoDB Local's URL; empty on AWS.
+	APIKey            string   // RINGFENCE_API_KEY
+	AccountID         string   // RINGFENCE_ACCOUNT_ID, default "default"
+	BolnaWebhookToken string   // BOLNA_WEBHOOK_TOKEN
+	BolnaAllowedIPs   []string // BOLNA_ALLOWED_IPS: comma-separated; empty accepts any source
+	BolnaAPIURL       string   // BOLNA_API_URL, default https://api.bolna.ai
+	BolnaAPIKey       string   // BOLNA_API_KEY: without it, calls through Bolna are refused
+	RetellAPIURL      string   // RETELL_API_URL, default https://api.retellai.com
+	RetellAPIKey      string   // RETELL_API_KEY: places calls and verifies Retell's signatures
+	VapiAPIURL        string   // VAPI_API_URL, default https://api.vapi.ai
+	VapiAPIKey        string   // VAPI_API_KEY: places and looks up calls through Vapi
+	VapiWebhookSecret string   // VAPI_WEBHOOK_SECRET: authenticates Vapi's server messages
+	SessionSecret     string   // RINGFENCE_SESSION_SECRET: signs dashboard sessions; unset turns sessions off
+	// SessionSecretPrevious is RINGFENCE_SESSION_SECRET_PREVIOUS: the secret being rotated out,
+	// still accepted for the sessions it signed.
+	SessionSecretPrevious string
+	DirectLimit           int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
+	CampaignLimit         int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
+	StaleAfter            time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
+	DialTimeout           time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
+	ScheduleWindow        time.Duration // RINGFENCE_SCHEDULE_RATE: the scheduler's rate(...), which it also looks ahead (15m)
+	LogLevel              string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
+	Function              string        // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
 
 	// Secrets is where the handlers and the provider clients read secrets at run time. New sets
 	// it from the environment; without it, the fields above are the secrets.
@@ -59,22 +60,23 @@ type Config struct {
 // unset refuses every request that needs it, rather than failing to start.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
-		Table:             getenv("RINGFENCE_TABLE"),
-		DynamoDBEndpoint:  getenv("RINGFENCE_DYNAMODB_ENDPOINT"),
-		APIKey:            getenv("RINGFENCE_API_KEY"),
-		AccountID:         getenv("RINGFENCE_ACCOUNT_ID"),
-		BolnaWebhookToken: getenv("BOLNA_WEBHOOK_TOKEN"),
-		BolnaAllowedIPs:   splitList(getenv("BOLNA_ALLOWED_IPS")),
-		BolnaAPIURL:       getenv("BOLNA_API_URL"),
-		BolnaAPIKey:       getenv("BOLNA_API_KEY"),
-		RetellAPIURL:      getenv("RETELL_API_URL"),
-		RetellAPIKey:      getenv("RETELL_API_KEY"),
-		VapiAPIURL:        getenv("VAPI_API_URL"),
-		VapiAPIKey:        getenv("VAPI_API_KEY"),
-		VapiWebhookSecret: getenv("VAPI_WEBHOOK_SECRET"),
-		SessionSecret:     getenv("RINGFENCE_SESSION_SECRET"),
-		LogLevel:          getenv("RINGFENCE_LOG_LEVEL"),
-		Function:          getenv("AWS_LAMBDA_FUNCTION_NAME"),
+		Table:                 getenv("RINGFENCE_TABLE"),
+		DynamoDBEndpoint:      getenv("RINGFENCE_DYNAMODB_ENDPOINT"),
+		APIKey:                getenv("RINGFENCE_API_KEY"),
+		AccountID:             getenv("RINGFENCE_ACCOUNT_ID"),
+		BolnaWebhookToken:     getenv("BOLNA_WEBHOOK_TOKEN"),
+		BolnaAllowedIPs:       splitList(getenv("BOLNA_ALLOWED_IPS")),
+		BolnaAPIURL:           getenv("BOLNA_API_URL"),
+		BolnaAPIKey:           getenv("BOLNA_API_KEY"),
+		RetellAPIURL:          getenv("RETELL_API_URL"),
+		RetellAPIKey:          getenv("RETELL_API_KEY"),
+		VapiAPIURL:            getenv("VAPI_API_URL"),
+		VapiAPIKey:            getenv("VAPI_API_KEY"),
+		VapiWebhookSecret:     getenv("VAPI_WEBHOOK_SECRET"),
+		SessionSecret:         getenv("RINGFENCE_SESSION_SECRET"),
+		SessionSecretPrevious: getenv("RINGFENCE_SESSION_SECRET_PREVIOUS"),
+		LogLevel:              getenv("RINGFENCE_LOG_LEVEL"),
+		Function:              getenv("AWS_LAMBDA_FUNCTION_NAME"),
 	}
 	if cfg.Function == "" {
 		cfg.Function = "local"
@@ -100,6 +102,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if cfg.AccountID == "" {
 		cfg.AccountID = "default"
+	}
+	for name, v := range map[string]string{"RINGFENCE_SESSION_SECRET": cfg.SessionSecret, "RINGFENCE_SESSION_SECRET_PREVIOUS": cfg.SessionSecretPrevious} {
+		if v != "" && len(v) < httpapi.MinSessionSecretLength {
+			return cfg, fmt.Errorf("%s is shorter than %d characters", name, httpapi.MinSessionSecretLength)
+		}
 	}
 
 	return cfg, nil
@@ -213,8 +220,8 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer) (*Ap
 }
 
 // withSecrets gives the configuration its secret store and notes which providers have a key.
-// The dashboard's session secret is the one secret read once, at start (a new one signs everyone
-// out anyway); without one, it is derived from the API key, which is then read too.
+// The dashboard's session secret is the one secret read once, at start, with its previous value
+// while Secrets Manager offers one; without it there are no dashboard sessions.
 func (cfg *Config) withSecrets(ctx context.Context, getenv func(string) string, store secrets.Store) error {
 	cfg.Secrets = store
 	for _, name := range []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey} {
@@ -222,18 +229,14 @@ func (cfg *Config) withSecrets(ctx context.Context, getenv func(string) string, 
 			cfg.providerKeys = append(cfg.providerKeys, name)
 		}
 	}
-	for _, s := range []struct {
-		name string
-		into *string
-	}{{secrets.SessionSecret, &cfg.SessionSecret}, {secrets.APIKey, &cfg.APIKey}} {
-		if cfg.SessionSecret != "" || *s.into != "" || !secrets.Configured(getenv, s.name) {
-			continue
-		}
-		v, err := store.Get(ctx, s.name)
+	if cfg.SessionSecret == "" && secrets.Configured(getenv, secrets.SessionSecret) {
+		// The session secret is read once, at start: the previous value, while Secrets Manager
+		// still offers it, keeps the sessions it signed valid through a rotation.
+		v, err := store.Get(ctx, secrets.SessionSecret)
 		if err != nil {
 			return err
 		}
-		*s.into = v.Current
+		cfg.SessionSecret, cfg.SessionSecretPrevious = v.Current, v.Previous
 	}
 	return nil
 }
@@ -241,12 +244,6 @@ func (cfg *Config) withSecrets(ctx context.Context, getenv func(string) string, 
 // NewWithAWS builds the App from a configuration and an AWS configuration the caller made, as
 // tests do to add middleware.
 func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
-	if cfg.SessionSecret == "" && cfg.APIKey != "" {
-		// A secret of its own is better; one derived from the deployment's key still changes
-		// when the key does, which signs everyone out.
-		sum := sha256.Sum256([]byte("ringfence-dashboard-session:" + cfg.APIKey))
-		cfg.SessionSecret = hex.EncodeToString(sum[:])
-	}
 	if cfg.Secrets == nil {
 		cfg.Secrets = secrets.Static{
 			secrets.APIKey: {Current: cfg.APIKey}, secrets.BolnaWebhookToken: {Current: cfg.BolnaWebhookToken},
@@ -268,8 +265,8 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,
 		VapiWebhookSecret: cfg.VapiWebhookSecret,
-		SessionSecret:     cfg.SessionSecret,
-		Secrets:           cfg.Secrets,
+		SessionSecret:     cfg.SessionSecret, SessionSecretPrevious: cfg.SessionSecretPrevious,
+		Secrets: cfg.Secrets,
 	}, log)
 	// Every function records its metrics with its logs, named after the Lambda function.
 	recorder := metrics.New(stdout, cfg.Function)

@@ -69,8 +69,14 @@ const ResultParked ringfence.ApplyResult = "parked"
 // ApplyEvent applies a provider event to its call exactly once and returns the call as it was
 // before (its id, account and campaign, for the logs) and what the event did. The call is found
 // by ringfence's id when the provider echoed it, and otherwise by the provider's id. An event for
-// a call not known yet is parked, not dropped.
+// a call not known yet is parked, not dropped. An event that fails the domain's checks (an id
+// too long for a key, a cost or duration out of bounds, a recording URL that is not http(s)) is
+// refused before anything is written, whichever adapter read it.
 func (s *Service) ApplyEvent(ctx context.Context, ev ringfence.CallEvent) (ringfence.Call, ringfence.ApplyResult, error) {
+	if err := ev.Validate(); err != nil {
+		s.log.WarnContext(ctx, "provider event refused", "provider", ev.Provider, "reason", ringfence.ErrorMessage(err))
+		return ringfence.Call{}, "", err
+	}
 	call, err := s.findCall(ctx, ev)
 	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
 		id, result, err := s.park(ctx, ev)

@@ -74,8 +74,11 @@ func TestDashboardInChromium(t *testing.T) {
 	var got campaignView
 	s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &got)
 
-	link := s.base + "/dashboard/login?token=" + httpapi.SessionToken(s.app.Config.SessionSecret, "acct_test", time.Now().Add(5*time.Minute))
-	dom := headless(t, browser, link, "--dump-dom")
+	// A login link signs in once, so each browser run gets its own.
+	link := func() string {
+		return s.base + "/dashboard/login?token=" + httpapi.LoginToken(s.app.Config.SessionSecret, "acct_test", time.Now().Add(httpapi.LoginLinkLifetime))
+	}
+	dom := headless(t, browser, link(), "--dump-dom")
 	for _, want := range []string{"Demo renewals", c.ID, "8 / 8", "completed", "campaign slots in use", "0 / 3", got.TotalCost, "first_terminal"} {
 		if !strings.Contains(dom, want) {
 			t.Fatalf("the dashboard does not show %q:\n%s", want, dom)
@@ -92,7 +95,7 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 
 	shot := filepath.Join(t.TempDir(), "dashboard.png")
-	headless(t, browser, link, "--screenshot="+shot, "--window-size=1280,900", "--hide-scrollbars")
+	headless(t, browser, link(), "--screenshot="+shot, "--window-size=1280,900", "--hide-scrollbars")
 	f, err := os.Open(shot)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,9 @@ import (
 // record, so a webhook and a function call that race each other both find it complete: nothing
 // waits, nothing polls. A number with no route is ENOTFOUND.
 func (s *Service) ResolveInbound(ctx context.Context, p ringfence.Provider, providerCallID, to, from, agentID string) (ringfence.Call, error) {
+	if err := ringfence.ValidateID("the provider's call id", providerCallID); err != nil {
+		return ringfence.Call{}, err
+	}
 	to = strings.TrimSpace(to)
 	id := ringfence.InboundCallID(p, providerCallID)
 	if c, err := s.store.GetCall(ctx, id); err == nil && c.Context.CompanyID != "" {
@@ -32,16 +35,22 @@ func (s *Service) ResolveInbound(ctx context.Context, p ringfence.Provider, prov
 }
 
 // RouteFor returns the route of one of the account's numbers, as the inbound webhook that asks how
-// to take a ringing call needs it.
+// to take a ringing call needs it. A claim not confirmed yet routes nothing (ENOTFOUND): any
+// account can claim any number, and only a confirmed one answers its inbound calls.
 func (s *Service) RouteFor(ctx context.Context, number string) (ringfence.NumberRoute, error) {
-	return s.store.GetNumber(ctx, strings.TrimSpace(number))
+	route, err := s.store.GetNumber(ctx, strings.TrimSpace(number))
+	if err == nil && !route.Confirmed {
+		s.log.WarnContext(ctx, "inbound call to a number whose claim is not confirmed", "account", route.AccountID, "to_number", ringfence.MaskPhone(route.Number))
+		return ringfence.NumberRoute{}, ringfence.Errorf(ringfence.ENOTFOUND, "number %s is claimed but not confirmed", ringfence.MaskPhone(route.Number))
+	}
+	return route, err
 }
 
 // LookupContext resolves the context of a call between one of the account's numbers (routed) and
 // another party: the number's route, and the account's customer with the other party's number
 // unless it is anonymous. A number with no route is ENOTFOUND. It writes nothing.
 func (s *Service) LookupContext(ctx context.Context, routed, other string) (ringfence.NumberRoute, ringfence.CallContext, error) {
-	route, err := s.store.GetNumber(ctx, strings.TrimSpace(routed))
+	route, err := s.RouteFor(ctx, routed)
 	if err != nil {
 		return route, ringfence.CallContext{}, err
 	}

@@ -58,6 +58,10 @@ type initializeReply struct {
 func (s *stack) mustRouteSalon(t *testing.T) {
 	t.Helper()
 	s.do(t, "PUT", "/numbers/%2B14155550100", `{"company_id":"salon-co","company_name":"Snip Salon","branch_id":"downtown","branch_name":"Downtown","agent_id":"agent-salon","greeting":"Welcome to Snip Salon Downtown!"}`, 200, nil)
+	// An operator confirms the claim (ringfence-ops numbers confirm), as for any new number.
+	if _, err := s.app.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // 200 inbound calls whose initialize_call arrives before, at the same time as, or after the

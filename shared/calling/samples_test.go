@@ -77,6 +77,9 @@ func TestCallAndRetellSampleEvents(t *testing.T) {
 
 	status, body = send("api", "api-put-number.json", nil)
 	expect("api-put-number.json", status, 200, body)
+	if _, err := s.app.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
+		t.Fatal(err)
+	}
 	status, body = send("api", "api-get-number.json", nil)
 	expect("api-get-number.json", status, 200, body)
 	if body["company_id"] != "salon-co" {

@@ -55,6 +55,7 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 		RetellAPIURL: simServer.URL, RetellAPIKey: simKey,
 		VapiAPIURL: simServer.URL, VapiAPIKey: simKey, VapiWebhookSecret: simKey,
 		DirectLimit: directLimit, CampaignLimit: campaignLimit, LogLevel: "INFO",
+		SessionSecret: "test-session-secret-0123456789abcdef",
 	}
 	out := &testio.Buffer{}
 	a := app.NewWithAWS(cfg, dynamotest.Config(options...), out)

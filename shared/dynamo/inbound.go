@@ -12,11 +12,57 @@ import (
 )
 
 // PutNumber creates or updates a number's route. It SETs the route's attributes by name (no
-// item is replaced), and only while the number is free or already the same account's, so no
-// account can take over another's number.
+// item is replaced). Each case is its own conditional write, so DynamoDB decides which applies:
+//
+//   - a free number becomes the account's claim, pending an operator's confirmation (it answers
+//     no inbound call until then);
+//   - the account's own number (claimed or confirmed) gets its new route, and keeps its state;
+//   - another account's pending claim is replaced by this one, still pending: a claim proves
+//     nothing, and the operator confirms whichever is genuine;
+//   - another account's confirmed number cannot be taken (ECONFLICT).
 func (s *Store) PutNumber(ctx context.Context, r ringfence.NumberRoute) (ringfence.NumberRoute, error) {
+	key := itemKey(numberPK(r.Number), skNumber)
+	// Each write gets its own builder: an UpdateBuilder's Set adds to a map its copies share.
+	route := s.routeAttributes(r)
+	pending := s.routeAttributes(r).Set(expression.Name("pending"), expression.Value(true))
+	writes := []struct {
+		set  expression.UpdateBuilder
+		cond expression.ConditionBuilder
+	}{
+		{pending, expression.AttributeNotExists(expression.Name("pk"))},
+		{route, expression.Name("account_id").Equal(expression.Value(r.AccountID))},
+		{pending, expression.Name("pending").Equal(expression.Value(true))},
+	}
+	for _, w := range writes {
+		applied, err := s.updateIf(ctx, key, w.set, w.cond)
+		if err != nil {
+			return r, internal(err, "put number %s", ringfence.MaskPhone(r.Number))
+		}
+		if applied {
+			return s.getNumber(ctx, r.Number, true)
+		}
+	}
+	return r, ringfence.Errorf(ringfence.ECONFLICT, "number %s belongs to another account", ringfence.MaskPhone(r.Number))
+}
+
+// ConfirmNumber confirms an account's claim of a number, the operators' check that the number is
+// the account's: from then on inbound calls to it get its route, and no other account can take it.
+func (s *Store) ConfirmNumber(ctx context.Context, e164 string) (ringfence.NumberRoute, error) {
+	set := expression.Remove(expression.Name("pending")).Set(expression.Name("confirmed_at"), expression.Value(s.now()))
+	applied, err := s.updateIf(ctx, itemKey(numberPK(e164), skNumber), set, expression.AttributeExists(expression.Name("pk")))
+	if err != nil {
+		return ringfence.NumberRoute{}, internal(err, "confirm number %s", ringfence.MaskPhone(e164))
+	}
+	if !applied {
+		return ringfence.NumberRoute{}, notFound("number", ringfence.MaskPhone(e164))
+	}
+	return s.getNumber(ctx, e164, true)
+}
+
+// routeAttributes is the update that sets a route's own attributes.
+func (s *Store) routeAttributes(r ringfence.NumberRoute) expression.UpdateBuilder {
 	now := s.now()
-	set := expression.Set(expression.Name("number"), expression.Value(r.Number)).
+	return expression.Set(expression.Name("number"), expression.Value(r.Number)).
 		Set(expression.Name("account_id"), expression.Value(r.AccountID)).
 		Set(expression.Name("company_id"), expression.Value(r.CompanyID)).
 		Set(expression.Name("company_name"), expression.Value(r.CompanyName)).
@@ -25,28 +71,22 @@ func (s *Store) PutNumber(ctx context.Context, r ringfence.NumberRoute) (ringfen
 		Set(expression.Name("agent_id"), expression.Value(r.AgentID)).
 		Set(expression.Name("greeting"), expression.Value(r.Greeting)).
 		Set(expression.Name("updated_at"), expression.Value(now))
-	cond := expression.Or(expression.AttributeNotExists(expression.Name("pk")),
-		expression.Name("account_id").Equal(expression.Value(r.AccountID)))
-	applied, err := s.updateIf(ctx, itemKey(numberPK(r.Number), skNumber), set, cond)
-	if err != nil {
-		return r, internal(err, "put number %s", r.Number)
-	}
-	if !applied {
-		return r, ringfence.Errorf(ringfence.ECONFLICT, "number %s belongs to another account", r.Number)
-	}
-	r.UpdatedAt = parseTime(now)
-	return r, nil
 }
 
 // GetNumber reads a number's route.
 func (s *Store) GetNumber(ctx context.Context, e164 string) (ringfence.NumberRoute, error) {
+	return s.getNumber(ctx, e164, false)
+}
+
+// getNumber reads a number's route, strongly consistent when a write just changed it.
+func (s *Store) getNumber(ctx context.Context, e164 string, consistent bool) (ringfence.NumberRoute, error) {
 	var it numberItem
-	found, err := s.getItem(ctx, itemKey(numberPK(e164), skNumber), false, &it)
+	found, err := s.getItem(ctx, itemKey(numberPK(e164), skNumber), consistent, &it)
 	if err != nil {
-		return ringfence.NumberRoute{}, internal(err, "get number %s", e164)
+		return ringfence.NumberRoute{}, internal(err, "get number %s", ringfence.MaskPhone(e164))
 	}
 	if !found {
-		return ringfence.NumberRoute{}, notFound("number", e164)
+		return ringfence.NumberRoute{}, notFound("number", ringfence.MaskPhone(e164))
 	}
 	return it.toDomain(), nil
 }
@@ -126,7 +166,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c ringfence.Customer, nextDa
 	err = s.transact(ctx, append([]types.TransactWriteItem{customer, phone}, markers...), "create customer %s", c.ID)
 	var cancelled *cancelledAt
 	if errors.As(err, &cancelled) {
-		return c, ringfence.Errorf(ringfence.ECONFLICT, "a customer with phone %s exists already", c.Phone)
+		return c, ringfence.Errorf(ringfence.ECONFLICT, "a customer with phone %s exists already", ringfence.MaskPhone(c.Phone))
 	}
 	if err != nil {
 		return c, err
@@ -218,7 +258,7 @@ func (s *Store) CustomerByPhone(ctx context.Context, accountID, e164 string) (ri
 		return ringfence.Customer{}, internal(err, "look up customer by phone")
 	}
 	if !found {
-		return ringfence.Customer{}, notFound("customer with phone", e164)
+		return ringfence.Customer{}, notFound("customer with phone", ringfence.MaskPhone(e164))
 	}
 	return s.GetCustomer(ctx, it.CustomerID)
 }

@@ -341,13 +341,16 @@ type numberItem struct {
 	AgentID     string `dynamodbav:"agent_id,omitempty"`
 	Greeting    string `dynamodbav:"greeting,omitempty"`
 	UpdatedAt   string `dynamodbav:"updated_at"`
+	// Pending is set on a claim an operator has not confirmed yet. Routes stored before claims
+	// needed confirming have no such attribute, and stay confirmed.
+	Pending bool `dynamodbav:"pending,omitempty"`
 }
 
 func (it numberItem) toDomain() ringfence.NumberRoute {
 	return ringfence.NumberRoute{
 		Number: it.Number, AccountID: it.AccountID, CompanyID: it.CompanyID, CompanyName: it.CompanyName,
 		BranchID: it.BranchID, BranchName: it.BranchName, AgentID: it.AgentID, Greeting: it.Greeting,
-		UpdatedAt: parseTime(it.UpdatedAt),
+		UpdatedAt: parseTime(it.UpdatedAt), Confirmed: !it.Pending,
 	}
 }
 

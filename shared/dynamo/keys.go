@@ -1,6 +1,11 @@
 package dynamo
 
-import "github.com/ringfence/ringfence/shared/ringfence"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
 
 // The table is single-table: every item has a partition key pk and a sort key sk, and the
 // prefixes below say what it is. The README's "Table design" section shows the whole layout.
@@ -84,3 +89,25 @@ func numberPK(e164 string) string { return "NUMBER#" + e164 }
 func customerPK(id string) string { return "CUSTOMER#" + id }
 
 func phonePK(accountID, e164 string) string { return "PHONE#" + accountID + "#" + e164 }
+
+// The dashboard's records (see sessions.go):
+//
+//	LOGINLINK#<id>         LOGINLINK             a login link that was used (kept until it expires)
+//	SESSION#<id>           SESSION               a live dashboard session; deleting it signs it out
+const (
+	skLoginLink = "LOGINLINK"
+	skSession   = "SESSION"
+)
+
+func loginLinkPK(id string) string { return "LOGINLINK#" + id }
+
+func sessionPK(id string) string { return "SESSION#" + id }
+
+// IDEMPOTENCY#<account>#<sha256 of key> IDEMPOTENCY  a client's Idempotency-Key and its response
+const skIdempotency = "IDEMPOTENCY"
+
+// idempotencyPK hashes the client's key, so any key fits the partition key.
+func idempotencyPK(accountID, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "IDEMPOTENCY#" + accountID + "#" + hex.EncodeToString(sum[:])
+}

@@ -25,6 +25,20 @@ type placedResponse struct {
 	Position int `json:"position,omitempty"`
 }
 
+// validate checks the call request before anything is written.
+func (in placeCallRequest) validate() error {
+	if err := ringfence.ValidatePhone("to", in.To); err != nil {
+		return err
+	}
+	if err := ringfence.ValidateText("agent_id", in.AgentID, ringfence.MaxTextLength); err != nil {
+		return err
+	}
+	if err := ringfence.ValidateText("from_number", in.FromNumber, ringfence.MaxTextLength); err != nil {
+		return err
+	}
+	return ringfence.ValidateFields("metadata", stringValues(in.Metadata))
+}
+
 func (s *Server) placeCall(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	var in placeCallRequest
 	account, err := s.readJSON(ctx, req, &in)
@@ -35,6 +49,13 @@ func (s *Server) placeCall(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if err != nil {
 		return 0, nil, err
 	}
+	return s.idempotent(ctx, req, account, func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (int, any, error) {
+		return s.placeDirect(ctx, account, provider, in)
+	})
+}
+
+// placeDirect places the call a POST /calls asked for, once its Idempotency-Key (if any) is held.
+func (s *Server) placeDirect(ctx context.Context, account string, provider ringfence.Provider, in placeCallRequest) (int, any, error) {
 	placed, err := s.calls.PlaceDirect(ctx, account, calling.DirectCall{
 		To: in.To, Provider: provider, AgentID: in.AgentID, FromNumber: in.FromNumber, Metadata: stringValues(in.Metadata),
 	})
@@ -70,7 +91,10 @@ func (s *Server) getCall(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if err != nil {
 		return 0, nil, err
 	}
-	id := req.PathParameters["id"]
+	id, err := pathID(req)
+	if err != nil {
+		return 0, nil, err
+	}
 	c, err := s.store.GetCall(ctx, id)
 	if err != nil {
 		return 0, nil, err
@@ -86,7 +110,11 @@ func (s *Server) startCampaign(ctx context.Context, req events.APIGatewayV2HTTPR
 	if err != nil {
 		return 0, nil, err
 	}
-	started, err := s.calls.StartCampaign(ctx, account, req.PathParameters["id"])
+	id, err := pathID(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	started, err := s.calls.StartCampaign(ctx, account, id)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -69,12 +69,14 @@ func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTP
 	if err := c.Validate(contacts); err != nil {
 		return 0, nil, err
 	}
-	c, err = s.store.CreateCampaign(ctx, c, contacts)
-	if err != nil {
-		return 0, nil, err
-	}
-	s.log.InfoContext(ctx, "campaign created", "account", account, "campaign", c.ID, "contacts", c.TotalContacts)
-	return http.StatusCreated, toCampaignResponse(c), nil
+	return s.idempotent(ctx, req, account, func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (int, any, error) {
+		created, err := s.store.CreateCampaign(ctx, c, contacts)
+		if err != nil {
+			return 0, nil, err
+		}
+		s.log.InfoContext(ctx, "campaign created", "account", account, "campaign", created.ID, "contacts", created.TotalContacts)
+		return http.StatusCreated, toCampaignResponse(created), nil
+	})
 }
 
 // parseContacts reads the contacts: "name" and "phone" are strings; every other field is kept
@@ -136,7 +138,11 @@ func (s *Server) campaignOf(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	if err != nil {
 		return ringfence.Campaign{}, err
 	}
-	return s.store.GetCampaign(ctx, account, req.PathParameters["id"])
+	id, err := pathID(req)
+	if err != nil {
+		return ringfence.Campaign{}, err
+	}
+	return s.store.GetCampaign(ctx, account, id)
 }
 
 func (s *Server) getCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {

@@ -96,8 +96,22 @@ func (s *Server) createCustomer(ctx context.Context, req events.APIGatewayV2HTTP
 
 // validateCustomer checks a new customer before anything is written.
 func validateCustomer(c ringfence.Customer) error {
-	if c.Name == "" || len(c.Name) > 200 {
-		return ringfence.Errorf(ringfence.EINVALID, "name is required (at most 200 characters)")
+	if c.Name == "" {
+		return ringfence.Errorf(ringfence.EINVALID, "name is required (at most %d bytes)", ringfence.MaxNameLength)
+	}
+	for field, v := range map[string]string{"name": c.Name, "agent_id": c.AgentID, "from_number": c.FromNumber} {
+		max := ringfence.MaxTextLength
+		if field == "name" {
+			max = ringfence.MaxNameLength
+		}
+		if err := ringfence.ValidateText(field, v, max); err != nil {
+			return err
+		}
+	}
+	if c.Timezone == "" || c.Timezone == "Local" {
+		// time.LoadLocation takes both, as UTC and as the server's own zone: neither is where a
+		// customer lives.
+		return ringfence.Errorf(ringfence.EINVALID, "timezone is required: an IANA time zone like Europe/Berlin")
 	}
 	if err := ringfence.ValidatePhone("phone", c.Phone); err != nil {
 		return err
@@ -133,7 +147,10 @@ func (s *Server) customerOf(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	if err != nil {
 		return ringfence.Customer{}, err
 	}
-	id := req.PathParameters["id"]
+	id, err := pathID(req)
+	if err != nil {
+		return ringfence.Customer{}, err
+	}
 	c, err := s.store.GetCustomer(ctx, id)
 	if err != nil {
 		return c, err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -21,27 +22,63 @@ type page struct {
 	headers map[string]string
 }
 
-// dashboardAccount authenticates the dashboard: the API key as a bearer header, or the signed
-// session cookie a login set.
+// dashboardAccount authenticates the dashboard: the API key as a bearer header, or the session
+// cookie a login set. A session counts only while its signature holds (under the current or the
+// previous session secret), it was issued as a session, its absolute lifetime has not run out,
+// and its record is still in the table (logging out deletes it).
 func (s *Server) dashboardAccount(ctx context.Context, req events.APIGatewayV2HTTPRequest) (string, bool) {
 	if bearer(req) != "" {
 		account, err := s.authenticate(ctx, req)
 		return account, err == nil
 	}
+	t, ok := s.sessionOf(ctx, req)
+	return t.account, ok
+}
+
+// sessionOf returns the live session the request's cookie names.
+func (s *Server) sessionOf(ctx context.Context, req events.APIGatewayV2HTTPRequest) (signedToken, bool) {
+	value, ok := cookie(req, SessionCookie)
+	if !ok {
+		return signedToken{}, false
+	}
+	t, ok := verifyToken(s.sessionSecrets(), purposeSession, value, s.Now())
+	if !ok {
+		return signedToken{}, false
+	}
+	account, err := s.store.SessionAccount(ctx, t.id)
+	if err != nil {
+		if ringfence.ErrorCode(err) != ringfence.EUNAUTHORIZED {
+			s.log.ErrorContext(ctx, "reading a dashboard session failed", "error", err.Error())
+		}
+		return signedToken{}, false
+	}
+	return t, account == t.account
+}
+
+// cookie returns the value of the named cookie of the request.
+func cookie(req events.APIGatewayV2HTTPRequest, name string) (string, bool) {
 	for _, c := range req.Cookies {
-		name, value, _ := strings.Cut(c, "=")
-		if strings.TrimSpace(name) == SessionCookie {
-			return verifySession(s.cfg.SessionSecret, strings.TrimSpace(value), s.Now())
+		for _, part := range strings.Split(c, ";") {
+			n, v, _ := strings.Cut(part, "=")
+			if strings.TrimSpace(n) == name {
+				return strings.TrimSpace(v), true
+			}
 		}
 	}
 	return "", false
+}
+
+// sessionSecrets are the secrets a token may be signed with: the current one and, while a
+// rotation is under way, the previous one. New tokens are always signed with the current one.
+func (s *Server) sessionSecrets() []string {
+	return []string{s.cfg.SessionSecret, s.cfg.SessionSecretPrevious}
 }
 
 // dashboard serves the campaign dashboard, or the login form to a visitor without a session.
 func (s *Server) dashboard(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	account, ok := s.dashboardAccount(ctx, req)
 	if !ok {
-		return http.StatusUnauthorized, page{html: render(loginTemplate, map[string]any{"Error": ""})}, nil
+		return http.StatusUnauthorized, loginPage(""), nil
 	}
 	view, err := s.dashboardView(ctx, account)
 	if err != nil {
@@ -50,18 +87,32 @@ func (s *Server) dashboard(ctx context.Context, req events.APIGatewayV2HTTPReque
 	return http.StatusOK, page{html: render(dashboardTemplate, view)}, nil
 }
 
-// dashboardLogin takes the login form (the API key) or a login link (a signed, short-lived
-// token), sets the session cookie (HttpOnly, Secure, SameSite=Strict) and sends the browser on
-// to the dashboard.
+func loginPage(message string) page {
+	return page{html: render(loginTemplate, map[string]any{"Error": message})}
+}
+
+// dashboardLogin takes the login form (the API key) or a login link (a signed, single-use,
+// short-lived token), records a new session, sets its cookie (HttpOnly, Secure, SameSite=Strict)
+// and sends the browser on to the dashboard. A form posted from another site is refused, so no
+// one can sign a visitor in to an account of theirs (login CSRF).
 func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	if s.cfg.SessionSecret == "" {
+		return 0, nil, ringfence.Errorf(ringfence.EUNAVAILABLE, "dashboard sessions are off: RINGFENCE_SESSION_SECRET is not set (the dashboard still takes the API key as a bearer header)")
+	}
 	account := ""
 	if token := req.QueryStringParameters["token"]; token != "" {
-		a, ok := verifySession(s.cfg.SessionSecret, token, s.Now())
-		if !ok {
-			return http.StatusUnauthorized, page{html: render(loginTemplate, map[string]any{"Error": "That login link has expired or is not valid."})}, nil
+		a, err := s.redeemLoginLink(ctx, token)
+		if err != nil {
+			return http.StatusUnauthorized, loginPage("That login link has expired, was used already, or is not valid."), nil
 		}
 		account = a
 	} else {
+		if req.RequestContext.HTTP.Method == http.MethodGet || req.RouteKey == "GET /dashboard/login" {
+			return http.StatusOK, loginPage(""), nil
+		}
+		if !sameOrigin(req) {
+			return 0, nil, ringfence.Errorf(ringfence.EFORBIDDEN, "the sign-in form was posted from another site")
+		}
 		b, err := body(req)
 		if err != nil {
 			return 0, nil, err
@@ -71,16 +122,82 @@ func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTP
 		check.Headers = map[string]string{"authorization": "Bearer " + form.Get("api_key")}
 		a, err := s.authenticate(ctx, check)
 		if err != nil {
-			return http.StatusUnauthorized, page{html: render(loginTemplate, map[string]any{"Error": "That API key is not valid."})}, nil
+			return http.StatusUnauthorized, loginPage("That API key is not valid."), nil
 		}
 		account = a
 	}
-	if s.cfg.SessionSecret == "" {
-		return 0, nil, ringfence.Errorf(ringfence.EUNAVAILABLE, "dashboard sessions are not configured")
+	session := signedToken{purpose: purposeSession, id: dynamo.NewID("ses"), expires: s.Now().Add(SessionLifetime), account: account}
+	if err := s.store.CreateSession(ctx, session.id, account, session.expires); err != nil {
+		return 0, nil, err
 	}
-	cookie := SessionCookie + "=" + SessionToken(s.cfg.SessionSecret, account, s.Now().Add(sessionFor)) +
-		"; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" + strconv.Itoa(int(sessionFor.Seconds()))
+	cookie := SessionCookie + "=" + signToken(s.cfg.SessionSecret, session) +
+		"; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" + strconv.Itoa(int(SessionLifetime.Seconds()))
 	return http.StatusSeeOther, page{headers: map[string]string{"Location": "/dashboard", "Set-Cookie": cookie}}, nil
+}
+
+// redeemLoginLink checks a login link and claims it, once, for an account that exists.
+func (s *Server) redeemLoginLink(ctx context.Context, token string) (string, error) {
+	t, ok := verifyToken(s.sessionSecrets(), purposeLogin, token, s.Now())
+	if !ok {
+		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "login link not valid")
+	}
+	if err := s.accountExists(ctx, t.account); err != nil {
+		return "", err
+	}
+	if err := s.store.ClaimLoginLink(ctx, t.id, t.account, t.expires); err != nil {
+		return "", err
+	}
+	return t.account, nil
+}
+
+// accountExists refuses an account that is neither the deployment's own nor stored.
+func (s *Server) accountExists(ctx context.Context, account string) error {
+	if account == s.cfg.AccountID && account != "" {
+		return nil
+	}
+	found, err := s.store.AccountExists(ctx, account)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return ringfence.Errorf(ringfence.EUNAUTHORIZED, "no such account")
+	}
+	return nil
+}
+
+// dashboardLogout revokes the session the cookie names (its record is deleted, so the token is
+// refused from then on, wherever a copy of it is) and clears the cookie.
+func (s *Server) dashboardLogout(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+	if !sameOrigin(req) {
+		return 0, nil, ringfence.Errorf(ringfence.EFORBIDDEN, "the sign-out form was posted from another site")
+	}
+	if value, ok := cookie(req, SessionCookie); ok {
+		if t, ok := verifyToken(s.sessionSecrets(), purposeSession, value, s.Now()); ok {
+			if err := s.store.RevokeSession(ctx, t.id); err != nil {
+				return 0, nil, err
+			}
+		}
+	}
+	clear := SessionCookie + "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"
+	return http.StatusSeeOther, page{headers: map[string]string{"Location": "/dashboard", "Set-Cookie": clear}}, nil
+}
+
+// sameOrigin reports whether a browser's form post comes from the dashboard's own site. Browsers
+// send Origin (or at least Sec-Fetch-Site) with every POST; a request with neither is not a
+// browser's, and a forged cross-site form cannot omit them.
+func sameOrigin(req events.APIGatewayV2HTTPRequest) bool {
+	host := req.RequestContext.DomainName
+	if host == "" {
+		host = header(req, "Host")
+	}
+	if origin := header(req, "Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		return err == nil && origin != "null" && u.Host != "" && strings.EqualFold(u.Host, host)
+	}
+	if site := header(req, "Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
+	}
+	return true
 }
 
 // dashboardView gathers what the dashboard shows.
@@ -211,6 +328,7 @@ var loginTemplate = template.Must(template.New("login").Parse(`<!doctype html><h
 var dashboardTemplate = template.Must(template.New("dashboard").Parse(`<!doctype html><html><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="5"><title>ringfence dashboard</title>` + style + `</head><body>
 <h1>ringfence</h1><p class="muted">Account {{.Account}} · updated {{.Now}} · refreshes every 5 seconds</p>
+<form method="post" action="/dashboard/logout"><button type="submit">Sign out</button></form>
 <div class="tiles">
 {{range .Slots}}<div class="tile" id="slots-{{.Kind}}"><span class="muted">{{.Kind}} slots in use</span><b>{{.InUse}} / {{.Limit}}</b><span class="muted">{{.Queued}} waiting</span></div>{{end}}
 <div class="tile" id="activity"><span class="muted">webhooks, last hour (about)</span><b>{{.Deliveries}}</b><span class="muted">{{.FirstTransitions}} ended calls · {{.Duplicates}} duplicates absorbed</span></div>

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/ringfence"
@@ -13,12 +14,16 @@ import (
 var statusOf = map[string]int{
 	ringfence.EINVALID:      http.StatusBadRequest,
 	ringfence.EUNAUTHORIZED: http.StatusUnauthorized,
+	ringfence.EFORBIDDEN:    http.StatusForbidden,
 	ringfence.ENOTFOUND:     http.StatusNotFound,
 	ringfence.ECONFLICT:     http.StatusConflict,
 	ringfence.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	ringfence.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	ringfence.EINTERNAL:     http.StatusInternalServerError,
 }
+
+// maxMessageLength bounds an error message, in the response and in the log.
+const maxMessageLength = 300
 
 // errorBody is the JSON body of every error response.
 type errorBody struct {
@@ -31,6 +36,12 @@ type errorBody struct {
 // or a DynamoDB error text. A 500 or 503 tells a provider that retrying the delivery is safe.
 func errorResponse(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, err error) events.APIGatewayV2HTTPResponse {
 	code := ringfence.ErrorCode(err)
+	message := ringfence.ErrorMessage(err)
+	if len(message) > maxMessageLength {
+		// Every message names outside values through ringfence.Excerpt; this is the last guard
+		// against one that does not, so no caller's input is echoed at length.
+		message = strings.ToValidUTF8(message[:maxMessageLength], "") + "…"
+	}
 	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError
@@ -39,7 +50,7 @@ func errorResponse(ctx context.Context, log *slog.Logger, req events.APIGatewayV
 	if status >= 500 {
 		log.ErrorContext(ctx, "request failed", append(attrs, "error", err.Error())...)
 	} else {
-		log.InfoContext(ctx, "request rejected", append(attrs, "reason", ringfence.ErrorMessage(err))...)
+		log.InfoContext(ctx, "request rejected", append(attrs, "reason", message)...)
 	}
-	return jsonResponse(status, errorBody{Error: code, Message: ringfence.ErrorMessage(err)})
+	return jsonResponse(status, errorBody{Error: code, Message: message})
 }

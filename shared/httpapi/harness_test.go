@@ -28,6 +28,8 @@ const (
 	testAPIKey     = "local-dev-api-key-0123456789"
 	testBolnaToken = "local-bolna-token-0123456789"
 	testVapiSecret = "test-vapi-secret"
+	// testSessionSecret signs the harness's dashboard sessions; it shares nothing with the API key.
+	testSessionSecret = "test-session-secret-0123456789abcdef"
 )
 
 // harness is a server on a fresh table, with its logs captured.
@@ -43,6 +45,7 @@ func MustHarness(tb testing.TB, options ...func(*aws.Config)) *harness {
 	logs := &testio.Buffer{}
 	srv := httpapi.NewServer(env.Store, calling.New(env.Store, nil, calling.Defaults{DirectLimit: 5, CampaignLimit: 10}, slog.New(slog.NewJSONHandler(logs, nil))), httpapi.Config{
 		APIKey: testAPIKey, AccountID: "acct_test", BolnaWebhookToken: testBolnaToken, VapiWebhookSecret: testVapiSecret,
+		SessionSecret: testSessionSecret,
 	}, slog.New(slog.NewJSONHandler(logs, nil)))
 	return &harness{env: env, srv: srv, logs: logs}
 }

@@ -69,7 +69,7 @@ func (s *Server) initializeCall(ctx context.Context, provider ringfence.Provider
 	}
 	c, err := s.contextualCall(ctx, provider, call, routed, other)
 	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
-		s.log.WarnContext(ctx, "initialize_call for a number with no route; the agent gets the fallback", "provider", provider, "execution_id", call.id, "to_number", routed)
+		s.log.WarnContext(ctx, "initialize_call for a number with no route; the agent gets the fallback", "provider", provider, "execution_id", call.id, "to_number", ringfence.MaskPhone(routed))
 		return http.StatusOK, initializeReply{Success: false, Error: "unknown_number", Message: unroutedMessage}, nil
 	}
 	if err != nil {

@@ -23,19 +23,22 @@ type numberRequest struct {
 
 // numberResponse is a number's route as the API shows it.
 type numberResponse struct {
-	Number      string    `json:"number"`
-	CompanyID   string    `json:"company_id"`
-	CompanyName string    `json:"company_name,omitempty"`
-	BranchID    string    `json:"branch_id"`
-	BranchName  string    `json:"branch_name,omitempty"`
-	AgentID     string    `json:"agent_id,omitempty"`
-	Greeting    string    `json:"greeting,omitempty"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Number      string `json:"number"`
+	CompanyID   string `json:"company_id"`
+	CompanyName string `json:"company_name,omitempty"`
+	BranchID    string `json:"branch_id"`
+	BranchName  string `json:"branch_name,omitempty"`
+	AgentID     string `json:"agent_id,omitempty"`
+	Greeting    string `json:"greeting,omitempty"`
+	// Confirmed is false while the claim waits for an operator; until then the number answers
+	// no inbound call.
+	Confirmed bool      `json:"confirmed"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func toNumberResponse(r ringfence.NumberRoute) numberResponse {
 	return numberResponse{Number: r.Number, CompanyID: r.CompanyID, CompanyName: r.CompanyName, BranchID: r.BranchID,
-		BranchName: r.BranchName, AgentID: r.AgentID, Greeting: r.Greeting, UpdatedAt: r.UpdatedAt}
+		BranchName: r.BranchName, AgentID: r.AgentID, Greeting: r.Greeting, Confirmed: r.Confirmed, UpdatedAt: r.UpdatedAt}
 }
 
 // pathNumber reads the {e164} path parameter. A "+" in a URL path may arrive as "%2B" or, from
@@ -92,7 +95,7 @@ func (s *Server) getNumber(ctx context.Context, req events.APIGatewayV2HTTPReque
 		return 0, nil, err
 	}
 	if route.AccountID != account {
-		return 0, nil, ringfence.Errorf(ringfence.ENOTFOUND, "number %s not found", number)
+		return 0, nil, ringfence.Errorf(ringfence.ENOTFOUND, "number %s not found", ringfence.MaskPhone(number))
 	}
 	return http.StatusOK, toNumberResponse(route), nil
 }

@@ -99,8 +99,15 @@ func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
 	}
 }
 
-// readJSON authenticates a management request and decodes its body strictly into v, returning
-// the caller's account.
+// validator is a request body that checks its own fields against the domain's bounds (ids, names,
+// field names, lengths, phone numbers). readJSON runs it after decoding and before the handler can
+// write anything, so every management write goes through the same one layer of checks.
+type validator interface {
+	validate() error
+}
+
+// readJSON authenticates a management request, decodes its body strictly into v and validates
+// it, returning the caller's account.
 func (s *Server) readJSON(ctx context.Context, req events.APIGatewayV2HTTPRequest, v any) (string, error) {
 	account, err := s.authenticate(ctx, req)
 	if err != nil {
@@ -110,5 +117,20 @@ func (s *Server) readJSON(ctx context.Context, req events.APIGatewayV2HTTPReques
 	if err != nil {
 		return "", err
 	}
-	return account, decodeStrict(b, v)
+	if err := decodeStrict(b, v); err != nil {
+		return "", err
+	}
+	if check, ok := v.(validator); ok {
+		if err := check.validate(); err != nil {
+			return "", err
+		}
+	}
+	return account, nil
+}
+
+// pathID reads the {id} path parameter: an id too long for a key, or with characters no id has,
+// is refused with 400 before it reaches DynamoDB, and is not echoed.
+func pathID(req events.APIGatewayV2HTTPRequest) (string, error) {
+	id := req.PathParameters["id"]
+	return id, ringfence.ValidateID("the id in the path", id)
 }

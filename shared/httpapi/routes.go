@@ -12,6 +12,7 @@ func (s *Server) routes() map[string]map[string]endpoint {
 			"GET /dashboard":             s.dashboard,
 			"GET /dashboard/login":       s.dashboardLogin,
 			"POST /dashboard/login":      s.dashboardLogin,
+			"POST /dashboard/logout":     s.dashboardLogout,
 			"GET /campaigns":             s.listCampaigns,
 			"POST /campaigns":            s.createCampaign,
 			"GET /campaigns/{id}":        s.getCampaign,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -36,8 +37,12 @@ type Config struct {
 	RetellAPIKey string
 	// VapiWebhookSecret authenticates Vapi's server messages (X-Vapi-Secret, or the HMAC key).
 	VapiWebhookSecret string
-	// SessionSecret signs the dashboard's session cookies and login links.
+	// SessionSecret signs the dashboard's session cookies and login links. It is a secret of its
+	// own, never derived from an API key; without it the dashboard takes only the bearer key.
 	SessionSecret string
+	// SessionSecretPrevious is the session secret being rotated out: tokens it signed are still
+	// honoured (until they expire), and no new token is signed with it.
+	SessionSecretPrevious string
 }
 
 // Server serves the management API, the provider webhooks and the mid-call tools.
@@ -71,7 +76,38 @@ type endpoint func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int
 
 // serve dispatches a request to the endpoint of its route among routes. It never returns a Go
 // error: whatever goes wrong becomes a JSON response, so Lambda never answers with its own 502.
+// Every response, whatever built it, leaves with the security headers.
 func (s *Server) serve(routes map[string]endpoint) Handler {
+	respond := s.respond(routes)
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		resp, err := respond(ctx, req)
+		return withSecurityHeaders(resp), err
+	}
+}
+
+// contentSecurityPolicy is the dashboard's: no scripts at all, its own inline styles, forms only
+// to itself, and no framing (clickjacking).
+const contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// withSecurityHeaders adds the headers every response carries. HTML gets a Content-Security-Policy
+// and is never framed; JSON, which carries transcripts and phone numbers, is never cached; nothing
+// is content-sniffed, and no URL (a login link's token) leaks in a Referer.
+func withSecurityHeaders(resp events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
+	if resp.Headers == nil {
+		resp.Headers = map[string]string{}
+	}
+	resp.Headers["X-Content-Type-Options"] = "nosniff"
+	resp.Headers["Referrer-Policy"] = "no-referrer"
+	resp.Headers["Cache-Control"] = "no-store"
+	if strings.HasPrefix(resp.Headers["Content-Type"], "text/html") {
+		resp.Headers["Content-Security-Policy"] = contentSecurityPolicy
+		resp.Headers["X-Frame-Options"] = "DENY"
+	}
+	return resp
+}
+
+// respond is serve without the headers every response gets.
+func (s *Server) respond(routes map[string]endpoint) Handler {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		ep, ok := routes[req.RouteKey]
 		if !ok {
@@ -83,7 +119,7 @@ func (s *Server) serve(routes map[string]endpoint) Handler {
 			return errorResponse(ctx, s.log, req, err), nil
 		}
 		if p, ok := body.(page); ok {
-			headers := map[string]string{"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+			headers := map[string]string{"Content-Type": "text/html; charset=utf-8"}
 			var cookies []string
 			for k, v := range p.headers {
 				if k == "Set-Cookie" {

@@ -203,39 +203,81 @@ func (s *Server) rescheduleLead(ctx context.Context, provider ringfence.Provider
 	return http.StatusOK, toolReply{Success: true, CallID: callID, Day: day, Message: "The call back is noted for " + day + "."}, nil
 }
 
-// toolCallID finds the call a tool call is about, in this order: ringfence's id from the call's
-// metadata or the "ringfence_call_id" argument; the provider's id from the provider's call object;
-// a "call_id" argument (ringfence's id, or else the provider's); Bolna's "execution_id". Provider
-// ids are looked up with a consistent read.
+// toolCallID finds the call a tool call is about, only among the calls of the provider that
+// authenticated it: ringfence's id from the call's metadata or the "ringfence_call_id" argument;
+// the provider's id from the provider's call object; a "call_id" argument (ringfence's id, or else
+// the provider's); an "execution_id" argument (the provider's id). Provider ids are looked up
+// with a consistent read.
+//
+// The tool's secret belongs to the deployment, not to an account, so a tool call's account is
+// the account of the provider call it belongs to: a ringfence id is taken only for a call of the
+// same provider and, when the provider's call object names its call, only for that call. A tool
+// call naming any other call is answered "not found" and changes nothing.
 func (s *Server) toolCallID(ctx context.Context, provider ringfence.Provider, args map[string]any) (string, error) {
 	call := callObject(args)
-	if id, err := stringArgument(call.metadata, "ringfence_call_id"); err != nil || id != "" {
-		return id, err
+	if call.id != "" {
+		if err := ringfence.ValidateID("call.call_id", call.id); err != nil {
+			return "", err
+		}
 	}
-	if id, err := stringArgument(args, "ringfence_call_id"); err != nil || id != "" {
-		return id, err
+	ours, err := idArgument(call.metadata, "ringfence_call_id")
+	if err == nil && ours == "" {
+		ours, err = idArgument(args, "ringfence_call_id")
+	}
+	if err != nil {
+		return "", err
+	}
+	if ours != "" {
+		return s.ownCall(ctx, provider, ours, call.id)
 	}
 	if call.id != "" {
 		return s.store.CallIDByProviderCallID(ctx, provider, call.id)
 	}
-	id, err := stringArgument(args, "call_id")
+	id, err := idArgument(args, "call_id")
 	if err != nil {
 		return "", err
 	}
 	if id != "" {
-		if _, err := s.store.GetCall(ctx, id); ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
-			return id, err
+		if c, err := s.store.GetCall(ctx, id); err == nil && c.Provider == provider {
+			return id, nil
+		} else if err != nil && ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
+			return "", err
 		}
 		return s.store.CallIDByProviderCallID(ctx, provider, id)
 	}
-	executionID, err := stringArgument(args, "execution_id")
+	executionID, err := idArgument(args, "execution_id")
 	if err != nil {
 		return "", err
 	}
 	if executionID == "" {
 		return "", ringfence.Errorf(ringfence.EINVALID, "call_id or execution_id is required")
 	}
-	return s.store.CallIDByProviderCallID(ctx, ringfence.ProviderBolna, executionID)
+	return s.store.CallIDByProviderCallID(ctx, provider, executionID)
+}
+
+// ownCall checks that ringfence's call id names a call of the provider that authenticated the
+// tool call and, when the provider's call object names its call (providerCallID), that very call
+// (or one whose provider id is not recorded yet, as when the tool outruns the dial's answer).
+func (s *Server) ownCall(ctx context.Context, provider ringfence.Provider, id, providerCallID string) (string, error) {
+	c, err := s.store.GetCall(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if c.Provider != provider || (providerCallID != "" && c.ProviderCallID != "" && c.ProviderCallID != providerCallID) {
+		s.log.WarnContext(ctx, "tool call named a call outside its own", "provider", provider, "call_id", id)
+		return "", ringfence.Errorf(ringfence.ENOTFOUND, "call %s is not a %s call of this conversation", id, provider)
+	}
+	return id, nil
+}
+
+// idArgument is stringArgument for an id: one too long for a key, or with characters no id has,
+// is refused before it is looked up.
+func idArgument(args map[string]any, name string) (string, error) {
+	id, err := stringArgument(args, name)
+	if err != nil || id == "" {
+		return id, err
+	}
+	return id, ringfence.ValidateID(name, id)
 }
 
 // toolCall is the call object a provider sends with a function call (Retell's "call").

@@ -231,10 +231,15 @@ func TestVapiToolCallInternalErrorIsAnErrorResult(t *testing.T) {
 	}
 }
 
-// putNumber routes the salon's number (+14155550100) through the API, as events/ shows it.
+// putNumber routes the salon's number (+14155550100) through the API, as events/ shows it, and
+// confirms the claim as an operator would, so that the number answers inbound calls.
 func (h *harness) putNumber(tb testing.TB) events.APIGatewayV2HTTPResponse {
 	tb.Helper()
-	return invoke(tb, h.srv.Management(), MustEvent(tb, "api-put-number.json"))
+	resp := invoke(tb, h.srv.Management(), MustEvent(tb, "api-put-number.json"))
+	if _, err := h.env.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
+		tb.Fatalf("ConfirmNumber: %v", err)
+	}
+	return resp
 }
 
 // createCustomer creates the sample customer (Maya Patel) with another phone number.

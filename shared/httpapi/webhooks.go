@@ -46,7 +46,7 @@ func (s *Server) bolnaWebhook(ctx context.Context, req events.APIGatewayV2HTTPRe
 	if ours, caller, inbound := ex.Inbound(); inbound {
 		call, err := s.calls.ResolveInbound(ctx, ringfence.ProviderBolna, ev.ProviderCallID, ours, caller, ex.AgentID)
 		if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
-			s.log.WarnContext(ctx, "Bolna webhook for an inbound call to a number with no route", "provider", "bolna", "execution_id", ev.ProviderCallID, "to_number", ours)
+			s.log.WarnContext(ctx, "Bolna webhook for an inbound call to a number with no route", "provider", "bolna", "execution_id", ev.ProviderCallID, "to_number", ringfence.MaskPhone(ours))
 			return http.StatusOK, webhookReply{Result: "unrouted"}, nil
 		}
 		if err != nil {
@@ -126,7 +126,7 @@ func (s *Server) retellWebhook(ctx context.Context, req events.APIGatewayV2HTTPR
 		call, err := s.calls.ResolveInbound(ctx, ringfence.ProviderRetell, w.Call.CallID, w.Call.ToNumber, w.Call.FromNumber, w.Call.AgentID)
 		if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
 			s.log.WarnContext(ctx, "Retell webhook for an inbound call to a number with no route", "provider", "retell",
-				"execution_id", w.Call.CallID, "to_number", w.Call.ToNumber, "event", w.Event)
+				"execution_id", w.Call.CallID, "to_number", ringfence.MaskPhone(w.Call.ToNumber), "event", w.Event)
 			return http.StatusOK, webhookReply{Result: "unrouted"}, nil
 		}
 		if err != nil {
@@ -143,7 +143,7 @@ func (s *Server) retellWebhook(ctx context.Context, req events.APIGatewayV2HTTPR
 func (s *Server) retellInbound(ctx context.Context, in *retell.InboundRequest) (int, any, error) {
 	route, err := s.calls.RouteFor(ctx, in.ToNumber)
 	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
-		s.log.WarnContext(ctx, "inbound call to a number with no route", "provider", "retell", "to_number", in.ToNumber)
+		s.log.WarnContext(ctx, "inbound call to a number with no route", "provider", "retell", "to_number", ringfence.MaskPhone(in.ToNumber))
 		return http.StatusOK, retell.InboundResponse{}, nil
 	}
 	if err != nil {
@@ -198,7 +198,7 @@ func (s *Server) vapiWebhook(ctx context.Context, req events.APIGatewayV2HTTPReq
 	if ours, caller, inbound := m.Inbound(); inbound {
 		call, err := s.calls.ResolveInbound(ctx, ringfence.ProviderVapi, m.Call.ID, ours, caller, "")
 		if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
-			s.log.WarnContext(ctx, "Vapi message for an inbound call to a number with no route", "provider", "vapi", "execution_id", m.Call.ID, "to_number", ours)
+			s.log.WarnContext(ctx, "Vapi message for an inbound call to a number with no route", "provider", "vapi", "execution_id", m.Call.ID, "to_number", ringfence.MaskPhone(ours))
 			return http.StatusOK, webhookReply{Result: "unrouted"}, nil
 		}
 		if err != nil {

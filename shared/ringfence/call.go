@@ -21,7 +21,7 @@ func ParseProvider(s string) (Provider, error) {
 	case ProviderBolna, ProviderVapi, ProviderRetell:
 		return p, nil
 	}
-	return "", Errorf(EINVALID, "provider %q is not one of bolna, vapi, retell", s)
+	return "", Errorf(EINVALID, "provider %s is not one of bolna, vapi, retell", Excerpt(s))
 }
 
 // CallStatus is ringfence's own status of a call, the same whichever provider places it.

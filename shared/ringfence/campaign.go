@@ -50,7 +50,6 @@ type Contact struct {
 // Limits on what one request may create.
 const (
 	MaxContactsPerCampaign = 10000
-	maxNameLength          = 200
 )
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
@@ -58,7 +57,8 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 // ValidatePhone checks that s is an E.164 number such as +14155550100.
 func ValidatePhone(field, s string) error {
 	if !e164.MatchString(s) {
-		return Errorf(EINVALID, "%s %q is not an E.164 phone number like +14155550100", field, s)
+		// The number is not echoed: it is personal data, and it may be anything.
+		return Errorf(EINVALID, "%s is not an E.164 phone number like +14155550100", field)
 	}
 	return nil
 }
@@ -67,10 +67,10 @@ func ValidatePhone(field, s string) error {
 // which names its numbers by id (phoneNumberId).
 func ValidateFromNumber(p Provider, s string) error {
 	if p == ProviderVapi {
-		if strings.TrimSpace(s) == "" || len(s) > 200 {
+		if strings.TrimSpace(s) == "" {
 			return Errorf(EINVALID, "from_number (the Vapi phone number id) is required")
 		}
-		return nil
+		return ValidateID("from_number (the Vapi phone number id)", s)
 	}
 	return ValidatePhone("from_number", s)
 }
@@ -78,8 +78,14 @@ func ValidateFromNumber(p Provider, s string) error {
 // Validate checks a campaign as submitted by a client, before anything is written.
 func (c *Campaign) Validate(contacts []Contact) error {
 	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" || len(c.Name) > maxNameLength {
-		return Errorf(EINVALID, "name is required (at most %d characters)", maxNameLength)
+	if c.Name == "" || len(c.Name) > MaxNameLength {
+		return Errorf(EINVALID, "name is required (at most %d bytes)", MaxNameLength)
+	}
+	if err := ValidateText("name", c.Name, MaxNameLength); err != nil {
+		return err
+	}
+	if err := ValidateText("agent_id", c.AgentID, MaxTextLength); err != nil {
+		return err
 	}
 	if _, err := ParseProvider(string(c.Provider)); err != nil {
 		return err
@@ -99,11 +105,14 @@ func (c *Campaign) Validate(contacts []Contact) error {
 			return err
 		}
 		if seen[ct.Phone] {
-			return Errorf(EINVALID, "contacts[%d].phone %s appears twice in the campaign", i, ct.Phone)
+			return Errorf(EINVALID, "contacts[%d].phone %s appears twice in the campaign", i, MaskPhone(ct.Phone))
 		}
 		seen[ct.Phone] = true
-		if len(ct.Name) > maxNameLength {
-			return Errorf(EINVALID, "contacts[%d].name is longer than %d characters", i, maxNameLength)
+		if err := ValidateText(fmt.Sprintf("contacts[%d].name", i), ct.Name, MaxNameLength); err != nil {
+			return err
+		}
+		if err := ValidateFields(fmt.Sprintf("contacts[%d]", i), ct.Fields); err != nil {
+			return err
 		}
 	}
 	return nil

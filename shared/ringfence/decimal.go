@@ -26,7 +26,7 @@ func ParseDecimal(s string) (Decimal, error) {
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		e, err := strconv.Atoi(s[i+1:])
 		if err != nil || e > 1000 || e < -1000 {
-			return d, Errorf(EINVALID, "%q is not a decimal number", s)
+			return d, Errorf(EINVALID, "%s is not a decimal number", Excerpt(s))
 		}
 		mantissa, exponent = s[:i], e
 	}
@@ -37,10 +37,10 @@ func ParseDecimal(s string) (Decimal, error) {
 	whole, frac, _ := strings.Cut(mantissa, ".")
 	digits := whole + frac
 	if digits == "" || strings.Trim(digits, "0123456789") != "" {
-		return d, Errorf(EINVALID, "%q is not a decimal number", s)
+		return d, Errorf(EINVALID, "%s is not a decimal number", Excerpt(s))
 	}
 	if len(strings.Trim(digits, "0")) > maxDecimalDigits {
-		return d, Errorf(EINVALID, "%q has more than %d significant digits", s, maxDecimalDigits)
+		return d, Errorf(EINVALID, "%s has more than %d significant digits", Excerpt(s), maxDecimalDigits)
 	}
 	d.unscaled.SetString(strings.TrimPrefix(sign, "+")+digits, 10)
 	d.scale = int32(len(frac) - exponent)
@@ -48,7 +48,7 @@ func ParseDecimal(s string) (Decimal, error) {
 	// Bound the magnitude too, so every accepted number prints in plain notation that parses
 	// back, and fits a DynamoDB Number: at most 38 digits before and 38 after the point.
 	if d.scale > maxDecimalDigits || len(new(big.Int).Abs(&d.unscaled).String())-int(d.scale) > maxDecimalDigits {
-		return Decimal{}, Errorf(EINVALID, "%q is too large or too small a number", s)
+		return Decimal{}, Errorf(EINVALID, "%s is too large or too small a number", Excerpt(s))
 	}
 	return d, nil
 }
@@ -171,4 +171,23 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	}
 	*d = parsed
 	return nil
+}
+
+// Round returns d rounded to at most places decimals, halves away from zero.
+func (d Decimal) Round(places int32) Decimal {
+	n := d.normalized()
+	if n.scale <= places {
+		return n
+	}
+	div := pow10(n.scale - places)
+	q, r := new(big.Int).QuoRem(&n.unscaled, div, new(big.Int))
+	twice := new(big.Int).Abs(r)
+	twice.Mul(twice, big.NewInt(2))
+	if twice.Cmp(div) >= 0 {
+		q.Add(q, big.NewInt(int64(n.unscaled.Sign())))
+	}
+	var out Decimal
+	out.unscaled.Set(q)
+	out.scale = places
+	return out.normalized()
 }

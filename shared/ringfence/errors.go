@@ -15,6 +15,7 @@ import (
 const (
 	EINVALID      = "invalid"      // The caller sent something malformed or incomplete.
 	EUNAUTHORIZED = "unauthorized" // The caller did not prove who it is.
+	EFORBIDDEN    = "forbidden"    // The caller may not do this, whoever it is (a cross-site form post).
 	ENOTFOUND     = "not_found"    // The thing asked for does not exist.
 	ECONFLICT     = "conflict"     // The write lost to another one; the state did not allow it.
 	ETOOLARGE     = "too_large"    // The request body is larger than accepted.

@@ -2,8 +2,11 @@ package ringfence_test
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
@@ -69,6 +72,83 @@ func FuzzParseProviderTime(f *testing.F) {
 			if err != nil || !again.Equal(ms) {
 				t.Fatalf("%q read as %s; its form %q reads as %s (%v)", s, got, form, again, err)
 			}
+		}
+	})
+}
+
+// A provider event that passes the checks fits the store: ids short and printable, a cost of at
+// most 10,000 USD with at most 6 decimals, a non-negative duration, an http(s) recording URL.
+// Checking it again changes nothing.
+func FuzzCallEventValidate(f *testing.F) {
+	f.Add("exec-1", "call_1", "12.3456789", "60", "https://example.com/r.mp3", "completed")
+	f.Add(strings.Repeat("x", 300), "", "1e37", "-5", "javascript:alert(1)", "\x1b[2J")
+	f.Add("a b", "call\u202e", "0.07470000000000001", "43201", "HTTP://h", "")
+	f.Fuzz(func(t *testing.T, providerCallID, callID, cost, duration, recording, reason string) {
+		ev := ringfence.CallEvent{Provider: ringfence.ProviderVapi, ProviderCallID: providerCallID, CallID: callID, RecordingURL: recording, EndReason: reason}
+		if d, err := ringfence.ParseDecimal(cost); err == nil {
+			ev.Cost = &d
+		}
+		if d, err := ringfence.ParseDecimal(duration); err == nil {
+			ev.Duration = &d
+		}
+		if err := ev.Validate(); err != nil {
+			if ringfence.ErrorCode(err) != ringfence.EINVALID || len(ringfence.ErrorMessage(err)) > 300 {
+				t.Fatalf("refusal %v: want a short EINVALID", err)
+			}
+			return
+		}
+		for _, id := range []string{ev.ProviderCallID, ev.CallID} {
+			if len(id) > ringfence.MaxIDLength || strings.ContainsAny(id, " \x00\x1b") {
+				t.Fatalf("id %q passed", id)
+			}
+		}
+		if ev.Cost != nil {
+			if ev.Cost.Sign() < 0 || ev.Cost.Cmp(ringfence.MaxCallCost) > 0 || ev.Cost.Round(ringfence.MaxCostDecimals).Cmp(*ev.Cost) != 0 {
+				t.Fatalf("cost %s passed", ev.Cost)
+			}
+		}
+		if ev.Duration != nil && ev.Duration.Sign() < 0 {
+			t.Fatalf("duration %s passed", ev.Duration)
+		}
+		if ev.RecordingURL != "" && !strings.HasPrefix(strings.ToLower(ev.RecordingURL), "http") {
+			t.Fatalf("recording URL %q passed", ev.RecordingURL)
+		}
+		again := ev
+		if err := again.Validate(); err != nil || (ev.Cost != nil && again.Cost.Cmp(*ev.Cost) != 0) {
+			t.Fatalf("checking twice: %v, cost %v then %v", err, ev.Cost, again.Cost)
+		}
+	})
+}
+
+// Text that passes ValidateText holds no control character; any text, once Printable, holds
+// none either; an Excerpt is short whatever it quotes.
+func FuzzValidateText(f *testing.F) {
+	for _, s := range []string{"Ann", "evil\x1b[31m", "abc\u202edef", "\x00", "Zoë", "\xff\xfe", strings.Repeat("a", 300)} {
+		f.Add(s)
+	}
+	unsafe := func(s string) bool {
+		for _, r := range s {
+			if unicode.IsControl(r) && r != '\n' && r != '\t' || r == '\u202e' || r == '\u2066' {
+				return true
+			}
+		}
+		return false
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if ringfence.ValidateText("name", s, ringfence.MaxNameLength) == nil && (unsafe(s) || len(s) > ringfence.MaxNameLength || !utf8.ValidString(s)) {
+			t.Fatalf("%q passed", s)
+		}
+		if ringfence.ValidateFields("metadata", map[string]string{s: "v"}) == nil && strings.TrimSpace(s) == "" {
+			t.Fatalf("field name %q passed", s)
+		}
+		if p := ringfence.Printable(s); unsafe(p) {
+			t.Fatalf("Printable(%q) = %q holds a control character", s, p)
+		}
+		if e := ringfence.Excerpt(s); len(e) > 500 {
+			t.Fatalf("Excerpt of %d bytes is %d bytes", len(s), len(e))
+		}
+		if ringfence.ValidateID("id", s) == nil && (s == "" || len(s) > ringfence.MaxIDLength || strings.ContainsAny(s, " \x00\x7f")) {
+			t.Fatalf("id %q passed", s)
 		}
 	})
 }

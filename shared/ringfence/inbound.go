@@ -17,6 +17,9 @@ type NumberRoute struct {
 	AgentID     string
 	Greeting    string
 	UpdatedAt   time.Time
+	// Confirmed is set once an operator confirmed that the number is the account's. Until then
+	// the route is a claim: inbound calls to the number get no context from it.
+	Confirmed bool
 }
 
 // Validate checks a route as submitted by a client.
@@ -28,9 +31,14 @@ func (r *NumberRoute) Validate() error {
 	if r.CompanyID == "" || r.BranchID == "" {
 		return Errorf(EINVALID, "company_id and branch_id are required")
 	}
+	for name, v := range map[string]string{"company_id": r.CompanyID, "branch_id": r.BranchID} {
+		if err := ValidateText(name, v, MaxIDLength); err != nil {
+			return err
+		}
+	}
 	for name, v := range map[string]string{"company_name": r.CompanyName, "branch_name": r.BranchName, "agent_id": r.AgentID, "greeting": r.Greeting} {
-		if len(v) > 500 {
-			return Errorf(EINVALID, "%s is longer than 500 characters", name)
+		if err := ValidateText(name, v, MaxTextLength); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -22,5 +22,5 @@ func ParseRescheduleDay(s string) (string, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t.Format("2006-01-02"), nil
 	}
-	return "", Errorf(EINVALID, "reschedule_day %q is neither a weekday name nor a date like 2026-11-25", s)
+	return "", Errorf(EINVALID, "reschedule_day %s is neither a weekday name nor a date like 2026-11-25", Excerpt(s))
 }

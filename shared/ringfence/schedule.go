@@ -49,7 +49,7 @@ func (c Customer) Eligible() bool { return c.Paid && c.PhoneValidated && !c.Call
 func (c Customer) Location() (*time.Location, error) {
 	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil {
-		return nil, Errorf(EINVALID, "timezone %q is not an IANA time zone like Europe/Berlin", c.Timezone)
+		return nil, Errorf(EINVALID, "timezone %s is not an IANA time zone like Europe/Berlin", Excerpt(c.Timezone))
 	}
 	return loc, nil
 }
@@ -59,7 +59,7 @@ var hhmm = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])$`)
 // ValidateCallTime checks a daily call time, "HH:MM" on a 24-hour clock ("" for none).
 func ValidateCallTime(s string) error {
 	if s != "" && !hhmm.MatchString(s) {
-		return Errorf(EINVALID, "daily_call_time %q is not a 24-hour time like 18:30", s)
+		return Errorf(EINVALID, "daily_call_time %s is not a 24-hour time like 18:30", Excerpt(s))
 	}
 	return nil
 }

@@ -57,7 +57,9 @@ var localDefaults = map[string]string{
 	"RINGFENCE_TABLE":     "ringfence-local",
 	"RINGFENCE_API_KEY":   "local-dev-api-key-0123456789",
 	"BOLNA_WEBHOOK_TOKEN": "local-bolna-token-0123456789",
-	"RINGFENCE_LOG_LEVEL": "INFO",
+	// Signs the local dashboard's sessions; a deployment sets a secret of its own.
+	"RINGFENCE_SESSION_SECRET": "local-dev-session-secret-0123456789abcdef",
+	"RINGFENCE_LOG_LEVEL":      "INFO",
 	// The provider simulator stands in for each provider whose API key is not set.
 	"RINGFENCE_SIMULATOR_ADDR": "127.0.0.1:3001",
 }

@@ -8,13 +8,14 @@
 //	ringfence-ops parked                  events still waiting for their call
 //	ringfence-ops reapply PROVIDER ID     apply the events parked for a provider's call, now known
 //	ringfence-ops dedupe-queue [--apply]  queue entries imported twice for one scheduled call
-//	ringfence-ops dashboard-link [URL]    a link that signs a browser in to the dashboard (5 minutes)
+//	ringfence-ops dashboard-link [URL]    a link that signs a browser in to the dashboard (once, within 5 minutes)
 //	ringfence-ops accounts create NAME [--direct N] [--campaign N]   a new account and its API key
 //	ringfence-ops accounts list           every account and its limits
 //	ringfence-ops accounts show ID        an account, its limits and its keys (never the keys themselves)
 //	ringfence-ops accounts set-limits ID [--direct N] [--campaign N]  the account's own limits
 //	ringfence-ops accounts rotate-key ID [--grace 24h]  a new key; the old one works for the grace
 //	ringfence-ops accounts revoke-key ID  removes every key of the account at once
+//	ringfence-ops numbers confirm E164    confirm an account's claim of a number, so it answers inbound calls
 //
 // Every command takes --json for machine-readable output, and --account ID (default "default").
 package main
@@ -47,7 +48,7 @@ func main() {
 	}
 }
 
-const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply] | dashboard-link [URL] | accounts create NAME|list|show ID|set-limits ID --direct N --campaign N|rotate-key ID [--grace 24h]|revoke-key ID"
+const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply] | dashboard-link [URL] | accounts create NAME|list|show ID|set-limits ID --direct N --campaign N|rotate-key ID [--grace 24h]|revoke-key ID | numbers confirm E164"
 
 // valueFlags are the flags followed by a value ("--direct 3" as well as "--direct=3").
 var valueFlags = []string{"--account", "-account", "--direct", "-direct", "--campaign", "-campaign", "--grace", "-grace"}
@@ -94,15 +95,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return dedupe(ctx, a, *apply, out)
 	case "accounts":
 		return accounts(ctx, a, rest[1:], limits, *grace, out)
+	case "numbers":
+		if len(rest) != 3 || rest[1] != "confirm" {
+			return errors.New("usage: ringfence-ops numbers confirm E164")
+		}
+		return confirmNumber(ctx, a, rest[2], out)
 	case "dashboard-link":
 		base := "http://127.0.0.1:3000"
 		if len(rest) == 2 {
 			base = strings.TrimSuffix(rest[1], "/")
 		}
 		if a.Config.SessionSecret == "" {
-			return errors.New("no session secret: set RINGFENCE_SESSION_SECRET or RINGFENCE_API_KEY (on AWS, RINGFENCE_SESSION_SECRET_ARN: the SessionSecret secret)")
+			return errors.New("dashboard sessions are off: set RINGFENCE_SESSION_SECRET (on AWS, RINGFENCE_SESSION_SECRET_ARN: the SessionSecret secret)")
 		}
-		link := base + "/dashboard/login?token=" + httpapi.SessionToken(a.Config.SessionSecret, *account, time.Now().Add(5*time.Minute))
+		link := base + "/dashboard/login?token=" + httpapi.LoginToken(a.Config.SessionSecret, *account, time.Now().Add(httpapi.LoginLinkLifetime))
 		return out.print(map[string]string{"url": link}, func(tw *tabwriter.Writer) { fmt.Fprintln(tw, link) })
 	}
 	return fmt.Errorf("unknown command %q; %s", rest[0], usage)
@@ -156,15 +162,28 @@ type output struct {
 	json bool
 }
 
+// print writes v as JSON, or as the table. Either way, control characters in what the table holds
+// (names and ids a client or a provider chose) reach the terminal escaped, never raw.
 func (o output) print(v any, table func(*tabwriter.Writer)) error {
+	w := printableWriter{o.w}
 	if o.json {
-		enc := json.NewEncoder(o.w)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	tw := tabwriter.NewWriter(o.w, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	table(tw)
 	return tw.Flush()
+}
+
+// printableWriter escapes control and bidirectional-control characters on their way out.
+type printableWriter struct{ w io.Writer }
+
+func (p printableWriter) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, ringfence.Printable(string(b))); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 type callRow struct {
@@ -271,6 +290,25 @@ func showParked(ctx context.Context, a *app.App, out output) error {
 		for _, p := range parked {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Provider, p.ProviderCallID, p.ParkedAt)
 		}
+	})
+}
+
+// confirmNumber confirms a claim of a number: the operator has checked that the account holds it
+// (with the provider or the carrier). From then on its inbound calls get the account's route.
+func confirmNumber(ctx context.Context, a *app.App, number string, out output) error {
+	if !strings.HasPrefix(number, "+") {
+		number = "+" + number
+	}
+	if err := ringfence.ValidatePhone("number", number); err != nil {
+		return err
+	}
+	r, err := a.Store.ConfirmNumber(ctx, number)
+	if err != nil {
+		return err
+	}
+	view := map[string]any{"number": r.Number, "account": r.AccountID, "company_id": r.CompanyID, "branch_id": r.BranchID, "confirmed": r.Confirmed}
+	return out.print(view, func(tw *tabwriter.Writer) {
+		fmt.Fprintf(tw, "%s confirmed for account %s (company %s, branch %s)\n", r.Number, r.AccountID, r.CompanyID, r.BranchID)
 	})
 }
 

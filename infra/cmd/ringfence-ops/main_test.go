@@ -80,3 +80,49 @@ func TestOpsCommands(t *testing.T) {
 		}
 	}
 }
+
+// Names stored with control characters (from before they were refused) reach the terminal
+// escaped, in the table and in JSON: an ESC cannot recolour or move it, U+202E cannot reverse it.
+func TestOpsEscapesControlCharacters(t *testing.T) {
+	env := dynamotest.MustNewStore(t)
+	ctx := context.Background()
+	c, err := env.Store.CreateCampaign(ctx, ringfence.Campaign{ID: dynamo.NewID("cmp"), AccountID: "default", Name: "evil\x1b[2J\u202egnp.exe\x00", Provider: ringfence.ProviderBolna, AgentID: "a", FromNumber: "+14155550100"}, []ringfence.Contact{{Phone: "+14155550101"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		return map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": dynamotest.Endpoint(), "RINGFENCE_TABLE": env.Table}[k]
+	}
+	for _, args := range [][]string{{"campaign", c.ID}, {"campaign", c.ID, "--json"}} {
+		var out bytes.Buffer
+		if err := run(ctx, args, getenv, &out); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		got := out.String()
+		if strings.ContainsAny(got, "\x1b\u202e\x00") || !strings.Contains(got, `\u202e`) {
+			t.Fatalf("%v printed control characters raw, or not at all:\n%q", args, got)
+		}
+	}
+}
+
+// numbers confirm confirms an account's claim of a number; an unclaimed number is an error.
+func TestOpsConfirmsNumbers(t *testing.T) {
+	env := dynamotest.MustNewStore(t)
+	ctx := context.Background()
+	if _, err := env.Store.PutNumber(ctx, ringfence.NumberRoute{Number: "+14155550100", AccountID: "default", CompanyID: "co", BranchID: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		return map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": dynamotest.Endpoint(), "RINGFENCE_TABLE": env.Table}[k]
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"numbers", "confirm", "+14155550100", "--json"}, getenv, &out); err != nil || !strings.Contains(out.String(), `"confirmed": true`) {
+		t.Fatalf("numbers confirm: %v\n%s", err, out.String())
+	}
+	if r, err := env.Store.GetNumber(ctx, "+14155550100"); err != nil || !r.Confirmed {
+		t.Fatalf("route after confirm: %+v, %v", r, err)
+	}
+	if err := run(ctx, []string{"numbers", "confirm", "+14155550199"}, getenv, &out); err == nil {
+		t.Fatal("confirming a number nobody claimed succeeded")
+	}
+}
