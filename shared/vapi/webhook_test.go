@@ -95,6 +95,7 @@ func TestAuthenticate(t *testing.T) {
 	secret := "vapi-secret"
 	sig := func(ts string) string { return hex.EncodeToString(vapi.Sign(body, secret, ts)) }
 	seconds, millis := strconv.FormatInt(now.Unix(), 10), strconv.FormatInt(now.UnixMilli(), 10)
+	edge := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).Unix(), 10) }
 	tests := []struct {
 		name    string
 		headers map[string]string
@@ -107,6 +108,10 @@ func TestAuthenticate(t *testing.T) {
 		{"hmac with prefix", map[string]string{"X-Signature": "sha256=" + sig(seconds), "X-Timestamp": seconds}, true},
 		{"hmac of another timestamp", map[string]string{"X-Signature": sig(seconds), "X-Timestamp": strconv.FormatInt(now.Unix()+1, 10)}, false},
 		{"stale hmac", map[string]string{"X-Signature": sig("1767225000"), "X-Timestamp": "1767225000"}, false},
+		{"tolerance edge, earlier", map[string]string{"X-Signature": sig(edge(-vapi.SignatureTolerance)), "X-Timestamp": edge(-vapi.SignatureTolerance)}, true},
+		{"tolerance edge, later", map[string]string{"X-Signature": sig(edge(vapi.SignatureTolerance)), "X-Timestamp": edge(vapi.SignatureTolerance)}, true},
+		{"just past the tolerance, earlier", map[string]string{"X-Signature": sig(edge(-vapi.SignatureTolerance - time.Second)), "X-Timestamp": edge(-vapi.SignatureTolerance - time.Second)}, false},
+		{"just past the tolerance, later", map[string]string{"X-Signature": sig(edge(vapi.SignatureTolerance + time.Second)), "X-Timestamp": edge(vapi.SignatureTolerance + time.Second)}, false},
 		{"no headers", map[string]string{}, false},
 	}
 	for _, tt := range tests {
@@ -117,5 +122,11 @@ func TestAuthenticate(t *testing.T) {
 	}
 	if err := vapi.Authenticate(func(string) string { return secret }, body, "", now); err == nil {
 		t.Fatal("no configured secret accepted a request")
+	}
+	// Without a configured secret, a request signed with the empty secret (which anyone can
+	// compute) is refused too: a missing secret locks the door.
+	signedEmpty := map[string]string{"X-Signature": hex.EncodeToString(vapi.Sign(body, "", seconds)), "X-Timestamp": seconds}
+	if err := vapi.Authenticate(func(h string) string { return signedEmpty[h] }, body, "", now); err == nil {
+		t.Fatal("no configured secret accepted a request signed with the empty secret")
 	}
 }
