@@ -5,7 +5,8 @@
 // mutant as caught, survived (no test noticed: the guard is not proved) or stale (its original
 // text is no longer found exactly once: the code moved, and the list needs updating). Mutants
 // accepted as equivalent (they change no behaviour) are listed with their reason and not run,
-// unless -equivalent is given.
+// unless -equivalent is given: then one that survives is reported as equivalent, and one that is
+// caught was not equivalent after all, and its entry needs correcting.
 //
 // The working tree is never edited: only the copy is mutated, and it is deleted at the end. The
 // tests share one DynamoDB Local, started here unless RINGFENCE_DYNAMODB_ENDPOINT names one.
@@ -152,6 +153,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if m.Equivalent == "" || *runEquivalent {
 			fmt.Fprintf(stderr, "[%d/%d] %s\n", i+1, len(mutants), m.ID)
 			r = t.try(ctx, m)
+			if m.Equivalent != "" && r.outcome == Survived {
+				// As its reason says: it changes no behaviour the tests can see.
+				r.outcome, r.detail = Equivalent, m.Equivalent
+			}
 		}
 		results = append(results, r)
 		if *verbose && r.outcome != Equivalent {
