@@ -2,7 +2,7 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run test browser bench fuzz invoke seed-calls dedupe-queue ops build deploy lint fmt dynamodb-local clean
+.PHONY: run test browser bench fuzz mutate invoke seed-calls dedupe-queue ops build deploy lint fmt dynamodb-local clean
 
 ## run: DynamoDB Local + the table + the API on 127.0.0.1:3000 (RINGFENCE_ADDR) + the schedules.
 run:
@@ -92,6 +92,12 @@ fuzz:
 	  name=$${t%%:*}; pkg=$${t#*:}; echo "fuzzing $$name in $$pkg for $(FUZZTIME)"; \
 	  $(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	done
+
+## mutate: each curated guard mutation (infra/mutate/mutants.json) applied alone to a temporary
+## copy of the repository, and the tests that should catch it run against it; not part of `make
+## test`: run it before merging a change to a guard. ONLY=<regexp> runs the matching mutants.
+mutate:
+	$(GO) run ./infra/cmd/ringfence-mutate $(if $(ONLY),-only '$(ONLY)') $(ARGS)
 
 ## lint: the template, as `sam validate --lint` would check it.
 lint:

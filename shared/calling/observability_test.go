@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/ringfence/ringfence/infra/simulator"
+	"github.com/ringfence/ringfence/shared/calling"
+	"github.com/ringfence/ringfence/shared/dynamo"
+	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 // records returns the JSON lines the functions wrote: logs and metric records alike.
@@ -21,6 +24,18 @@ func (s *stack) records(t *testing.T) []map[string]any {
 		}
 	}
 	return out
+}
+
+// metricValues returns the values of the metric records with the given name (and dimension
+// values) written in Embedded Metric Format, in the order written.
+func metricValues(recs []map[string]any, name string, dims map[string]string) []float64 {
+	var values []float64
+	for _, rec := range recs {
+		if v, ok := rec[name].(float64); ok && metricSeen([]map[string]any{rec}, name, dims) {
+			values = append(values, v)
+		}
+	}
+	return values
 }
 
 // metricSeen reports whether a metric record with the given name (and dimension values) was
@@ -62,10 +77,39 @@ func TestLogsAndMetrics(t *testing.T) {
 	})
 	s.sim.Wait()
 	s.do(t, "POST", "/campaigns", `{"name":`, 400, nil)
-	if _, err := s.app.Calling.Sweep(context.Background(), time.Now()); err != nil {
+	// Give the sweep work, so that its metrics report what it did rather than the zeros of an idle
+	// sweep: a call the provider went silent about (ended as stale), and a call in progress for
+	// longer than StuckSlotAfter but within its longest duration (its slot reported as stuck).
+	ctx := context.Background()
+	silent := ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderBolna,
+		ProviderCallID: "exec-silent", Status: ringfence.StatusInitiated, ToNumber: "+14155550177", FromNumber: "+14155550100", AgentID: "agent-1"}
+	if err := s.app.Store.CreateCall(ctx, silent); err != nil {
 		t.Fatal(err)
 	}
+	long, err := s.app.Store.CreateCallWithSlot(ctx, ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderBolna,
+		ToNumber: "+14155550178", FromNumber: "+14155550100", AgentID: "agent-1"}, ringfence.SlotDirect, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.app.Store.RecordProviderCallID(ctx, long.ID, "exec-long"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.app.Store.ApplyCallEvent(ctx, long.ID, ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusInProgress}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.app.Calling.Sweep(ctx, time.Now().Add(calling.StuckSlotAfter+2*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.CallsEnded != 1 || len(r.StuckSlots) != 1 || r.StuckSlots[0].CallID != long.ID {
+		t.Fatalf("sweep=%+v, want the silent call ended and the long call's slot reported stuck", r)
+	}
 	recs := s.records(t)
+	for name, want := range map[string]float64{"StaleCallsSwept": 1, "StuckSlots": 1} {
+		if got := metricValues(recs, name, nil); len(got) != 1 || got[0] != want {
+			t.Fatalf("%s=%v, want one record of %v", name, got, want)
+		}
+	}
 	for _, m := range []struct {
 		name string
 		dims map[string]string

@@ -192,7 +192,10 @@ func TestRefusedScheduledCallIsRetriedOnce(t *testing.T) {
 	if _, err := s.app.Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := s.app.Store.GetCustomer(ctx, cu.ID)
+	got, err := s.app.Store.GetCustomer(ctx, cu.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if st := s.sim.Stats(); st.Refused[cu.Phone] != 1 || st.Placed != 0 || got.WelcomeCallID != "" {
 		t.Fatalf("after the refusal: refused=%d placed=%d claim=%q, want 1, 0 and the claim given back", st.Refused[cu.Phone], st.Placed, got.WelcomeCallID)
 	}
@@ -207,8 +210,13 @@ func TestRefusedScheduledCallIsRetriedOnce(t *testing.T) {
 	}
 	s.sim.Wait()
 	st := s.sim.Stats()
-	got, _ = s.app.Store.GetCustomer(ctx, cu.ID)
-	rec, _ := s.app.Store.GetSchedule(ctx, ringfence.ScheduledCall{CustomerID: cu.ID, Type: ringfence.CallWelcome, LocalDate: "2026-11-21"})
+	if got, err = s.app.Store.GetCustomer(ctx, cu.ID); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.app.Store.GetSchedule(ctx, ringfence.ScheduledCall{CustomerID: cu.ID, Type: ringfence.CallWelcome, LocalDate: "2026-11-21"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if st.Placed != 1 || rec.Attempts != 2 || rec.Status != dynamo.SchedulePlaced || got.WelcomeCallID != rec.CurrentCallID {
 		t.Fatalf("placed=%d schedule=%+v claim=%q, want 1 call, 2 attempts, placed, claimed by the second attempt", st.Placed, rec, got.WelcomeCallID)
 	}

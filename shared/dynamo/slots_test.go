@@ -69,7 +69,7 @@ func TestReleaseFreesOneSlot(t *testing.T) {
 	if err := env.Store.RecordProviderCallID(ctx, c.ID, "exec-1"); err != nil {
 		t.Fatal(err)
 	}
-	_, slots, _ := env.Store.ListSlots(ctx, "acct")
+	_, slots := MustSlotsInUse(t, env.Store, "acct", ringfence.SlotDirect)
 	if len(slots) != 2 || (slots[0].ProviderCallID != "exec-1" && slots[1].ProviderCallID != "exec-1") {
 		t.Fatalf("slots=%+v, want the execution id on the slot", slots)
 	}
@@ -95,20 +95,16 @@ func TestReleaseFreesOneSlot(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	counts, slots, err := env.Store.ListSlots(ctx, "acct")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if released.Load() != 1 || counts[ringfence.SlotDirect] != 1 || len(slots) != 1 || slots[0].CallID != other.ID {
-		t.Fatalf("released=%d in_use=%d held=%+v, want 1, 1 and only %s", released.Load(), counts[ringfence.SlotDirect], slots, other.ID)
+	inUse, slots := MustSlotsInUse(t, env.Store, "acct", ringfence.SlotDirect)
+	if released.Load() != 1 || inUse != 1 || len(slots) != 1 || slots[0].CallID != other.ID {
+		t.Fatalf("released=%d in_use=%d held=%+v, want 1, 1 and only %s", released.Load(), inUse, slots, other.ID)
 	}
 	// The call's terminal transition after the release releases nothing more.
 	if _, _, err := env.Store.ApplyCallEvent(ctx, c.ID, ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusCompleted}); err != nil {
 		t.Fatal(err)
 	}
-	counts, _, _ = env.Store.ListSlots(ctx, "acct")
-	if counts[ringfence.SlotDirect] != 1 {
-		t.Fatalf("in_use=%d after the terminal event, want 1", counts[ringfence.SlotDirect])
+	if inUse, _ = MustSlotsInUse(t, env.Store, "acct", ringfence.SlotDirect); inUse != 1 {
+		t.Fatalf("in_use=%d after the terminal event, want 1", inUse)
 	}
 }
 
@@ -128,9 +124,9 @@ func TestTerminalTransitionReleasesTheSlot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	counts, slots, _ := env.Store.ListSlots(ctx, "acct")
-	if counts[ringfence.SlotDirect] != 0 || len(slots) != 0 {
-		t.Fatalf("in_use=%d held=%d, want 0 and 0", counts[ringfence.SlotDirect], len(slots))
+	inUse, slots := MustSlotsInUse(t, env.Store, "acct", ringfence.SlotDirect)
+	if inUse != 0 || len(slots) != 0 {
+		t.Fatalf("in_use=%d held=%d, want 0 and 0", inUse, len(slots))
 	}
 	if _, err := env.Store.CreateCallWithSlot(ctx, directCall(3), ringfence.SlotDirect, 1); err != nil {
 		t.Fatalf("reservation after release: %v", err)

@@ -53,9 +53,9 @@ func TestOrphanSlotIsReleasedOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	counts, held, _ := env.Store.ListSlots(ctx, "acct")
-	if released.Load() != 1 || counts[ringfence.SlotDirect] != 0 || len(held) != 0 {
-		t.Fatalf("released=%d in_use=%d held=%d, want 1, 0, 0", released.Load(), counts[ringfence.SlotDirect], len(held))
+	inUse, held := MustSlotsInUse(t, env.Store, "acct", ringfence.SlotDirect)
+	if released.Load() != 1 || inUse != 0 || len(held) != 0 {
+		t.Fatalf("released=%d in_use=%d held=%d, want 1, 0, 0", released.Load(), inUse, len(held))
 	}
 }
 
@@ -68,9 +68,9 @@ func TestHeldSlotIsNotAnOrphan(t *testing.T) {
 		t.Fatal(err)
 	}
 	ok, err := env.Store.ReleaseOrphanSlot(ctx, ringfence.Slot{AccountID: "acct", Kind: ringfence.SlotDirect, CallID: c.ID})
-	counts, _, _ := env.Store.ListSlots(ctx, "acct")
-	if err != nil || ok || counts[ringfence.SlotDirect] != 1 {
-		t.Fatalf("released=%v err=%v in_use=%d, want the slot kept", ok, err, counts[ringfence.SlotDirect])
+	inUse, held := MustSlotsInUse(t, env.Store, "acct", ringfence.SlotDirect)
+	if err != nil || ok || inUse != 1 || len(held) != 1 {
+		t.Fatalf("released=%v err=%v in_use=%d held=%d, want the slot kept", ok, err, inUse, len(held))
 	}
 }
 

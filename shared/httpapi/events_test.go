@@ -15,31 +15,50 @@ import (
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
-// Every API Gateway sample event in events/ decodes into the Lambda event type and encodes back
-// with every field it had, unchanged: no field of a sample is misnamed or lost on the way in.
+// Every sample event in events/ is JSON and either an API Gateway event or an EventBridge
+// scheduled event, and decodes into its Lambda event type and encodes back with every field it
+// had, unchanged: no field of a sample is misnamed or lost on the way in, and no sample is
+// skipped for not parsing.
 func TestSampleEventsRoundTrip(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
-	if len(files) == 0 {
-		t.Fatal("no sample events found")
+	files, err := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sample events found (%v)", err)
 	}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var probe struct{ RouteKey string }
-		json.Unmarshal(raw, &probe)
-		if probe.RouteKey == "" {
-			continue // Not an API Gateway event.
+		var probe struct {
+			RouteKey   string `json:"routeKey"`
+			DetailType string `json:"detail-type"`
 		}
-		var ev events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &ev); err != nil {
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			t.Fatalf("%s is not a JSON object: %v", f, err)
+		}
+		var ev any
+		switch {
+		case probe.RouteKey != "" && probe.DetailType == "":
+			ev = &events.APIGatewayV2HTTPRequest{}
+		case probe.DetailType != "" && probe.RouteKey == "":
+			ev = &events.EventBridgeEvent{}
+		default:
+			t.Fatalf("%s is neither an API Gateway event (routeKey) nor an EventBridge event (detail-type)", f)
+		}
+		if err := json.Unmarshal(raw, ev); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		again, _ := json.Marshal(ev)
+		again, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
 		var a, b any
-		json.Unmarshal(raw, &a)
-		json.Unmarshal(again, &b)
+		if err := json.Unmarshal(raw, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(again, &b); err != nil {
+			t.Fatal(err)
+		}
 		if path, ok := containedIn(a, b); !ok {
 			t.Fatalf("%s does not round-trip: %s differs\n%s\n%s", f, path, raw, again)
 		}

@@ -53,6 +53,7 @@ func TestVerify(t *testing.T) {
 		{"extra field", vectorBody, vectorKey, header + ",extra=value", vectorTime, false},
 		{"huge timestamp", vectorBody, vectorKey, "v=999999999999999999999999,d=" + vectorDigest, vectorTime, false},
 		{"no key configured", vectorBody, "", header, vectorTime, false},
+		{"no key configured, signed with the empty key", vectorBody, "", retell.Sign([]byte(vectorBody), "", vectorTime), vectorTime, false},
 	}
 	for _, tt := range tests {
 		err := retell.Verify([]byte(tt.body), tt.key, tt.header, tt.now)

@@ -13,6 +13,7 @@ func dec(s string) *ringfence.Decimal {
 
 func TestPlanCallUpdate(t *testing.T) {
 	ended := ringfence.Call{Status: ringfence.StatusCompleted, Outcome: ringfence.StatusCompleted, Cost: dec("0.10"), ReportAt: "v2", Transcript: "hello there", RecordingURL: "https://r/1"}
+	swept := ringfence.Call{Status: ringfence.StatusFailed, Outcome: ringfence.StatusFailed, EndReason: ringfence.EndReasonStale, EndedStale: true}
 	tests := []struct {
 		name   string
 		call   ringfence.Call
@@ -43,8 +44,12 @@ func TestPlanCallUpdate(t *testing.T) {
 				}
 			}},
 		{"sweep stands down once the call moved", ringfence.Call{Status: ringfence.StatusInProgress, LastActivity: "t2"}, ringfence.CallEvent{Status: ringfence.StatusFailed, Sweep: true, SeenActivity: "t1"}, ringfence.ResultDuplicate, nil},
+		{"provider's end after the sweep's corrects it", swept, ringfence.CallEvent{Status: ringfence.StatusCompleted}, ringfence.ResultCorrected, nil},
+		{"late ringing after the sweep's end is no correction", swept, ringfence.CallEvent{Status: ringfence.StatusRinging}, ringfence.ResultDuplicate, nil},
 		{"sweep without what it saw decides nothing", ringfence.Call{Status: ringfence.StatusRinging, LastActivity: "t1"}, ringfence.CallEvent{Status: ringfence.StatusFailed, Sweep: true}, ringfence.ResultDuplicate, nil},
 		{"older report is ignored", ended, ringfence.CallEvent{Status: ringfence.StatusCompleted, Cost: dec("0.5"), Version: "v1"}, ringfence.ResultDuplicate, nil},
+		{"the same report again is a duplicate", ended, ringfence.CallEvent{Status: ringfence.StatusCompleted, Cost: dec("0.10"), Version: "v2"}, ringfence.ResultDuplicate, nil},
+		{"the same extracted data again is a duplicate", ringfence.Call{Status: ringfence.StatusCompleted, ExtractedData: `{"a":1}`, ExtractedAt: "v2"}, ringfence.CallEvent{Status: ringfence.StatusCompleted, ExtractedData: `{"a":1}`, Version: "v2"}, ringfence.ResultDuplicate, nil},
 		{"report without version does not replace one", ended, ringfence.CallEvent{Status: ringfence.StatusCompleted, Cost: dec("0.5")}, ringfence.ResultDuplicate, nil},
 		{"non-terminal cost is not a report", ringfence.Call{Status: ringfence.StatusInitiated}, ringfence.CallEvent{Status: ringfence.StatusRinging, Cost: dec("9"), Version: "v9"}, ringfence.ResultAdvanced,
 			func(t *testing.T, u ringfence.CallUpdate) {

@@ -28,6 +28,7 @@ func TestAuthenticate(t *testing.T) {
 		return h.Sum(nil)
 	}
 	seconds, millis := strconv.FormatInt(now.Unix(), 10), strconv.FormatInt(now.UnixMilli(), 10)
+	edge := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).Unix(), 10) }
 	b64Secret := base64.StdEncoding.EncodeToString([]byte("raw key bytes"))
 	tests := []struct {
 		name    string
@@ -54,6 +55,10 @@ func TestAuthenticate(t *testing.T) {
 		{"stale hmac", map[string]string{"X-Signature": sig("1767225000"), "X-Timestamp": "1767225000"}, false},
 		{"timestamp that is not a time", map[string]string{"X-Signature": sig(seconds), "X-Timestamp": "yesterday"}, false},
 		{"hmac with another key", map[string]string{"X-Signature": hex.EncodeToString(vapi.Sign(body, "other", seconds)), "X-Timestamp": seconds}, false},
+		{"tolerance edge, earlier", map[string]string{"X-Signature": sig(edge(-vapi.SignatureTolerance)), "X-Timestamp": edge(-vapi.SignatureTolerance)}, true},
+		{"tolerance edge, later", map[string]string{"X-Signature": sig(edge(vapi.SignatureTolerance)), "X-Timestamp": edge(vapi.SignatureTolerance)}, true},
+		{"just past the tolerance, earlier", map[string]string{"X-Signature": sig(edge(-vapi.SignatureTolerance - time.Second)), "X-Timestamp": edge(-vapi.SignatureTolerance - time.Second)}, false},
+		{"just past the tolerance, later", map[string]string{"X-Signature": sig(edge(vapi.SignatureTolerance + time.Second)), "X-Timestamp": edge(vapi.SignatureTolerance + time.Second)}, false},
 		{"no headers", map[string]string{}, false},
 	}
 	for _, tt := range tests {
@@ -69,5 +74,16 @@ func TestAuthenticate(t *testing.T) {
 	}
 	if err := vapi.Authenticate(func(string) string { return secret }, body, "", now); err == nil {
 		t.Fatal("no configured secret accepted a request")
+	}
+	// Without a configured secret, a request signed with the empty secret (which anyone can
+	// compute) is refused too: a missing secret locks the door.
+	for _, signedEmpty := range []map[string]string{
+		{"X-Signature": hex.EncodeToString(vapi.Sign(body, "", seconds)), "X-Timestamp": seconds},
+		{"X-Signature": hex.EncodeToString(mac(sha256.New, nil, body))},
+		{"Authorization": "Bearer "},
+	} {
+		if err := vapi.Authenticate(func(h string) string { return signedEmpty[h] }, body, "", now); err == nil {
+			t.Fatalf("no configured secret accepted %v", signedEmpty)
+		}
 	}
 }

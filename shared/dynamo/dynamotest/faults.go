@@ -109,3 +109,22 @@ func RecordOperations(log *OperationLog) func(*aws.Config) {
 		return next.HandleFinalize(ctx, in)
 	})
 }
+
+// BeforeFirst runs do once, just before the client sends the first request whose input is a T
+// (*dynamodb.TransactWriteItemsInput, say) and for which match reports true (nil matches any).
+// A test uses it to put another writer's work between a read and the write decided from it, so a
+// race runs in the order the test chooses, every time, instead of when goroutines happen to
+// overlap. do must use another client (env.Reopen()), or it would run itself again.
+func BeforeFirst[T any](match func(T) bool, do func()) func(*aws.Config) {
+	var once sync.Once
+	return func(cfg *aws.Config) {
+		cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("ringfence-before-first", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if input, ok := in.Parameters.(T); ok && (match == nil || match(input)) {
+					once.Do(do)
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+		})
+	}
+}
