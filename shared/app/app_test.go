@@ -36,13 +36,13 @@ func TestScheduleWindowFollowsScheduleRate(t *testing.T) {
 func TestNewReadsSecretsFromTheEnvironment(t *testing.T) {
 	env := map[string]string{
 		"RINGFENCE_TABLE": "t", "RINGFENCE_DYNAMODB_ENDPOINT": "http://127.0.0.1:1",
-		"RINGFENCE_SESSION_SECRET": "session-secret-0123456789", "VAPI_API_KEY": "vapi-key",
+		"RINGFENCE_SESSION_SECRET": "session-secret-0123456789-0123456789", "VAPI_API_KEY": "vapi-key",
 	}
 	a, err := app.New(context.Background(), func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Config.SessionSecret != "session-secret-0123456789" {
+	if a.Config.SessionSecret != "session-secret-0123456789-0123456789" {
 		t.Fatalf("SessionSecret=%q", a.Config.SessionSecret)
 	}
 	v, err := a.Config.Secrets.Get(context.Background(), secrets.VapiAPIKey)

@@ -185,13 +185,16 @@ func TestScheduledCallIsClaimedOnce(t *testing.T) {
 	}
 }
 
-// A number's route belongs to the account that put it first (invariant 4, no blind overwrites):
-// another account cannot take it over, and the owner can still change it.
+// A confirmed number's route belongs to its account (invariant 4, no blind overwrites): another
+// account cannot take it over, and the owner can still change it.
 func TestNumberBelongsToItsAccount(t *testing.T) {
 	env := dynamotest.MustNewStore(t)
 	ctx := context.Background()
 	route := ringfence.NumberRoute{Number: "+14155550199", AccountID: "acct_a", CompanyID: "co_a", AgentID: "agent-a"}
 	if _, err := env.Store.PutNumber(ctx, route); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.ConfirmNumber(ctx, route.Number); err != nil {
 		t.Fatal(err)
 	}
 	theft := ringfence.NumberRoute{Number: route.Number, AccountID: "acct_b", CompanyID: "co_b", AgentID: "agent-b"}
