@@ -3,11 +3,13 @@ package dynamotest
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
@@ -83,5 +85,17 @@ func FailRandomly(rate float64, seed uint64) func(*aws.Config) {
 			return middleware.FinalizeOutput{}, md, &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected: the response was lost after the request was carried out", Fault: smithy.FaultServer}
 		}
 		return out, md, err
+	})
+}
+
+// FailWhileDown makes the client's requests for the named operations ("GetItem", "Query", ...;
+// all of them when none is named) fail while down is set, as a store outage does: a server
+// error before the request is carried out, so nothing is written. Clearing down ends the outage.
+func FailWhileDown(down *atomic.Bool, operations ...string) func(*aws.Config) {
+	return addFinalize("ringfence-outage", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		if down.Load() && (len(operations) == 0 || slices.Contains(operations, awsmiddleware.GetOperationName(ctx))) {
+			return middleware.FinalizeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected: the store is down", Fault: smithy.FaultServer}
+		}
+		return next.HandleFinalize(ctx, in)
 	})
 }
