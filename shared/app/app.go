@@ -46,8 +46,12 @@ type Config struct {
 	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
 	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
 	DialTimeout       time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
-	LogLevel          string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
-	Function          string        // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
+	// MaxCallDuration is RINGFENCE_MAX_CALL_DURATIONS, "bolna=2h,retell=2h,vapi=12h": per provider,
+	// the longest a call may run, for calls whose provider cannot be asked (default: the
+	// providers' own maxima, calling.DefaultMaxCallDuration).
+	MaxCallDuration map[ringfence.Provider]time.Duration
+	LogLevel        string // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
+	Function        string // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
 }
 
 // ConfigFromEnv reads the configuration. Only the table is required: a function whose secret is
@@ -88,6 +92,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return cfg, err
 	}
 	if cfg.DialTimeout, err = durationSetting(getenv, "RINGFENCE_DIAL_TIMEOUT", 2*time.Minute); err != nil {
+		return cfg, err
+	}
+	if cfg.MaxCallDuration, err = maxCallDurations(getenv("RINGFENCE_MAX_CALL_DURATIONS")); err != nil {
 		return cfg, err
 	}
 	if cfg.AccountID == "" {
@@ -132,6 +139,25 @@ func durationSetting(getenv func(string) string, name string, fallback time.Dura
 		return 0, fmt.Errorf("%s=%q is not a duration of at least %s, such as 5m", name, v, calling.MinStaleAfter)
 	}
 	return d, nil
+}
+
+// maxCallDurations reads "provider=duration" pairs, comma-separated, such as "vapi=12h,retell=2h";
+// a provider not named keeps its default.
+func maxCallDurations(v string) (map[ringfence.Provider]time.Duration, error) {
+	out := map[ringfence.Provider]time.Duration{}
+	for _, pair := range splitList(v) {
+		name, value, _ := strings.Cut(pair, "=")
+		p, err := ringfence.ParseProvider(name)
+		if err != nil {
+			return nil, fmt.Errorf("RINGFENCE_MAX_CALL_DURATIONS: %s", ringfence.ErrorMessage(err))
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(value))
+		if err != nil || d < time.Minute {
+			return nil, fmt.Errorf("RINGFENCE_MAX_CALL_DURATIONS: %q is not a duration of at least 1m, such as %s=2h", value, p)
+		}
+		out[p] = d
+	}
+	return out, nil
 }
 
 // App is the wired backend.
@@ -183,6 +209,7 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	}
 	calls := calling.New(store, dialers, calling.Defaults{
 		DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit, StaleAfter: cfg.StaleAfter, DialTimeout: cfg.DialTimeout,
+		MaxCallDuration: cfg.MaxCallDuration,
 	}, log)
 	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,
