@@ -257,8 +257,8 @@ func (s *Service) maxCallDuration(p ringfence.Provider) time.Duration {
 // and reports whether that settled the call:
 //   - an ended call is applied with the provider's outcome, cost, duration and transcript through
 //     the same exactly-once transition as a webhook, which releases its slot once;
-//   - a live call keeps its slot, and its activity moves to now, so it is asked again only after
-//     another quiet spell;
+//   - a live call keeps its slot, and its activity moves forward to now (a conditional write
+//     that never moves it back), so it is asked again only after another quiet spell;
 //   - a provider that could not be asked leaves the call for the next sweep (logged), never
 //     ended on a guess.
 //
@@ -296,7 +296,7 @@ func (s *Service) reconcile(ctx context.Context, c ringfence.Call, now time.Time
 		return true, nil
 	}
 	r.CallsLive++
-	if _, err := s.store.MarkCallChecked(ctx, c.ID, c.LastActivity, now, ev.Status); err != nil {
+	if _, err := s.store.MarkCallChecked(ctx, c.ID, now, ev.Status); err != nil {
 		return true, err
 	}
 	s.log.InfoContext(ctx, "quiet call is live at the provider; it keeps its slot", "call_id", c.ID, "provider", c.Provider,
