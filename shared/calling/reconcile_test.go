@@ -3,12 +3,15 @@ package calling_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ringfence/ringfence/infra/simulator"
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
@@ -161,6 +164,163 @@ func TestSweepReconcilesQuietCalls(t *testing.T) {
 			cmp, err := env.Store.GetCampaign(ctx, "acct_test", campaign.ID)
 			if err != nil || cmp.CallsCompleted != 1 || cmp.Status != ringfence.CampaignCompleted {
 				t.Fatalf("campaign=%+v (%v), want its one call counted once and the campaign completed", cmp, err)
+			}
+		})
+	}
+}
+
+// fastClock runs `factor` times faster than the real clock from the moment it is made: the
+// stale timeout passes in seconds while the simulator's calls run in real time.
+type fastClock struct {
+	start  time.Time
+	factor time.Duration
+}
+
+func (c fastClock) Now() time.Time { return c.start.Add(time.Since(c.start) * c.factor) }
+
+// A campaign through the simulator where a fifth of the calls' final webhooks never arrive: every
+// call ends with its true outcome and cost, the dropped ones through reconciliation with the
+// provider, the counters are exact, and no call is ended or its slot freed while it is live at
+// the provider (sampled throughout: a call live at the simulator before and after a read of
+// ringfence's state must be in flight and hold its slot in that read). The calls run longer
+// than the stale timeout, so each is asked about while it is live, too.
+func TestCampaignWithDroppedFinalWebhooksIsReconciled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the reconciled campaigns are skipped in -short mode")
+	}
+	for _, p := range []struct {
+		provider, from string
+		contacts       int
+	}{{"vapi", "phone-number-1", 100}, {"bolna", "+14155550100", 30}, {"retell", "+14155550100", 30}} {
+		t.Run(p.provider, func(t *testing.T) {
+			// 120 times faster: the 5-minute stale timeout is 2.5 s, and a call of 3 s lasts six
+			// minutes of ringfence's time.
+			s := MustStack(t, simulator.Options{CallLength: 3 * time.Second, Seed: 7, DropFinal: 0.2}, 5, 20)
+			clock := fastClock{start: time.Now(), factor: 120}
+			s.app.Store.Now, s.app.Calling.Now = clock.Now, clock.Now
+			ctx, stop := context.WithCancel(context.Background())
+			var background sync.WaitGroup
+			var reconciled, live, providerErrors, staleEnded, sampled atomic.Int64
+			var violations []string
+			var mu sync.Mutex
+			background.Add(2)
+			go func() { // The sweeper's schedule, on the fast clock.
+				defer background.Done()
+				for ctx.Err() == nil {
+					r, err := s.app.Calling.Sweep(ctx, clock.Now())
+					if err != nil && ctx.Err() == nil {
+						t.Errorf("sweep: %v", err)
+					}
+					reconciled.Add(int64(r.CallsReconciled))
+					live.Add(int64(r.CallsLive))
+					providerErrors.Add(int64(r.ProviderErrors))
+					staleEnded.Add(int64(r.CallsEnded))
+					time.Sleep(100 * time.Millisecond)
+				}
+			}()
+			go func() { // The sampler.
+				defer background.Done()
+				for ctx.Err() == nil {
+					before := s.sim.LiveCalls()
+					_, held, err := s.app.Store.ListSlots(context.Background(), "acct_test")
+					if err != nil {
+						continue
+					}
+					holds := map[string]bool{}
+					for _, sl := range held {
+						holds[sl.CallID] = true
+					}
+					states := map[string]ringfence.Call{}
+					for id := range before {
+						if c, err := s.app.Store.GetCall(context.Background(), id); err == nil {
+							states[id] = c
+						}
+					}
+					after := s.sim.LiveCalls()
+					for id := range before {
+						c, known := states[id]
+						if _, stillLive := after[id]; !stillLive || !known {
+							continue
+						}
+						sampled.Add(1)
+						if !holds[id] || c.Status.IsTerminal() {
+							mu.Lock()
+							violations = append(violations, fmt.Sprintf("%s live at the provider: status %s, slot held %v", id, c.Status, holds[id]))
+							mu.Unlock()
+						}
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}()
+			s.dispatchEvery(t, 200*time.Millisecond)
+
+			var c campaignView
+			s.do(t, "POST", "/campaigns", `{"name":"dropped","provider":"`+p.provider+`","agent_id":"agent-1","from_number":"`+p.from+`","contacts":`+contacts(p.contacts)+`}`, 201, &c)
+			s.do(t, "POST", "/campaigns/"+c.ID+"/start", "", 202, nil)
+			waitFor(t, 300*time.Second, "the campaign to complete", func() bool {
+				var got campaignView
+				s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &got)
+				return got.Status == "completed"
+			})
+			stop()
+			background.Wait()
+			s.sim.Wait()
+
+			st := s.sim.Stats()
+			byExecution := map[string]simulator.Script{}
+			want, dropped := map[string]int{}, 0
+			var cost ringfence.Decimal
+			for _, sc := range st.Scripts {
+				byExecution[sc.ExecutionID] = sc
+				want[string(sc.Outcome)]++
+				cost = cost.Add(sc.Cost)
+				if sc.FinalDropped {
+					dropped++
+				}
+			}
+			t.Logf("%d calls, %d with final webhooks dropped; sweeps reconciled %d, found %d live, ended %d stale, %d provider errors; %d live calls sampled",
+				len(st.Scripts), dropped, reconciled.Load(), live.Load(), staleEnded.Load(), providerErrors.Load(), sampled.Load())
+			if dropped == 0 || reconciled.Load() < int64(dropped) || live.Load() == 0 {
+				t.Fatalf("dropped=%d reconciled=%d live=%d: the test did not exercise reconciliation", dropped, reconciled.Load(), live.Load())
+			}
+			if staleEnded.Load() != 0 || len(st.Failures) != 0 || st.Placed != p.contacts {
+				t.Fatalf("stale ends=%d failures=%v placed=%d, want none, none and %d", staleEnded.Load(), st.Failures, st.Placed, p.contacts)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if sampled.Load() == 0 {
+				t.Fatal("no live call was ever sampled: the sampling proved nothing")
+			}
+			if len(violations) > 0 {
+				t.Fatalf("%d samples found a call ended or its slot freed while live at the provider, e.g. %s", len(violations), violations[0])
+			}
+			var got campaignView
+			s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &got)
+			for _, o := range ringfence.Outcomes {
+				if got.Outcomes[string(o)] != want[string(o)] {
+					t.Fatalf("outcomes=%v, want %v", got.Outcomes, want)
+				}
+			}
+			if got.CallsCompleted != p.contacts || got.TotalCost != cost.String() {
+				t.Fatalf("campaign=%+v, want %d calls costing %s", got, p.contacts, cost)
+			}
+			var calls struct {
+				Calls []struct {
+					ProviderCallID string  `json:"provider_call_id"`
+					Outcome        string  `json:"outcome"`
+					Cost           *string `json:"cost"`
+				} `json:"calls"`
+			}
+			s.do(t, "GET", "/campaigns/"+c.ID+"/calls", "", 200, &calls)
+			for _, call := range calls.Calls {
+				sc := byExecution[call.ProviderCallID]
+				if call.Outcome != string(sc.Outcome) || call.Cost == nil || *call.Cost != sc.Cost.String() {
+					t.Fatalf("call %s: outcome %s cost %v, want %s and %s (final webhooks dropped: %v)", call.ProviderCallID, call.Outcome, call.Cost, sc.Outcome, sc.Cost, sc.FinalDropped)
+				}
+			}
+			counts, held, err := s.app.Store.ListSlots(context.Background(), "acct_test")
+			if err != nil || counts[ringfence.SlotCampaign] != 0 || len(held) != 0 {
+				t.Fatalf("slots in use=%d held=%d (%v), want none", counts[ringfence.SlotCampaign], len(held), err)
 			}
 		})
 	}
