@@ -49,8 +49,8 @@ type Options struct {
 	// DropAnswer places the call but drops the connection instead of answering the dial, so the
 	// caller cannot know whether the call was placed.
 	DropAnswer bool
-	// Silent places calls but never sends their webhooks, like a provider that gave up on a call
-	// without a word; its API still reports them, live.
+	// Silent places calls but never sends their webhooks, like a provider that says nothing: the
+	// calls still end after CallLength, and its API reports them, live and then ended.
 	Silent bool
 	// Forget makes the provider's API have no record of the calls it placed (404 to get-call,
 	// absent from its lists), like a provider that lost them.
@@ -214,10 +214,8 @@ func (s *Simulator) start(w http.ResponseWriter, script Script) bool {
 	if s.opts.WebhookBeforeAnswer {
 		s.deliver(script, script.Deliveries[0])
 	}
-	if !s.opts.Silent {
-		s.deliveries.Add(1)
-		go s.play(script)
-	}
+	s.deliveries.Add(1)
+	go s.play(script)
 	if s.opts.DropAnswer {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
@@ -344,9 +342,9 @@ func OutcomeFor(phone string) ringfence.CallStatus {
 	return ringfence.StatusCompleted
 }
 
-// play waits out the call, then sends its webhooks a few at a time, in the script's order. The
-// call stops counting as in flight when its first terminal webhook is sent: at that moment the
-// call has ended at the provider.
+// play waits out the call, ends it at the provider, then sends its webhooks a few at a time, in
+// the script's order (none when Silent; none of the final ones when they are dropped). The call
+// stops counting as in flight when it ends, before anything reports the end.
 func (s *Simulator) play(script Script) {
 	defer s.deliveries.Done()
 	time.Sleep(s.opts.CallLength)
@@ -356,6 +354,9 @@ func (s *Simulator) play(script Script) {
 	s.inFlight--
 	s.mu.Unlock()
 	deliveries := script.Deliveries
+	if s.opts.Silent {
+		return
+	}
 	if script.FinalDropped {
 		deliveries = nil
 		for _, body := range script.Deliveries {

@@ -79,10 +79,12 @@ func (s *Store) ParkEvent(ctx context.Context, ev ringfence.CallEvent) error {
 // ParkedEvents returns the events parked for a provider's call id. Their order does not matter:
 // applying events is the same in any order.
 func (s *Store) ParkedEvents(ctx context.Context, p ringfence.Provider, providerCallID string) ([]ringfence.ParkedEvent, error) {
-	keyCond := expression.Key("pk").Equal(expression.Value(parkedPK(p, providerCallID))).
-		And(expression.Key("sk").BeginsWith(parkedEventPrefix))
+	keyCond := expression.Key("pk").Equal(expression.Value(parkedPK(p, providerCallID)))
 	var out []ringfence.ParkedEvent
 	err := s.query(ctx, "", keyCond, func(item map[string]types.AttributeValue) error {
+		if stringAttr(item, "sk") == parkedCounterSK {
+			return nil // The count, not an event. Events parked before they were counted are read too.
+		}
 		var it parkedItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return err
