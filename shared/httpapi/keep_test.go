@@ -3,6 +3,9 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
+	"github.com/ringfence/ringfence/shared/httpapi"
+	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -148,5 +153,31 @@ func TestParkedEventsAreCappedAndDeduplicated(t *testing.T) {
 	}
 	if err := h.env.Store.ParkEvent(ctx, ringfence.CallEvent{Provider: ringfence.ProviderBolna, ProviderCallID: "exec-unknown", Status: ringfence.StatusRinging, Version: "later"}); err != nil {
 		t.Fatalf("parking once the earlier events were applied: %v, want it kept", err)
+	}
+}
+
+// Retell signs each delivery anew, so a replayed webhook differs from the first only in its
+// signature: for a call not known yet it is parked once, however often it is replayed.
+func TestReplayedRetellWebhookIsParkedOnce(t *testing.T) {
+	h := MustHarness(t)
+	const key = "test-retell-key"
+	srv := httpapi.NewServer(h.env.Store, h.calls, httpapi.Config{APIKey: testAPIKey, AccountID: "acct_test", RetellAPIKey: key}, slog.New(slog.NewJSONHandler(h.logs, nil)))
+	body, err := os.ReadFile(filepath.Join("..", "retell", "testdata", "call-ended.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := MustEvent(t, "retell-webhook-call-ended.json")
+	req.Body = string(body)
+	for i := range 3 {
+		req.Headers["x-retell-signature"] = retell.Sign(body, key, time.Now().Add(time.Duration(i)*time.Second))
+		var reply struct{ Result string }
+		MustDecode(t, invoke(t, srv.RetellWebhook(), req), 202, &reply)
+		if reply.Result != "parked" {
+			t.Fatalf("replay %d: result=%q, want parked", i, reply.Result)
+		}
+	}
+	parked, err := h.env.Store.ParkedEvents(context.Background(), ringfence.ProviderRetell, "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6")
+	if err != nil || len(parked) != 1 {
+		t.Fatalf("parked=%d (%v), want the replayed webhook parked once", len(parked), err)
 	}
 }
