@@ -61,6 +61,9 @@ func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepReport, error)
 	// Kept events go first: a call whose final report was kept is then settled, not asked about.
 	err := errors.Join(s.sweepKept(ctx, &r), s.sweepCalls(ctx, now, &r), s.sweepSlots(ctx, now, &r), s.sweepCampaigns(ctx, &r))
 	s.Metrics.Count(metrics.StaleCallsSwept, float64(r.CallsEnded))
+	s.Metrics.Count(metrics.CallsReconciled, float64(r.CallsReconciled))
+	s.Metrics.Count(metrics.ProviderLookupErrors, float64(r.ProviderErrors))
+	s.Metrics.Count(metrics.KeptEventsApplied, float64(r.KeptEventsApplied))
 	s.Metrics.Count(metrics.StuckSlots, float64(len(r.StuckSlots)))
 	return r, errors.Join(err, s.recordGauges(ctx, now))
 }
