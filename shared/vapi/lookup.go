@@ -96,7 +96,13 @@ const maxListPages = 50
 // listedCall is one call of Vapi's call list: the call object and when it was created.
 type listedCall struct {
 	Call
-	CreatedAt time.Time `json:"createdAt"`
+	CreatedAt string `json:"createdAt"`
+}
+
+// created is when the call was created; the zero time when Vapi's value cannot be read.
+func (c listedCall) created() time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, c.CreatedAt)
+	return t
 }
 
 // window is a range of creation times to list, each bound inclusive (zero: unbounded).
@@ -130,13 +136,19 @@ func (c *Client) FindCall(ctx context.Context, req ringfence.DialRequest, since 
 				seen[call.ID] = true
 				fresh++
 			}
-			if oldest.IsZero() || call.CreatedAt.Before(oldest) {
-				oldest = call.CreatedAt
+			if created := call.created(); !created.IsZero() {
+				if oldest.IsZero() || created.Before(oldest) {
+					oldest = created
+				}
+				newest = maxTime(newest, created)
 			}
-			newest = maxTime(newest, call.CreatedAt)
 		}
 		if len(calls) < listLimit || fresh == 0 {
 			continue
+		}
+		if oldest.IsZero() {
+			// Not finding the call is not the same as Vapi not having it: say so.
+			return "", fmt.Errorf("Vapi's call list gives no creation times to page by")
 		}
 		windows = append(windows, window{from: w.from, to: oldest}, window{from: newest, to: w.to})
 	}
