@@ -12,10 +12,13 @@ import (
 	"time"
 
 	"github.com/ringfence/ringfence/infra/simulator"
+	"github.com/ringfence/ringfence/shared/bolna"
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
+	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/vapi"
 )
 
 // fakeProvider stands in for a provider's API when the sweep asks about a call: it answers
@@ -198,6 +201,14 @@ func TestCampaignWithDroppedFinalWebhooksIsReconciled(t *testing.T) {
 			s := MustStack(t, simulator.Options{CallLength: 3 * time.Second, Seed: 7, DropFinal: 0.2}, 5, 20)
 			clock := fastClock{start: time.Now(), factor: 120}
 			s.app.Store.Now, s.app.Calling.Now = clock.Now, clock.Now
+			// The sweeper's own service, with a dial timeout of 30 minutes (15 s here): a dial slowed
+			// down by a busy DynamoDB Local must not pass for lost before it reaches the simulator.
+			sweeper := calling.New(s.app.Store, map[ringfence.Provider]ringfence.Dialer{
+				ringfence.ProviderBolna:  bolna.NewClient(s.simURL(), simKey),
+				ringfence.ProviderRetell: retell.NewClient(s.simURL(), simKey),
+				ringfence.ProviderVapi:   vapi.NewClient(s.simURL(), simKey),
+			}, calling.Defaults{DirectLimit: 5, CampaignLimit: 20, DialTimeout: 30 * time.Minute}, s.app.Log)
+			sweeper.Now = clock.Now
 			ctx, stop := context.WithCancel(context.Background())
 			var background sync.WaitGroup
 			var reconciled, live, providerErrors, staleEnded, sampled atomic.Int64
@@ -207,7 +218,7 @@ func TestCampaignWithDroppedFinalWebhooksIsReconciled(t *testing.T) {
 			go func() { // The sweeper's schedule, on the fast clock.
 				defer background.Done()
 				for ctx.Err() == nil {
-					r, err := s.app.Calling.Sweep(ctx, clock.Now())
+					r, err := sweeper.Sweep(ctx, clock.Now())
 					if err != nil && ctx.Err() == nil {
 						t.Errorf("sweep: %v", err)
 					}
