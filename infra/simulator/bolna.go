@@ -27,6 +27,12 @@ type Script struct {
 	Deliveries  [][]byte // Webhook bodies, already shuffled into delivery order.
 	Outcome     ringfence.CallStatus
 	Cost        ringfence.Decimal // USD, from the newest report.
+	// Live and Final are the call as the provider's API reports it (get-call, list-calls) while
+	// it runs and once it ended, in the shapes of that provider's API.
+	Live, Final []byte
+	// FinalDropped is set on a call whose final webhooks the simulator never sends
+	// (Options.DropFinal): only asking the provider tells how it ended.
+	FinalDropped bool
 }
 
 // bolnaStep is one status change of a Bolna execution.
@@ -75,7 +81,30 @@ func BolnaScript(rng *rand.Rand, executionID, callID string, outcome ringfence.C
 	}
 	rng.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
 	cost := ringfence.MustParseDecimal(revised).Shift(2)
-	return Script{Provider: ringfence.ProviderBolna, ExecutionID: executionID, Deliveries: bodies, Outcome: outcome, Cost: cost}
+	live := bolnaStep{status: "in-progress"}
+	if outcome != ringfence.StatusCompleted {
+		live.status = "ringing"
+	}
+	last := len(steps) - 1
+	return Script{Provider: ringfence.ProviderBolna, ExecutionID: executionID, Deliveries: bodies, Outcome: outcome, Cost: cost,
+		Live:  bolnaAPIExecution(bolnaExecution(executionID, callID, live, start.Add(time.Second))),
+		Final: bolnaAPIExecution(bolnaExecution(executionID, callID, steps[last], start.Add(time.Duration(last)*time.Second)))}
+}
+
+// bolnaAPIExecution turns a webhook's execution object into the one Bolna's API returns, which
+// names the conversation's length conversation_time.
+func bolnaAPIExecution(webhook []byte) []byte {
+	var ex map[string]any
+	if err := json.Unmarshal(webhook, &ex); err != nil {
+		panic(err)
+	}
+	ex["conversation_time"] = ex["conversation_duration"]
+	delete(ex, "conversation_duration")
+	b, err := json.Marshal(ex)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // cents returns a random cost in cents with two decimals, like Bolna's total_cost.

@@ -62,8 +62,26 @@ func RetellScript(rng *rand.Rand, call RetellCall, outcome ringfence.CallStatus,
 			bodies = append(bodies, bodies[i])
 		}
 	}
+	finalBody := bodies[distinct-1] // call_analyzed: the final cost and the analysis.
 	rng.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
-	return Script{Provider: ringfence.ProviderRetell, ExecutionID: call.CallID, Deliveries: bodies, Outcome: outcome, Cost: ringfence.MustParseDecimal(final).Shift(2)}
+	live := "registered"
+	if connected {
+		live = "ongoing"
+	}
+	return Script{Provider: ringfence.ProviderRetell, ExecutionID: call.CallID, Deliveries: bodies, Outcome: outcome, Cost: ringfence.MustParseDecimal(final).Shift(2),
+		Live:  retellCallObject(retellEvent(retell.EventCallStarted, call, live, "", start, time.Time{}, "", nil)),
+		Final: retellCallObject(finalBody)}
+}
+
+// retellCallObject is the call object of a webhook, as Retell's get-call returns it.
+func retellCallObject(webhook []byte) []byte {
+	var w struct {
+		Call json.RawMessage `json:"call"`
+	}
+	if err := json.Unmarshal(webhook, &w); err != nil {
+		panic(err)
+	}
+	return w.Call
 }
 
 // retellEvent renders one Retell webhook body.

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,9 +59,15 @@ type Options struct {
 	// DropAnswer places the call but drops the connection instead of answering the dial, so the
 	// caller cannot know whether the call was placed.
 	DropAnswer bool
-	// Silent places calls but never sends their webhooks, like a provider that gave up on a call
-	// without a word.
+	// Silent places calls but never sends their webhooks, like a provider that says nothing: the
+	// calls still end after CallLength, and its API reports them, live and then ended.
 	Silent bool
+	// Forget makes the provider's API have no record of the calls it placed (404 to get-call,
+	// absent from its lists), like a provider that lost them.
+	Forget bool
+	// DropFinal is the share of calls (0 to 1) whose final webhooks, the ones that end the call,
+	// are never sent: the provider's API still reports how each ended.
+	DropFinal float64
 	// Concurrency is how many of a call's webhooks are sent at the same instant (default 3).
 	Concurrency int
 }
@@ -76,11 +83,12 @@ type Simulator struct {
 	inFlight    int
 	maxInFlight int
 	placed      int
-	dials       map[string]int    // Dials per recipient number.
-	scripts     map[string]Script // By ringfence call id.
-	failures    []string          // Webhook deliveries that never got a 2xx.
-	refused     map[string]int    // Dials refused per number.
-	vapiCalls   []vapiCall        // The calls Vapi's list API returns.
+	dials       map[string]int      // Dials per recipient number.
+	scripts     map[string]Script   // By ringfence call id.
+	failures    []string            // Webhook deliveries that never got a 2xx.
+	refused     map[string]int      // Dials refused per number.
+	calls       map[string]*simCall // By provider call id: what the providers' APIs report.
+	order       []*simCall          // The same calls, in the order they were placed.
 	deliveries  sync.WaitGroup
 }
 
@@ -92,6 +100,7 @@ func New(opts Options) *Simulator {
 	return &Simulator{
 		opts: opts, client: &http.Client{Timeout: 30 * time.Second},
 		rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed+1)), dials: map[string]int{}, scripts: map[string]Script{}, refused: map[string]int{},
+		calls: map[string]*simCall{},
 	}
 }
 
@@ -107,9 +116,25 @@ func (s *Simulator) SetWebhookBase(base, bolnaToken string) {
 	s.opts.BolnaToolToken = "Bearer " + bolnaToken
 }
 
-// ServeHTTP serves the simulated provider APIs: Bolna's POST /call.
+// ServeHTTP serves the simulated provider APIs: placing calls, and asking about them (get-call
+// and list-calls) in each provider's shapes.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/executions/"):
+		s.bolnaGetExecution(w, r)
+		return
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v2/agent/") && strings.HasSuffix(r.URL.Path, "/executions"):
+		s.bolnaListExecutions(w, r)
+		return
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v2/get-call/"):
+		s.retellGetCall(w, r)
+		return
+	case r.Method == http.MethodPost && r.URL.Path == "/v3/list-calls":
+		s.retellListCalls(w, r)
+		return
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/call/"):
+		s.vapiGetCall(w, r)
+		return
 	case r.Method == http.MethodPost && r.URL.Path == "/call" && isVapi(r):
 		s.vapiCreateCall(w, r)
 		return
@@ -148,7 +173,7 @@ func (s *Simulator) bolnaCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	callID, _ := req.UserData[bolna.CallIDVariable].(string)
-	script := s.place(req.RecipientPhoneNumber, callID, func(rng *rand.Rand, id, echo string) Script {
+	script := s.place(req.RecipientPhoneNumber, callID, placement{agentID: req.AgentID, from: req.FromPhoneNumber}, func(rng *rand.Rand, id, echo string) Script {
 		return BolnaScript(rng, id, echo, OutcomeFor(req.RecipientPhoneNumber), time.Now())
 	})
 	if s.start(w, script) {
@@ -179,7 +204,7 @@ func (s *Simulator) retellCall(w http.ResponseWriter, r *http.Request) {
 	}
 	callID := req.Metadata[retell.CallIDVariable]
 	var call RetellCall
-	script := s.place(req.ToNumber, callID, func(rng *rand.Rand, id, echo string) Script {
+	script := s.place(req.ToNumber, callID, placement{agentID: req.OverrideAgentID, from: req.FromNumber}, func(rng *rand.Rand, id, echo string) Script {
 		call = RetellCall{CallID: id, AgentID: req.OverrideAgentID, From: req.FromNumber, To: req.ToNumber, Direction: ringfence.Outbound}
 		if echo != "" {
 			call.Metadata = req.Metadata
@@ -201,10 +226,8 @@ func (s *Simulator) start(w http.ResponseWriter, script Script) bool {
 	if s.opts.WebhookBeforeAnswer {
 		s.deliver(script, script.Deliveries[0])
 	}
-	if !s.opts.Silent {
-		s.deliveries.Add(1)
-		go s.play(script)
-	}
+	s.deliveries.Add(1)
+	go s.play(script)
 	if s.opts.DropAnswer {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
@@ -229,7 +252,7 @@ func (s *Simulator) refuses(phone string) bool {
 
 // place records a new call and scripts its webhooks with scriptFor, given the provider call id
 // and the ringfence call id to echo ("" when the simulator omits it).
-func (s *Simulator) place(phone, callID string, scriptFor func(rng *rand.Rand, id, echo string) Script) Script {
+func (s *Simulator) place(phone, callID string, who placement, scriptFor func(rng *rand.Rand, id, echo string) Script) Script {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
@@ -243,8 +266,76 @@ func (s *Simulator) place(phone, callID string, scriptFor func(rng *rand.Rand, i
 		echo = ""
 	}
 	script := scriptFor(s.rng, executionID, echo)
+	if s.opts.DropFinal > 0 {
+		script.FinalDropped = s.rng.Float64() < s.opts.DropFinal
+	}
 	s.scripts[callID] = script
+	c := &simCall{script: script, callID: callID, who: who, createdAt: time.Now().UTC(), forgotten: s.opts.Forget}
+	s.calls[script.ExecutionID] = c
+	s.order = append(s.order, c)
 	return script
+}
+
+// placement is who placed a call and from where, as the providers' lists filter them.
+type placement struct {
+	agentID string
+	from    string // The from number; Vapi's phoneNumberId.
+}
+
+// simCall is one call the simulator placed, as the provider's API reports it.
+type simCall struct {
+	script    Script
+	callID    string // ringfence's call id.
+	who       placement
+	createdAt time.Time
+	ended     bool // The call ended at the provider: its API reports script.Final.
+	forgotten bool // The provider lost the call: its API has no record of it.
+}
+
+// object is the call as the provider's API reports it now.
+func (c *simCall) object() []byte {
+	if c.ended {
+		return c.script.Final
+	}
+	return c.script.Live
+}
+
+// lookup returns the call the provider's API knows by id, or nil.
+func (s *Simulator) lookup(p ringfence.Provider, id string) *simCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.calls[id]
+	if c == nil || c.forgotten || c.script.Provider != p {
+		return nil
+	}
+	return c
+}
+
+// listed returns the calls of provider p the API lists that match keep, in the order placed.
+func (s *Simulator) listed(p ringfence.Provider, keep func(c *simCall) bool) [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := [][]byte{}
+	for _, c := range s.order {
+		if !c.forgotten && c.script.Provider == p && keep(c) {
+			out = append(out, c.object())
+		}
+	}
+	return out
+}
+
+// LiveCalls returns the calls live at the provider now (placed, not ended, not forgotten), by
+// ringfence's call id, with when each was placed.
+func (s *Simulator) LiveCalls() map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]time.Time{}
+	for _, c := range s.order {
+		if !c.ended && !c.forgotten {
+			out[c.callID] = c.createdAt
+		}
+	}
+	return out
 }
 
 // OutcomeFor is how a simulated call to phone ends. It depends only on the number, so a demo
@@ -263,21 +354,31 @@ func OutcomeFor(phone string) ringfence.CallStatus {
 	return ringfence.StatusCompleted
 }
 
-// play waits out the call, then sends its webhooks a few at a time, in the script's order. The
-// call stops counting as in flight when its first terminal webhook is sent: at that moment the
-// call has ended at the provider.
+// play waits out the call, ends it at the provider, then sends its webhooks a few at a time, in
+// the script's order (none when Silent; none of the final ones when they are dropped). The call
+// stops counting as in flight when it ends, before anything reports the end.
 func (s *Simulator) play(script Script) {
 	defer s.deliveries.Done()
 	time.Sleep(s.opts.CallLength)
-	ended := false
-	for start := 0; start < len(script.Deliveries); start += s.opts.Concurrency {
-		wave := script.Deliveries[start:min(start+s.opts.Concurrency, len(script.Deliveries))]
-		if !ended && waveEnds(script.Provider, wave) {
-			ended = true
-			s.mu.Lock()
-			s.inFlight--
-			s.mu.Unlock()
+	// The call ends at the provider before anything says so: from here its API reports the end.
+	s.mu.Lock()
+	s.calls[script.ExecutionID].ended = true
+	s.inFlight--
+	s.mu.Unlock()
+	deliveries := script.Deliveries
+	if s.opts.Silent {
+		return
+	}
+	if script.FinalDropped {
+		deliveries = nil
+		for _, body := range script.Deliveries {
+			if !isFinal(script.Provider, body) {
+				deliveries = append(deliveries, body)
+			}
 		}
+	}
+	for start := 0; start < len(deliveries); start += s.opts.Concurrency {
+		wave := deliveries[start:min(start+s.opts.Concurrency, len(deliveries))]
 		var wg sync.WaitGroup
 		for _, body := range wave {
 			wg.Add(1)
@@ -290,23 +391,22 @@ func (s *Simulator) play(script Script) {
 	}
 }
 
-func waveEnds(p ringfence.Provider, wave [][]byte) bool {
-	for _, body := range wave {
-		var ex struct{ Status, Event string }
+// isFinal reports whether a webhook body ends its call: a terminal Bolna status, Retell's
+// call_ended or call_analyzed, Vapi's end-of-call report or "ended" status update.
+func isFinal(p ringfence.Provider, body []byte) bool {
+	switch p {
+	case ringfence.ProviderBolna:
+		var ex struct{ Status string }
 		json.Unmarshal(body, &ex)
-		if p == ringfence.ProviderBolna && bolna.MapStatus(ex.Status, nil).IsTerminal() {
-			return true
-		}
-		if p == ringfence.ProviderRetell && ex.Event != retell.EventCallStarted {
-			return true
-		}
-		var msg struct{ Message struct{ Type, Status string } }
-		json.Unmarshal(body, &msg)
-		if p == ringfence.ProviderVapi && (msg.Message.Type == vapi.TypeEndOfCallReport || msg.Message.Status == "ended") {
-			return true
-		}
+		return bolna.MapStatus(ex.Status, nil).IsTerminal()
+	case ringfence.ProviderRetell:
+		var ev struct{ Event string }
+		json.Unmarshal(body, &ev)
+		return ev.Event != retell.EventCallStarted
 	}
-	return false
+	var msg struct{ Message struct{ Type, Status string } }
+	json.Unmarshal(body, &msg)
+	return msg.Message.Type == vapi.TypeEndOfCallReport || msg.Message.Status == "ended"
 }
 
 // deliver posts one webhook of a script, retrying on anything but a 2xx as providers do. Retell's

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ringfence/ringfence/shared/ringfence"
@@ -107,7 +108,30 @@ func VapiScript(rng *rand.Rand, call vapiCall, outcome ringfence.CallStatus, sta
 		bodies = append(bodies, bodies[rng.IntN(len(bodies))])
 	}
 	rng.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
-	return Script{Provider: ringfence.ProviderVapi, ExecutionID: call.ID, Deliveries: bodies, Outcome: outcome, Cost: ringfence.MustParseDecimal(cost)}
+	live := call
+	live.Status = statuses[len(statuses)-2]
+	ended := vapiCallObject(call, map[string]any{"status": "ended", "endedReason": reason, "cost": json.Number(cost),
+		"startedAt": report["startedAt"], "endedAt": report["endedAt"], "updatedAt": report["endedAt"],
+		"artifact": report["artifact"], "analysis": report["analysis"]})
+	return Script{Provider: ringfence.ProviderVapi, ExecutionID: call.ID, Deliveries: bodies, Outcome: outcome, Cost: ringfence.MustParseDecimal(cost),
+		Live: vapiCallObject(live, nil), Final: ended}
+}
+
+// vapiCallObject renders a call as Vapi's API returns it (GET /call/{id}), with more fields.
+func vapiCallObject(call vapiCall, more map[string]any) []byte {
+	b, err := json.Marshal(call)
+	if err != nil {
+		panic(err)
+	}
+	var obj map[string]any
+	json.Unmarshal(b, &obj)
+	for k, v := range more {
+		obj[k] = v
+	}
+	if b, err = json.Marshal(obj); err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func vapiMessage(m map[string]any) []byte {
@@ -138,7 +162,7 @@ func (s *Simulator) vapiCreateCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var call vapiCall
-	script := s.place(req.Customer.Number, req.AssistantOverrides.Metadata[vapi.CallIDVariable], func(rng *rand.Rand, id, echo string) Script {
+	script := s.place(req.Customer.Number, req.AssistantOverrides.Metadata[vapi.CallIDVariable], placement{agentID: req.AssistantID, from: req.PhoneNumberID}, func(rng *rand.Rand, id, echo string) Script {
 		call = vapiCall{ID: id, OrgID: "org-sim", Type: "outboundPhoneCall", Status: "queued", PhoneNumberID: req.PhoneNumberID,
 			AssistantID: req.AssistantID, Customer: req.Customer, CreatedAt: time.Now().UTC()}
 		if echo != "" {
@@ -146,31 +170,53 @@ func (s *Simulator) vapiCreateCall(w http.ResponseWriter, r *http.Request) {
 		}
 		return VapiScript(rng, call, OutcomeFor(req.Customer.Number), time.Now())
 	})
-	s.mu.Lock()
-	s.vapiCalls = append(s.vapiCalls, call)
-	s.mu.Unlock()
 	if s.start(w, script) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, call)
 }
 
-// vapiListCalls answers GET /call: the calls placed from phoneNumberId after createdAtGt, as a
-// plain array, as Vapi's API does.
+// vapiListCalls answers GET /call: the calls placed from phoneNumberId whose createdAt is within
+// createdAtGt/createdAtGe and createdAtLe, newest first, at most limit (default 100), as a plain
+// array, as Vapi's API does.
 func (s *Simulator) vapiListCalls(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "Bearer "+s.opts.APIKey {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Invalid Key.", "statusCode": 401})
 		return
 	}
-	since, _ := time.Parse(time.RFC3339Nano, r.URL.Query().Get("createdAtGt"))
-	phone := r.URL.Query().Get("phoneNumberId")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []vapiCall{}
-	for _, c := range s.vapiCalls {
-		if (phone == "" || c.PhoneNumberID == phone) && c.CreatedAt.After(since) {
-			out = append(out, c)
-		}
+	q := r.URL.Query()
+	after, _ := time.Parse(time.RFC3339Nano, q.Get("createdAtGt"))
+	from, _ := time.Parse(time.RFC3339Nano, q.Get("createdAtGe"))
+	to, _ := time.Parse(time.RFC3339Nano, q.Get("createdAtLe"))
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || limit <= 0 {
+		limit = 100
+	}
+	phone := q.Get("phoneNumberId")
+	calls := s.listed(ringfence.ProviderVapi, func(c *simCall) bool {
+		return (phone == "" || c.who.from == phone) && c.createdAt.After(after) && !c.createdAt.Before(from) && (to.IsZero() || !c.createdAt.After(to))
+	})
+	out := make([]json.RawMessage, 0, len(calls))
+	for i := len(calls) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, calls[i])
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// vapiGetCall answers GET /call/{id}: the call object, live or ended; 404 for a call Vapi has no
+// record of.
+func (s *Simulator) vapiGetCall(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+s.opts.APIKey {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Invalid Key.", "statusCode": 401})
+		return
+	}
+	c := s.lookup(ringfence.ProviderVapi, strings.TrimPrefix(r.URL.Path, "/call/"))
+	if c == nil {
+		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "statusCode": 404})
+		return
+	}
+	s.mu.Lock()
+	body := c.object()
+	s.mu.Unlock()
+	writeRaw(w, http.StatusOK, body)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/httpapi"
 	"github.com/ringfence/ringfence/shared/metrics"
+	"github.com/ringfence/ringfence/shared/ringfence"
 	"github.com/ringfence/ringfence/shared/secrets"
 )
 
@@ -46,8 +47,12 @@ type Config struct {
 	StaleAfter            time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
 	DialTimeout           time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
 	ScheduleWindow        time.Duration // RINGFENCE_SCHEDULE_RATE: the scheduler's rate(...), which it also looks ahead (15m)
-	LogLevel              string        // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
-	Function              string        // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
+	// MaxCallDuration is RINGFENCE_MAX_CALL_DURATIONS, "bolna=2h,retell=2h,vapi=12h": per provider,
+	// the longest a call may run, for calls whose provider cannot be asked (default: the
+	// providers' own maxima, calling.DefaultMaxCallDuration).
+	MaxCallDuration map[ringfence.Provider]time.Duration
+	LogLevel        string // RINGFENCE_LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
+	Function        string // AWS_LAMBDA_FUNCTION_NAME, set by Lambda; "local" elsewhere
 
 	// Secrets is where the handlers and the provider clients read secrets at run time. New sets
 	// it from the environment; without it, the fields above are the secrets.
@@ -98,6 +103,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return cfg, err
 	}
 	if cfg.ScheduleWindow, err = rateSetting(getenv, "RINGFENCE_SCHEDULE_RATE", 15*time.Minute); err != nil {
+		return cfg, err
+	}
+	if cfg.MaxCallDuration, err = maxCallDurations(getenv("RINGFENCE_MAX_CALL_DURATIONS")); err != nil {
 		return cfg, err
 	}
 	if cfg.AccountID == "" {
@@ -182,6 +190,25 @@ func ParseRate(expr string) (time.Duration, error) {
 	return time.Duration(count) * d, nil
 }
 
+// maxCallDurations reads "provider=duration" pairs, comma-separated, such as "vapi=12h,retell=2h";
+// a provider not named keeps its default.
+func maxCallDurations(v string) (map[ringfence.Provider]time.Duration, error) {
+	out := map[ringfence.Provider]time.Duration{}
+	for _, pair := range splitList(v) {
+		name, value, _ := strings.Cut(pair, "=")
+		p, err := ringfence.ParseProvider(name)
+		if err != nil {
+			return nil, fmt.Errorf("RINGFENCE_MAX_CALL_DURATIONS: %s", ringfence.ErrorMessage(err))
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(value))
+		if err != nil || d < time.Minute {
+			return nil, fmt.Errorf("RINGFENCE_MAX_CALL_DURATIONS: %q is not a duration of at least 1m, such as %s=2h", value, p)
+		}
+		out[p] = d
+	}
+	return out, nil
+}
+
 // App is the wired backend.
 type App struct {
 	Config  Config
@@ -260,7 +287,8 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	store := dynamo.NewStore(dynamo.NewClient(awsCfg, cfg.DynamoDBEndpoint), cfg.Table)
 	calls := calling.New(store, cfg.dialers(), calling.Defaults{
 		DirectLimit: cfg.DirectLimit, CampaignLimit: cfg.CampaignLimit, StaleAfter: cfg.StaleAfter, DialTimeout: cfg.DialTimeout,
-		ScheduleWindow: cfg.ScheduleWindow,
+		ScheduleWindow:  cfg.ScheduleWindow,
+		MaxCallDuration: cfg.MaxCallDuration,
 	}, log)
 	server := httpapi.NewServer(store, calls, httpapi.Config{
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,

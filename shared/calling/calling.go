@@ -20,12 +20,16 @@ type Defaults struct {
 	DirectLimit   int
 	CampaignLimit int
 	// StaleAfter is how long a call may go without news from its provider before the sweep
-	// ends it as failed/stale (default 5 minutes). A call in progress gets the provider's maximum
-	// call duration on top.
+	// asks the provider about it (default 5 minutes), and ends it as failed/stale only if the
+	// provider has no record of it.
 	StaleAfter time.Duration
 	// DialTimeout is how long a dialled call may go without the provider's call id (default 2
 	// minutes): past it, nothing will ever identify the call's webhooks, and the sweep ends it.
 	DialTimeout time.Duration
+	// MaxCallDuration is, per provider, the longest a call may run (default: the provider's own
+	// maximum, DefaultMaxCallDuration). It matters only where the provider cannot be asked: a
+	// quiet call is otherwise reconciled with its provider, which says whether it still runs.
+	MaxCallDuration map[ringfence.Provider]time.Duration
 	// ScheduleWindow is how far ahead the scheduler enqueues daily calls: its own interval
 	// (default 15 minutes), so no call falls between two runs.
 	ScheduleWindow time.Duration
@@ -65,6 +69,18 @@ func New(store *dynamo.Store, dialers map[ringfence.Provider]ringfence.Dialer, d
 // ResultParked is the result of an event whose call is not known yet; it is kept and applied
 // when the provider's call id is recorded.
 const ResultParked ringfence.ApplyResult = "parked"
+
+// ResultKept is the result of an event that could not be applied because the store failed: it is
+// kept, and the sweep applies it once the store answers again.
+const ResultKept ringfence.ApplyResult = "kept"
+
+// Keep keeps an authenticated, well-formed event whose application failed for a transient reason
+// (the store answered EUNAVAILABLE or EINTERNAL), so that it is applied later by the sweep rather
+// than depend on the provider retrying it. It is one conditional write; keeping the same event
+// twice keeps it once.
+func (s *Service) Keep(ctx context.Context, ev ringfence.CallEvent) error {
+	return s.store.ParkEvent(ctx, ev)
+}
 
 // ApplyEvent applies a provider event to its call exactly once and returns the call as it was
 // before (its id, account and campaign, for the logs) and what the event did. The call is found

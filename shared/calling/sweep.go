@@ -21,18 +21,29 @@ const (
 	NoExecutionIDAfter = 10 * time.Second
 )
 
-// maxCallDuration is each provider's longest call by default; a call in progress is not stale
-// before it has run this long plus the stale timeout.
-var maxCallDuration = map[ringfence.Provider]time.Duration{
-	ringfence.ProviderBolna:  time.Hour,
-	ringfence.ProviderVapi:   10 * time.Minute,
-	ringfence.ProviderRetell: time.Hour,
+// DefaultMaxCallDuration is each provider's longest call: Vapi's maxDurationSeconds goes up to
+// 43,200 s (12 h), Retell's max_call_duration_ms up to 2 h; Bolna documents a configurable limit
+// without publishing its ceiling, so it gets Retell's. When the provider cannot be asked, a
+// call in progress is not stale before it has been quiet this long plus the stale timeout.
+var DefaultMaxCallDuration = map[ringfence.Provider]time.Duration{
+	ringfence.ProviderBolna:  2 * time.Hour,
+	ringfence.ProviderVapi:   12 * time.Hour,
+	ringfence.ProviderRetell: 2 * time.Hour,
 }
 
 // SweepReport is what one sweep found and did.
 type SweepReport struct {
-	CallsExamined      int
-	CallsEnded         int // Ended as failed/stale by this sweep (first terminal transitions).
+	CallsExamined int
+	CallsEnded    int // Ended as failed/stale by this sweep (first terminal transitions).
+	// CallsReconciled were ended with the outcome their provider reported when asked; CallsLive
+	// were reported still live and keep their slots; ProviderErrors could not be asked this time
+	// and are left for the next sweep.
+	CallsReconciled int
+	CallsLive       int
+	ProviderErrors  int
+	// KeptEventsApplied are events kept earlier (parked, or kept through a store outage) that
+	// this sweep applied to their calls.
+	KeptEventsApplied  int
 	SlotsReleased      int // Orphan slots (their call ended or is missing) released.
 	CampaignsCompleted int
 	// StuckSlots are slots held longer than StuckSlotAfter; SlotsWithoutExecutionID have had no
@@ -47,8 +58,12 @@ type SweepReport struct {
 // one clean run.
 func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepReport, error) {
 	var r SweepReport
-	err := errors.Join(s.sweepCalls(ctx, now, &r), s.sweepSlots(ctx, now, &r), s.sweepCampaigns(ctx, &r))
+	// Kept events go first: a call whose final report was kept is then settled, not asked about.
+	err := errors.Join(s.sweepKept(ctx, &r), s.sweepCalls(ctx, now, &r), s.sweepSlots(ctx, now, &r), s.sweepCampaigns(ctx, &r))
 	s.Metrics.Count(metrics.StaleCallsSwept, float64(r.CallsEnded))
+	s.Metrics.Count(metrics.CallsReconciled, float64(r.CallsReconciled))
+	s.Metrics.Count(metrics.ProviderLookupErrors, float64(r.ProviderErrors))
+	s.Metrics.Count(metrics.KeptEventsApplied, float64(r.KeptEventsApplied))
 	s.Metrics.Count(metrics.StuckSlots, float64(len(r.StuckSlots)))
 	return r, errors.Join(err, s.recordGauges(ctx, now))
 }
@@ -96,9 +111,52 @@ func (s *Service) recordGauges(ctx context.Context, now time.Time) error {
 func (s *Service) SweepScheduled(ctx context.Context, _ events.EventBridgeEvent) error {
 	r, err := s.Sweep(ctx, s.Now())
 	s.log.InfoContext(ctx, "sweep finished", "calls_examined", r.CallsExamined, "calls_ended", r.CallsEnded,
+		"calls_reconciled", r.CallsReconciled, "calls_live", r.CallsLive, "provider_errors", r.ProviderErrors, "kept_events_applied", r.KeptEventsApplied,
 		"slots_released", r.SlotsReleased, "campaigns_completed", r.CampaignsCompleted,
 		"stuck_slots", len(r.StuckSlots), "slots_without_execution_id", len(r.SlotsWithoutExecutionID), "error", errText(err))
 	return err
+}
+
+// sweepKept applies the events kept for calls that are known now: events kept through a store
+// outage, and parked events whose call's id was recorded but which were not applied then (the
+// write that should have applied them failed). It finds them by Query on the sparse index; an
+// event whose call is still unknown stays kept.
+func (s *Service) sweepKept(ctx context.Context, r *SweepReport) error {
+	kept, err := s.store.AllParked(ctx)
+	if err != nil {
+		return err
+	}
+	type providerCall struct {
+		provider ringfence.Provider
+		id       string
+	}
+	done := map[providerCall]bool{}
+	var errs []error
+	for _, k := range kept {
+		pc := providerCall{k.Provider, k.ProviderCallID}
+		if done[pc] {
+			continue
+		}
+		done[pc] = true
+		events, err := s.store.ParkedEvents(ctx, pc.provider, pc.id)
+		if err != nil || len(events) == 0 {
+			errs = append(errs, err)
+			continue
+		}
+		call, err := s.findCall(ctx, events[0].Event)
+		if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+			continue // Its call is not known yet: the event waits for it.
+		}
+		if err == nil {
+			err = s.applyParked(ctx, pc.provider, pc.id, call.ID)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.KeptEventsApplied += len(events)
+	}
+	return errors.Join(errs...)
 }
 
 // sweepCalls ends calls that have gone quiet for longer than their threshold.
@@ -124,6 +182,15 @@ func (s *Service) sweepCalls(ctx context.Context, now time.Time, r *SweepReport)
 		if reason == reasonNoExecutionID {
 			placed, err := s.askProvider(ctx, c)
 			if err != nil || placed {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		if reason == ringfence.EndReasonStale && c.ProviderCallID != "" {
+			// The provider holds the truth about the call: only a call it cannot report is
+			// ended as stale below.
+			settled, err := s.reconcile(ctx, c, now, r)
+			if err != nil || settled {
 				errs = append(errs, err)
 				continue
 			}
@@ -171,10 +238,73 @@ func (s *Service) isStale(ctx context.Context, c ringfence.Call, now time.Time, 
 	if a.StaleAfter > 0 {
 		after = max(a.StaleAfter, MinStaleAfter)
 	}
-	if c.Status == ringfence.StatusInProgress || c.Status == ringfence.StatusEnded {
-		after += maxCallDuration[c.Provider]
+	if _, askable := s.dialers[c.Provider].(ringfence.Reporter); !askable && c.ProviderCallID != "" &&
+		(c.Status == ringfence.StatusInProgress || c.Status == ringfence.StatusEnded) {
+		// Nobody can be asked whether a quiet call in progress still runs: it may, for as long
+		// as its provider lets a call run.
+		after += s.maxCallDuration(c.Provider)
 	}
 	return ringfence.EndReasonStale, idle > after, nil
+}
+
+// maxCallDuration is the longest a call through p may run: the deployment's setting, or the
+// provider's own maximum.
+func (s *Service) maxCallDuration(p ringfence.Provider) time.Duration {
+	if d := s.defaults.MaxCallDuration[p]; d > 0 {
+		return d
+	}
+	return DefaultMaxCallDuration[p]
+}
+
+// reconcile asks the provider about a quiet call before the sweep concludes anything about it,
+// and reports whether that settled the call:
+//   - an ended call is applied with the provider's outcome, cost, duration and transcript through
+//     the same exactly-once transition as a webhook, which releases its slot once;
+//   - a live call keeps its slot, and its activity moves forward to now (a conditional write
+//     that never moves it back), so it is asked again only after another quiet spell;
+//   - a provider that could not be asked leaves the call for the next sweep (logged), never
+//     ended on a guess.
+//
+// Only a call the provider has no record of (ENOTFOUND), or a provider that cannot be asked at
+// all, is left unsettled, for the sweep to end as stale.
+func (s *Service) reconcile(ctx context.Context, c ringfence.Call, now time.Time, r *SweepReport) (bool, error) {
+	reporter, ok := s.dialers[c.Provider].(ringfence.Reporter)
+	if !ok {
+		return false, nil
+	}
+	ev, err := reporter.ReportCall(ctx, c.ProviderCallID)
+	switch {
+	case ringfence.ErrorCode(err) == ringfence.ENOTFOUND:
+		s.log.WarnContext(ctx, "the provider has no record of a quiet call", "call_id", c.ID, "provider", c.Provider, "execution_id", c.ProviderCallID)
+		return false, nil
+	case err != nil:
+		r.ProviderErrors++
+		s.log.WarnContext(ctx, "the provider could not be asked about a quiet call; it is left for the next sweep",
+			"call_id", c.ID, "provider", c.Provider, "execution_id", c.ProviderCallID, "error", err.Error())
+		return true, nil
+	}
+	// The provider named the call by its own id: the event is about this call, whatever its
+	// metadata echoes.
+	ev.Provider, ev.ProviderCallID, ev.CallID = c.Provider, c.ProviderCallID, c.ID
+	_, result, err := s.applyFrom(ctx, c, ev)
+	if err != nil {
+		return true, err
+	}
+	if ev.Status.IsTerminal() {
+		if result == ringfence.ResultFirstTerminal {
+			r.CallsReconciled++
+		}
+		s.log.InfoContext(ctx, "quiet call reconciled with the provider", "call_id", c.ID, "account", c.AccountID, "campaign", c.CampaignID,
+			"provider", c.Provider, "execution_id", c.ProviderCallID, "event_type", ev.Status, "result", result)
+		return true, nil
+	}
+	r.CallsLive++
+	if _, err := s.store.MarkCallChecked(ctx, c.ID, now, ev.Status); err != nil {
+		return true, err
+	}
+	s.log.InfoContext(ctx, "quiet call is live at the provider; it keeps its slot", "call_id", c.ID, "provider", c.Provider,
+		"execution_id", c.ProviderCallID, "event_type", ev.Status, "result", result)
+	return true, nil
 }
 
 // reasonNoExecutionID ends a dialled call whose provider call id never arrived.

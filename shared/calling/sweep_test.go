@@ -37,10 +37,11 @@ func (s *stack) deliverBolna(t *testing.T, body []byte) string {
 	return string(b)
 }
 
-// A call the provider never reports on is ended by the sweep, counted once, its slot freed and
-// its campaign completed; the provider's late report then corrects the counts, once.
+// A call the provider never reports on, and has no record of when asked, is ended by the sweep,
+// counted once, its slot freed and its campaign completed; the provider's late report then
+// corrects the counts, once.
 func TestSilentCallIsSweptThenCorrected(t *testing.T) {
-	s := MustStack(t, simulator.Options{Silent: true}, 5, 5)
+	s := MustStack(t, simulator.Options{Silent: true, Forget: true}, 5, 5)
 	var c campaignView
 	s.do(t, "POST", "/campaigns", `{"name":"one","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":[{"phone":"+14155550123"}]}`, 201, &c)
 	s.do(t, "POST", "/campaigns/"+c.ID+"/start", "", 202, nil)
@@ -226,17 +227,17 @@ func TestSweepReadsOnlyItsWork(t *testing.T) {
 	}
 	t.Logf("sweep over 10,010 calls: examined %d, ended %d, %d DynamoDB requests", r.CallsExamined, r.CallsEnded, requests.Load())
 	// Per stale call: read it, read it again to plan its end, end it, check its campaign. Once per
-	// sweep: 12 queries (4 shards × calls, slots, campaigns), the account, the campaign's completion.
-	// Nothing grows with the 10,000 finished calls.
-	if max := int64(4*10 + 12 + 2); r.CallsExamined != 10 || r.CallsEnded != 10 || requests.Load() > max {
+	// sweep: 16 queries (4 shards × kept events, calls, slots, campaigns), the account, the
+	// campaign's completion. Nothing grows with the 10,000 finished calls.
+	if max := int64(4*10 + 16 + 2); r.CallsExamined != 10 || r.CallsEnded != 10 || requests.Load() > max {
 		t.Fatalf("examined=%d ended=%d requests=%d, want 10, 10 and at most %d", r.CallsExamined, r.CallsEnded, requests.Load(), max)
 	}
 }
 
-// A dialled call whose provider call id never arrives is reported at once and, past the dial
-// timeout, ended by the sweep, which releases its slot.
+// A dialled call whose provider call id never arrives, and which the provider has no record of,
+// is reported at once and, past the dial timeout, ended by the sweep, which releases its slot.
 func TestCallWithoutExecutionIDIsSwept(t *testing.T) {
-	s := MustStack(t, simulator.Options{Silent: true, DropAnswer: true}, 5, 5)
+	s := MustStack(t, simulator.Options{Silent: true, Forget: true, DropAnswer: true}, 5, 5)
 	var c callView
 	s.do(t, "POST", "/calls", `{"to":"+14155550123","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100"}`, 201, &c)
 	ctx := context.Background()

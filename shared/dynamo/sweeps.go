@@ -122,3 +122,25 @@ func (s *Store) ReleaseOrphanSlot(ctx context.Context, sl ringfence.Slot) (bool,
 	}
 	return err == nil, err
 }
+
+// MarkCallChecked records that the provider reported a quiet call still live at `at`: the call's
+// activity moves forward to `at`, so the sweep asks again only after another quiet spell rather
+// than every run, and the call's history says so. It writes only while the call is not over and
+// its activity is older than `at`: the mark only ever moves the activity forward, so a sweep that
+// judged the call stale on the activity it saw (seenActivity or older) stands down, and a webhook
+// that moved the call later is never set back. It reports whether it wrote.
+func (s *Store) MarkCallChecked(ctx context.Context, callID string, at time.Time, status ringfence.CallStatus) (bool, error) {
+	now := s.now()
+	entry := "checked with the provider: live"
+	if status != "" {
+		entry += " (" + string(status) + ")"
+	}
+	set := withHistory(expression.Set(expression.Name("gsi2sk"), expression.Value(timestamp(at))), now, entry)
+	cond := expression.Name("gsi2sk").LessThan(expression.Value(timestamp(at))).
+		And(expression.Name("status_rank").LessThan(expression.Value(ringfence.TerminalRank)))
+	ok, err := s.updateIf(ctx, itemKey(callPK(callID), skCall), set, cond)
+	if err != nil {
+		return false, internal(err, "mark call %s checked", callID)
+	}
+	return ok, nil
+}

@@ -21,7 +21,7 @@ import (
 func (h *harness) serverWith(options ...func(*aws.Config)) *httpapi.Server {
 	store := h.env.Reopen(options...)
 	return httpapi.NewServer(store, calling.New(store, nil, calling.Defaults{DirectLimit: 5, CampaignLimit: 10}, slog.New(slog.NewJSONHandler(h.logs, nil))), httpapi.Config{
-		APIKey: testAPIKey, AccountID: "acct_test", BolnaWebhookToken: testBolnaToken,
+		APIKey: testAPIKey, AccountID: "acct_test", BolnaWebhookToken: testBolnaToken, VapiWebhookSecret: testVapiSecret,
 	}, slog.New(slog.NewJSONHandler(h.logs, nil)))
 }
 

@@ -18,6 +18,7 @@ var statusOf = map[string]int{
 	ringfence.ENOTFOUND:     http.StatusNotFound,
 	ringfence.ECONFLICT:     http.StatusConflict,
 	ringfence.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	ringfence.ETOOMANY:      http.StatusTooManyRequests,
 	ringfence.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	ringfence.EINTERNAL:     http.StatusInternalServerError,
 }

@@ -16,9 +16,10 @@ import (
 )
 
 // The storm again, with one DynamoDB request in ten failing (throttled before it runs, or its
-// response lost after it ran). The handler answers 5xx only when a retry is safe, never 4xx for
-// a valid delivery; the provider's retries converge; counters and cost come out exact, and every
-// slot the calls held is released.
+// response lost after it ran). A delivery whose application fails is kept and answered 202;
+// the handler answers 5xx only when even keeping it failed, where a retry is safe, and never 4xx
+// for a valid delivery. Once the sweep has applied the kept events, counters and cost come out
+// exact, and every slot the calls held is released.
 func TestStormWithFaultsConverges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the fault storm is skipped in -short mode")
@@ -50,7 +51,7 @@ func TestStormWithFaultsConverges(t *testing.T) {
 	reqs, want, cost := h.scriptCampaign(t, rng, calls, ringfence.Outcomes)
 
 	faulty := h.serverWith(dynamotest.FailRandomly(0.10, 23)).BolnaWebhook()
-	var attempts, failures atomic.Int64
+	var attempts, failures, kept atomic.Int64
 	var wg sync.WaitGroup
 	work := make(chan events.APIGatewayV2HTTPRequest)
 	for range 64 {
@@ -61,6 +62,10 @@ func TestStormWithFaultsConverges(t *testing.T) {
 				for try := 0; ; try++ {
 					attempts.Add(1)
 					resp := invoke(t, faulty, req)
+					if resp.StatusCode == 202 && resp.Body == `{"result":"kept"}` {
+						kept.Add(1)
+						break // Answered: the provider does not deliver it again.
+					}
 					if resp.StatusCode == 200 {
 						break
 					}
@@ -79,9 +84,13 @@ func TestStormWithFaultsConverges(t *testing.T) {
 	}
 	close(work)
 	wg.Wait()
-	t.Logf("%d deliveries, %d attempts, %d answered 5xx and retried", len(reqs), attempts.Load(), failures.Load())
-	if failures.Load() == 0 {
-		t.Fatal("no delivery failed: the faults were not injected")
+	t.Logf("%d deliveries, %d attempts, %d kept, %d answered 5xx and retried", len(reqs), attempts.Load(), kept.Load(), failures.Load())
+	if kept.Load() == 0 {
+		t.Fatal("no delivery was kept: the faults were not injected")
+	}
+	r, err := h.calls.Sweep(ctx, time.Now())
+	if err != nil || r.KeptEventsApplied == 0 {
+		t.Fatalf("sweep: %+v, %v; want the kept events applied", r, err)
 	}
 	h.assertCounters(t, campaign.ID, n, want, cost)
 	counts, held, err := h.env.Store.ListSlots(ctx, "acct_test")

@@ -34,20 +34,22 @@ const (
 
 // harness is a server on a fresh table, with its logs captured.
 type harness struct {
-	env  dynamotest.Env
-	srv  *httpapi.Server
-	logs *testio.Buffer
+	env   dynamotest.Env
+	srv   *httpapi.Server
+	calls *calling.Service // The server's service, on the same store: its sweep applies kept events.
+	logs  *testio.Buffer
 }
 
 func MustHarness(tb testing.TB, options ...func(*aws.Config)) *harness {
 	tb.Helper()
 	env := dynamotest.MustNewStore(tb, options...)
 	logs := &testio.Buffer{}
-	srv := httpapi.NewServer(env.Store, calling.New(env.Store, nil, calling.Defaults{DirectLimit: 5, CampaignLimit: 10}, slog.New(slog.NewJSONHandler(logs, nil))), httpapi.Config{
+	calls := calling.New(env.Store, nil, calling.Defaults{DirectLimit: 5, CampaignLimit: 10}, slog.New(slog.NewJSONHandler(logs, nil)))
+	srv := httpapi.NewServer(env.Store, calls, httpapi.Config{
 		APIKey: testAPIKey, AccountID: "acct_test", BolnaWebhookToken: testBolnaToken, VapiWebhookSecret: testVapiSecret,
 		SessionSecret: testSessionSecret,
 	}, slog.New(slog.NewJSONHandler(logs, nil)))
-	return &harness{env: env, srv: srv, logs: logs}
+	return &harness{env: env, srv: srv, calls: calls, logs: logs}
 }
 
 // MustEvent reads a sample event from events/.

@@ -72,9 +72,27 @@ func allowedSource(allowed []string, source string) bool {
 }
 
 // applyEvent applies a provider event exactly once. An event whose call is not known yet is
-// parked and answered 202; it is applied as soon as the call's provider id is recorded.
+// parked and answered 202; it is applied as soon as the call's provider id is recorded. An event
+// whose application failed for a transient reason is kept (one conditional write) and answered
+// 202 {"result": "kept"}, for the sweep to apply: no provider has to retry it. Only when even
+// keeping it fails is the answer a 5xx.
 func (s *Server) applyEvent(ctx context.Context, req events.APIGatewayV2HTTPRequest, ev ringfence.CallEvent) (int, any, error) {
 	call, result, err := s.calls.ApplyEvent(ctx, ev)
+	if code := ringfence.ErrorCode(err); code == ringfence.EUNAVAILABLE || code == ringfence.EINTERNAL {
+		keepErr := s.calls.Keep(ctx, ev)
+		if keepErr != nil {
+			s.log.ErrorContext(ctx, "an event that could not be applied could not be kept either", "request_id", req.RequestContext.RequestID,
+				"provider", ev.Provider, "execution_id", ev.ProviderCallID, "error", err.Error(), "keep_error", keepErr.Error())
+			if ringfence.ErrorCode(keepErr) == ringfence.ETOOMANY {
+				return 0, nil, keepErr
+			}
+			return 0, nil, err
+		}
+		s.log.WarnContext(ctx, "event kept for the sweep after applying it failed", "request_id", req.RequestContext.RequestID,
+			"provider", ev.Provider, "execution_id", ev.ProviderCallID, "event_type", ev.Status, "result", calling.ResultKept, "error", err.Error())
+		s.Metrics.Count(metrics.Webhooks, 1, "Provider", string(ev.Provider), "Result", string(calling.ResultKept))
+		return http.StatusAccepted, webhookReply{Result: calling.ResultKept}, nil
+	}
 	if err != nil {
 		return 0, nil, err
 	}

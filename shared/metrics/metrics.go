@@ -16,17 +16,20 @@ const Namespace = "ringfence"
 
 // The metrics, by name. Their dimensions are listed where they are recorded.
 const (
-	Webhooks           = "Webhooks"           // Provider, Result
-	FirstTransitions   = "FirstTransitions"   // Provider
-	DuplicatesAbsorbed = "DuplicatesAbsorbed" // Provider
-	Rejected           = "Rejected"           // Reason
-	StaleCallsSwept    = "StaleCallsSwept"    // (none)
-	SlotsInUse         = "SlotsInUse"         // Kind
-	StuckSlots         = "StuckSlots"         // (none)
-	QueueDepth         = "QueueDepth"         // (none)
-	QueueOldestAge     = "QueueOldestAgeSeconds"
-	DialErrors         = "ProviderDialErrors"  // Provider, Kind (refused or unknown)
-	DialLatency        = "ProviderDialLatency" // Provider
+	Webhooks             = "Webhooks"             // Provider, Result
+	FirstTransitions     = "FirstTransitions"     // Provider
+	DuplicatesAbsorbed   = "DuplicatesAbsorbed"   // Provider
+	Rejected             = "Rejected"             // Reason
+	StaleCallsSwept      = "StaleCallsSwept"      // (none)
+	CallsReconciled      = "CallsReconciled"      // (none): quiet calls ended with their provider's report
+	ProviderLookupErrors = "ProviderLookupErrors" // (none): quiet calls whose provider could not be asked
+	KeptEventsApplied    = "KeptEventsApplied"    // (none)
+	SlotsInUse           = "SlotsInUse"           // Kind
+	StuckSlots           = "StuckSlots"           // (none)
+	QueueDepth           = "QueueDepth"           // (none)
+	QueueOldestAge       = "QueueOldestAgeSeconds"
+	DialErrors           = "ProviderDialErrors"  // Provider, Kind (refused or unknown)
+	DialLatency          = "ProviderDialLatency" // Provider
 )
 
 // Units.

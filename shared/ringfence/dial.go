@@ -111,3 +111,13 @@ type Finder interface {
 	// ENOTFOUND error when the provider has none.
 	FindCall(ctx context.Context, req DialRequest, since time.Time) (providerCallID string, err error)
 }
+
+// Reporter asks a provider what it knows of one call: the provider is the source of truth for a
+// call ringfence has stopped hearing about.
+type Reporter interface {
+	// ReportCall returns the call as the provider reports it now, as a call event: a terminal
+	// status with the outcome, cost, duration and transcript once the call has ended, a
+	// non-terminal status while it is live. It returns an ENOTFOUND error when the provider has
+	// no such call, and any other error when the provider could not be asked.
+	ReportCall(ctx context.Context, providerCallID string) (CallEvent, error)
+}

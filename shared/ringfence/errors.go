@@ -19,6 +19,7 @@ const (
 	ENOTFOUND     = "not_found"    // The thing asked for does not exist.
 	ECONFLICT     = "conflict"     // The write lost to another one; the state did not allow it.
 	ETOOLARGE     = "too_large"    // The request body is larger than accepted.
+	ETOOMANY      = "too_many"     // A limit on how many of something may be kept is reached.
 	EUNAVAILABLE  = "unavailable"  // A dependency is busy; the same request may succeed if retried.
 	EINTERNAL     = "internal"     // Anything else: a bug or an outage, never the caller's fault.
 )

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 
 	"github.com/ringfence/ringfence/shared/providerapi"
 	"github.com/ringfence/ringfence/shared/ringfence"
@@ -16,8 +14,8 @@ import (
 // DefaultBaseURL is Vapi's API.
 const DefaultBaseURL = "https://api.vapi.ai"
 
-// Client places and finds calls through Vapi's API. It satisfies ringfence.Dialer and
-// ringfence.Finder.
+// Client places, finds and reports calls through Vapi's API. It satisfies ringfence.Dialer,
+// ringfence.Finder and ringfence.Reporter (lookup.go).
 type Client struct{ api providerapi.Client }
 
 // NewClient returns a client for Vapi's API at baseURL (DefaultBaseURL when empty).
@@ -58,28 +56,4 @@ func (c *Client) Dial(ctx context.Context, req ringfence.DialRequest) (string, e
 		return "", fmt.Errorf("%w: Vapi answered %d without a call id", ringfence.ErrDialUnknown, status)
 	}
 	return out.ID, nil
-}
-
-// FindCall asks Vapi whether the call was placed after all: it lists the calls created since
-// `since` from the same phone number and looks for ringfence's call id in their metadata. It
-// returns ENOTFOUND when Vapi has no such call.
-func (c *Client) FindCall(ctx context.Context, req ringfence.DialRequest, since time.Time) (string, error) {
-	q := url.Values{"phoneNumberId": {req.FromNumber}, "createdAtGt": {since.UTC().Format(time.RFC3339Nano)}, "limit": {"100"}}
-	raw, status, err := c.api.Do(ctx, http.MethodGet, "/call?"+q.Encode(), nil)
-	if err != nil {
-		return "", err
-	}
-	if status >= 300 {
-		return "", fmt.Errorf("Vapi answered %d to the call list: %s", status, strings.TrimSpace(string(raw[:min(len(raw), 200)])))
-	}
-	var calls []Call
-	if err := json.Unmarshal(raw, &calls); err != nil {
-		return "", fmt.Errorf("Vapi's call list is not a list of calls: %w", err)
-	}
-	for _, call := range calls {
-		if call.CallID() == req.CallID {
-			return call.ID, nil
-		}
-	}
-	return "", ringfence.Errorf(ringfence.ENOTFOUND, "Vapi has no call %s", req.CallID)
 }

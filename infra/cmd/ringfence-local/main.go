@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -146,7 +147,7 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	appEnv := localstack.Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint})
 	simURL := ""
 	if len(simulated(env)) > 0 {
-		sim, url, err := startSimulator(env("RINGFENCE_SIMULATOR_ADDR"), base, env("BOLNA_WEBHOOK_TOKEN"), vapiWebhookSecret(env))
+		sim, url, err := startSimulator(env("RINGFENCE_SIMULATOR_ADDR"), env("RINGFENCE_SIMULATOR_DROP_FINAL"), base, env("BOLNA_WEBHOOK_TOKEN"), vapiWebhookSecret(env))
 		if err != nil {
 			ln.Close()
 			return err
@@ -193,14 +194,23 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 }
 
 // startSimulator serves the provider simulator, sending its webhooks to ringfence at base with the
-// secrets ringfence is configured with: Bolna's token in the URL, Vapi's secret in X-Vapi-Secret.
-// Its calls last a few seconds, so a campaign's progress can be watched.
-func startSimulator(addr, base, bolnaToken, vapiSecret string) (*http.Server, string, error) {
+// secrets ringfence is configured with: Bolna's token in the URL, Vapi's secret as its credential.
+// Its calls last a few seconds, so a campaign's progress can be watched. dropFinal, when set, is
+// the share of calls (0 to 1) whose final webhooks never arrive, for the sweep to reconcile with
+// the simulator.
+func startSimulator(addr, dropFinal, base, bolnaToken, vapiSecret string) (*http.Server, string, error) {
+	drop := 0.0
+	if dropFinal != "" {
+		var err error
+		if drop, err = strconv.ParseFloat(dropFinal, 64); err != nil || drop < 0 || drop > 1 {
+			return nil, "", fmt.Errorf("RINGFENCE_SIMULATOR_DROP_FINAL=%q is not a share from 0 to 1", dropFinal)
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen on %s for the provider simulator (set RINGFENCE_SIMULATOR_ADDR): %w", addr, err)
 	}
-	sim := simulator.New(simulator.Options{APIKey: simulatorKey, VapiWebhookSecret: vapiSecret, CallLength: 3 * time.Second, Seed: uint64(time.Now().UnixNano())})
+	sim := simulator.New(simulator.Options{APIKey: simulatorKey, VapiWebhookSecret: vapiSecret, CallLength: 3 * time.Second, Seed: uint64(time.Now().UnixNano()), DropFinal: drop})
 	sim.SetWebhookBase(base, bolnaToken)
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)

@@ -3,6 +3,7 @@ package dynamotest
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,4 +128,16 @@ func BeforeFirst[T any](match func(T) bool, do func()) func(*aws.Config) {
 			}), middleware.After)
 		})
 	}
+}
+
+// FailWhileDown makes the client's requests for the named operations ("GetItem", "Query", ...;
+// all of them when none is named) fail while down is set, as a store outage does: a server
+// error before the request is carried out, so nothing is written. Clearing down ends the outage.
+func FailWhileDown(down *atomic.Bool, operations ...string) func(*aws.Config) {
+	return addFinalize("ringfence-outage", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		if down.Load() && (len(operations) == 0 || slices.Contains(operations, awsmiddleware.GetOperationName(ctx))) {
+			return middleware.FinalizeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected: the store is down", Fault: smithy.FaultServer}
+		}
+		return next.HandleFinalize(ctx, in)
+	})
 }
