@@ -96,14 +96,27 @@ const maxListPages = 50
 // listedCall is one call of Vapi's call list: the call object and when it was created.
 type listedCall struct {
 	Call
-	CreatedAt string `json:"createdAt"`
+	createdAt time.Time
+}
+
+// UnmarshalJSON reads the call object and its creation time. Call has its own UnmarshalJSON,
+// which an embedding struct would otherwise inherit, leaving createdAt unread; the time is read
+// as leniently as any Vapi timestamp, and a value that cannot be read is the zero time.
+func (c *listedCall) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &c.Call); err != nil {
+		return err
+	}
+	var created struct {
+		CreatedAt Time `json:"createdAt"`
+	}
+	if json.Unmarshal(b, &created) == nil {
+		c.createdAt = created.CreatedAt.Time
+	}
+	return nil
 }
 
 // created is when the call was created; the zero time when Vapi's value cannot be read.
-func (c listedCall) created() time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, c.CreatedAt)
-	return t
-}
+func (c listedCall) created() time.Time { return c.createdAt }
 
 // window is a range of creation times to list, each bound inclusive (zero: unbounded).
 type window struct{ from, to time.Time }

@@ -75,6 +75,9 @@ func TestUnusedFieldsNeverChangeTheResult(t *testing.T) {
 	used := usedFields()
 	for _, file := range files {
 		name := filepath.Base(file)
+		if strings.HasPrefix(name, "call-") {
+			continue // A bare call object, as GET /call/{id} answers: not a server message.
+		}
 		doc := testio.MustReadFixture(t, name)
 		want := describe(doc)
 		if strings.HasPrefix(want, "refused") {
