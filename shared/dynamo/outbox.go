@@ -177,16 +177,17 @@ func stringOf(av types.AttributeValue) string {
 // FanOut fixes an event's body and creates its deliveries, one per endpoint, due at once, in one
 // transaction conditioned on the event still waiting: two deliverers that found the same event
 // create its deliveries once, and a deliverer that dies half-way leaves the event waiting.
-func (s *Store) FanOut(ctx context.Context, ev ringfence.Event, body string, endpointIDs []string) error {
+func (s *Store) FanOut(ctx context.Context, ev ringfence.Event, body string, endpointIDs []string) ([]ringfence.Delivery, error) {
 	now := s.Now()
 	update, err := s.update(itemKey(eventPK(ev.ID), skEvent),
 		expression.Set(expression.Name("body"), expression.Value(body)).
 			Remove(expression.Name("gsi2pk")).Remove(expression.Name("gsi2sk")),
 		expression.AttributeExists(expression.Name("gsi2pk")))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	items := []types.TransactWriteItem{{Update: update}}
+	var created []ringfence.Delivery
 	for _, endpointID := range endpointIDs {
 		put, err := s.putNew(deliveryItem{
 			PK: eventPK(ev.ID), SK: deliverySK(endpointID), GSI2PK: outboxShardKey(ev.ID), GSI2SK: timestamp(now),
@@ -194,27 +195,34 @@ func (s *Store) FanOut(ctx context.Context, ev ringfence.Event, body string, end
 			Status: ringfence.DeliveryPending, ExpiresAt: now.Add(outboxKeep).Unix(),
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		items = append(items, put)
+		created = append(created, ringfence.Delivery{
+			EventID: ev.ID, EndpointID: endpointID, AccountID: ev.AccountID, EventType: ev.Type, SubjectID: ev.SubjectID,
+			Status: ringfence.DeliveryPending, NextAt: timestamp(now),
+		})
 	}
 	if len(items) == 1 {
 		// No endpoint receives it any more: the event leaves the outbox with its body fixed.
 		_, err := s.client.UpdateItem(ctx, updateInput(update))
 		if conditionFailed(err) {
-			return ringfence.Errorf(ringfence.ECONFLICT, "event %s was sent already", ev.ID)
+			return nil, ringfence.Errorf(ringfence.ECONFLICT, "event %s was sent already", ev.ID)
 		}
 		if err != nil {
-			return internal(err, "fan out event %s", ev.ID)
+			return nil, internal(err, "fan out event %s", ev.ID)
 		}
-		return nil
+		return nil, nil
 	}
 	err = s.transact(ctx, items, "fan out event %s", ev.ID)
 	var cancelled *cancelledAt
 	if errors.As(err, &cancelled) {
-		return ringfence.Errorf(ringfence.ECONFLICT, "event %s was sent already", ev.ID)
+		return nil, ringfence.Errorf(ringfence.ECONFLICT, "event %s was sent already", ev.ID)
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
 }
 
 // GetDelivery reads an event's delivery to one endpoint.

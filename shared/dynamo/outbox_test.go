@@ -121,10 +121,10 @@ func TestFanOutCreatesDeliveriesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := MustDueOutbox(t, env.Store).Events[0]
-	if err := env.Store.FanOut(ctx, ev, `{"type":"call.ended"}`, []string{ep.ID}); err != nil {
+	if _, err := env.Store.FanOut(ctx, ev, `{"type":"call.ended"}`, []string{ep.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Store.FanOut(ctx, ev, `{"type":"call.ended"}`, []string{ep.ID}); ringfence.ErrorCode(err) != ringfence.ECONFLICT {
+	if _, err := env.Store.FanOut(ctx, ev, `{"type":"call.ended"}`, []string{ep.ID}); ringfence.ErrorCode(err) != ringfence.ECONFLICT {
 		t.Fatalf("second FanOut err=%v, want a conflict", err)
 	}
 	work := MustDueOutbox(t, env.Store)

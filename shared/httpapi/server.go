@@ -33,6 +33,9 @@ type Config struct {
 	VapiWebhookSecret string
 	// SessionSecret signs the dashboard's session cookies and login links.
 	SessionSecret string
+	// LocalEndpoints accepts plain http:// endpoints on loopback addresses, for a receiver on
+	// the developer's machine; it is set only when running locally.
+	LocalEndpoints bool
 }
 
 // Server serves the management API, the provider webhooks and the mid-call tools.
