@@ -361,3 +361,57 @@ func TestEndpointSamplesServe(t *testing.T) {
 		MustDecode(t, invoke(t, api, req), 400, nil)
 	}
 }
+
+// A call the sweep ended, then corrected by the provider's late report: the endpoint receives
+// call.corrected only after call.ended, even while call.ended keeps failing.
+func TestCorrectionNeverOvertakesTheEnd(t *testing.T) {
+	h := MustHarness(t)
+	ctx := context.Background()
+	clock := &testClock{now: time.Now()}
+	_, calls := h.MustCreateCampaign(t, 1)
+	endedID := ringfence.EventID(ringfence.EventCallEnded, calls[0].ID)
+	r, srv := newReceiver(t, clock, func(id string, seen int) int {
+		if id == endedID && seen <= 3 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	h.MustEndpointFor(t, r, srv.URL, ringfence.EventCallEnded, ringfence.EventCallCorrected)
+	c, err := h.env.Store.GetCall(ctx, calls[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweep := ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusFailed, EndReason: "stale", Sweep: true, SeenActivity: c.LastActivity}
+	if _, res, err := h.env.Store.ApplyCallEvent(ctx, c.ID, sweep); err != nil || res != ringfence.ResultFirstTerminal {
+		t.Fatalf("sweep=%s, %v, want the first terminal transition", res, err)
+	}
+	late := ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusCompleted, EndReason: "completed"}
+	if _, _, err := h.env.Store.ApplyCallEvent(ctx, c.ID, late); err != nil {
+		t.Fatal(err)
+	}
+
+	d := h.deliverer(clock)
+	for range 10 {
+		clock.Add(time.Minute)
+		MustRun(t, d)
+		clock.Add(30 * time.Minute)
+		MustRun(t, d)
+	}
+	var order []string
+	for _, rc := range r.receipts {
+		order = append(order, rc.Type+"/"+http.StatusText(rc.Status))
+	}
+	got := r.delivered()
+	if len(got) != 2 || got[0].Type != ringfence.EventCallEnded || got[1].Type != ringfence.EventCallCorrected {
+		t.Fatalf("delivered in order %v, want call.ended then call.corrected", order)
+	}
+	for _, rc := range r.receipts {
+		if rc.Type == ringfence.EventCallCorrected {
+			break
+		}
+		if rc.Type == ringfence.EventCallEnded && rc.Status == http.StatusOK {
+			return
+		}
+	}
+	t.Fatalf("requests in order %v: call.corrected was sent before call.ended was delivered", order)
+}
