@@ -28,7 +28,7 @@ const lease = time.Minute
 // call to reach the same endpoint first.
 const waitForEarlier = 30 * time.Second
 
-// parallelAttempts bounds the HTTP requests one run makes at once.
+// parallelAttempts bounds the HTTP requests one run makes at once, by default.
 const parallelAttempts = 16
 
 // Deliverer sends the outbox's events to the endpoints that receive them. It runs on a
@@ -44,11 +44,14 @@ type Deliverer struct {
 	Metrics *metrics.Recorder
 	// Now is the clock. Tests replace it to move time.
 	Now func() time.Time
+	// Parallel bounds the attempts made at once; 1 makes them one after another, in the calling
+	// goroutine, as the crash tests need.
+	Parallel int
 }
 
 // NewDeliverer returns a deliverer with its HTTP client.
 func NewDeliverer(store *dynamo.Store, render func(context.Context, ringfence.Event) ([]byte, error), log *slog.Logger) *Deliverer {
-	return &Deliverer{Store: store, Render: render, Client: NewHTTPClient(), Log: log, Now: time.Now}
+	return &Deliverer{Store: store, Render: render, Client: NewHTTPClient(), Log: log, Now: time.Now, Parallel: parallelAttempts}
 }
 
 // NewHTTPClient returns the client attempts are made with: a 10 s timeout, and a redirect is an
@@ -142,11 +145,21 @@ func (d *Deliverer) fanOut(ctx context.Context, ev ringfence.Event) ([]ringfence
 
 // attemptAll makes the attempts of a batch, several at once.
 func (d *Deliverer) attemptAll(ctx context.Context, batch []ringfence.Delivery, r *Report) error {
+	if d.Parallel <= 1 {
+		for _, del := range batch {
+			outcome, err := d.attempt(ctx, del)
+			if err != nil {
+				return err
+			}
+			r.count(outcome)
+		}
+		return nil
+	}
 	var (
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
-		slots    = make(chan struct{}, parallelAttempts)
+		slots    = make(chan struct{}, d.Parallel)
 	)
 	for _, del := range batch {
 		wg.Add(1)
@@ -159,25 +172,29 @@ func (d *Deliverer) attemptAll(ctx context.Context, batch []ringfence.Delivery, 
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
-			switch outcome {
-			case "":
-			case "waiting":
-				r.Waiting++
-			default:
-				r.Attempts++
-				switch outcome {
-				case ringfence.DeliveryDelivered:
-					r.Delivered++
-				case ringfence.DeliveryFailed:
-					r.Failed++
-				default:
-					r.Retrying++
-				}
-			}
+			r.count(outcome)
 		}()
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// count adds an attempt's outcome to the report.
+func (r *Report) count(outcome string) {
+	switch outcome {
+	case "":
+	case "waiting":
+		r.Waiting++
+	case ringfence.DeliveryDelivered:
+		r.Attempts++
+		r.Delivered++
+	case ringfence.DeliveryFailed:
+		r.Attempts++
+		r.Failed++
+	default:
+		r.Attempts++
+		r.Retrying++
+	}
 }
 
 // attempt makes one attempt of a delivery, if it can claim it, and records what came of it:
