@@ -73,19 +73,28 @@ func (s *Server) listEndpoints(ctx context.Context, req events.APIGatewayV2HTTPR
 	if err != nil {
 		return 0, nil, err
 	}
-	endpoints, err := s.store.ListEndpoints(ctx, account)
+	out, err := s.endpointsWithHealth(ctx, account)
 	if err != nil {
 		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"endpoints": out}, nil
+}
+
+// endpointsWithHealth lists an account's endpoints, without their secrets, each with its health.
+func (s *Server) endpointsWithHealth(ctx context.Context, account string) ([]endpointResponse, error) {
+	endpoints, err := s.store.ListEndpoints(ctx, account)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]endpointResponse, 0, len(endpoints))
 	for _, e := range endpoints {
 		r := toEndpointResponse(e, false)
 		if r.Health, err = s.endpointHealth(ctx, e.ID); err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		out = append(out, r)
 	}
-	return http.StatusOK, map[string]any{"endpoints": out}, nil
+	return out, nil
 }
 
 // recentAttempts is how many of an endpoint's latest attempts its health and deliveries show.

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -304,6 +305,16 @@ func TestLastFailedAttemptMarksEventFailed(t *testing.T) {
 	MustDecode(t, invoke(t, h.srv.Management(), req), 200, &out)
 	if len(out.Deliveries) != ringfence.MaxDeliveryAttempts || out.Deliveries[0].StatusCode != 502 || out.Deliveries[0].Attempt != ringfence.MaxDeliveryAttempts {
 		t.Fatalf("deliveries=%+v, want %d attempts, newest first, each a 502", out.Deliveries, ringfence.MaxDeliveryAttempts)
+	}
+
+	// The dashboard shows the endpoint failing.
+	dash := MustEvent(t, "api-healthz.json")
+	dash.RouteKey, dash.RawPath = "GET /dashboard", "/dashboard"
+	dash.RequestContext.RouteKey, dash.RequestContext.HTTP.Path = dash.RouteKey, dash.RawPath
+	dash.Headers = map[string]string{"authorization": "Bearer " + testAPIKey}
+	page := invoke(t, h.srv.Management(), dash)
+	if page.StatusCode != 200 || !strings.Contains(page.Body, `data-endpoint="`+ep.ID+`"`) || !strings.Contains(page.Body, "failing") {
+		t.Fatalf("dashboard status=%d, want 200 showing endpoint %s failing:\n%s", page.StatusCode, ep.ID, page.Body)
 	}
 }
 
