@@ -148,7 +148,7 @@ func Run(ctx context.Context, newTable NewTable, opts Options) ([]Row, error) {
 		}
 		if name == withEndpoint {
 			// The outbox must hold one call.ended per call, or the comparison measures nothing.
-			work, err := store.DueOutbox(ctx, time.Now().Add(time.Hour))
+			work, err := store.DueOutbox(ctx, time.Now().Add(time.Hour), opts.Calls+1)
 			if err != nil {
 				return rows, err
 			}

@@ -26,8 +26,11 @@ import (
 // outboxShards spreads the outbox over several index partitions, as activeShards does for calls.
 const outboxShards = 4
 
-func outboxShardKey(eventID string) string {
-	return "OUTBOX#" + strings.TrimPrefix(activeShardKey(eventID), "ACTIVE#")
+// outboxShardKey is the shard of the events about one call or campaign: all in one partition,
+// where they sort by when they are due, so a run finds a call's call.ended before its
+// call.corrected.
+func outboxShardKey(subjectID string) string {
+	return "OUTBOX#" + strings.TrimPrefix(activeShardKey(subjectID), "ACTIVE#")
 }
 
 // outboxKeep is how long events, deliveries and attempts are kept (TTL), for redelivery and for
@@ -102,7 +105,7 @@ func (s *Store) outboxEvent(ctx context.Context, accountID, eventType, subjectID
 	now := s.Now()
 	id := ringfence.EventID(eventType, subjectID, distinct...)
 	put, err := s.putNew(eventItem{
-		PK: eventPK(id), SK: skEvent, GSI2PK: outboxShardKey(id), GSI2SK: timestamp(now),
+		PK: eventPK(id), SK: skEvent, GSI2PK: outboxShardKey(subjectID), GSI2SK: timestamp(now),
 		ID: id, Type: eventType, AccountID: accountID, SubjectID: subjectID, CreatedAt: timestamp(now),
 		ExpiresAt: now.Add(outboxKeep).Unix(),
 	})
@@ -131,19 +134,25 @@ type OutboxWork struct {
 	Deliveries []ringfence.Delivery
 }
 
-// DueOutbox finds the events and deliveries due at now, oldest first within each shard, by a
-// Query of each outbox shard (the index holds keys only; each item found is then read).
-func (s *Store) DueOutbox(ctx context.Context, now time.Time) (OutboxWork, error) {
+// DueOutbox finds up to limit events and deliveries due at now, oldest first within each shard,
+// by a Query of each outbox shard (the index holds keys only; each item found is then read).
+func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) (OutboxWork, error) {
 	var work OutboxWork
 	for shard := range outboxShards {
+		if len(work.Events)+len(work.Deliveries) >= limit {
+			break
+		}
 		keyCond := expression.Key("gsi2pk").Equal(expression.Value("OUTBOX#" + strconv.Itoa(shard))).
 			And(expression.Key("gsi2sk").LessThanEqual(expression.Value(timestamp(now))))
 		var keys []map[string]types.AttributeValue
 		err := s.query(ctx, "gsi2", keyCond, func(item map[string]types.AttributeValue) error {
+			if len(keys)+len(work.Events)+len(work.Deliveries) >= limit {
+				return errEnough
+			}
 			keys = append(keys, itemKey(stringOf(item["pk"]), stringOf(item["sk"])))
 			return nil
 		})
-		if err != nil {
+		if err != nil && !errors.Is(err, errEnough) {
 			return work, internal(err, "query outbox shard %d", shard)
 		}
 		for _, key := range keys {
@@ -166,6 +175,9 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time) (OutboxWork, error
 	}
 	return work, nil
 }
+
+// errEnough stops a query that found as much as its caller takes on.
+var errEnough = errors.New("enough found")
 
 func stringOf(av types.AttributeValue) string {
 	if v, ok := av.(*types.AttributeValueMemberS); ok {
@@ -190,7 +202,7 @@ func (s *Store) FanOut(ctx context.Context, ev ringfence.Event, body string, end
 	var created []ringfence.Delivery
 	for _, endpointID := range endpointIDs {
 		put, err := s.putNew(deliveryItem{
-			PK: eventPK(ev.ID), SK: deliverySK(endpointID), GSI2PK: outboxShardKey(ev.ID), GSI2SK: timestamp(now),
+			PK: eventPK(ev.ID), SK: deliverySK(endpointID), GSI2PK: outboxShardKey(ev.SubjectID), GSI2SK: timestamp(now),
 			EventID: ev.ID, EndpointID: endpointID, AccountID: ev.AccountID, EventType: ev.Type, SubjectID: ev.SubjectID,
 			Status: ringfence.DeliveryPending, ExpiresAt: now.Add(outboxKeep).Unix(),
 		})
@@ -275,7 +287,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d ringfence.Delivery, a ringf
 		Set(expression.Name("last_status_code"), expression.Value(a.StatusCode)).
 		Set(expression.Name("last_attempt_at"), expression.Value(a.At))
 	if status == ringfence.DeliveryPending {
-		set = set.Set(expression.Name("gsi2pk"), expression.Value(outboxShardKey(d.EventID))).
+		set = set.Set(expression.Name("gsi2pk"), expression.Value(outboxShardKey(d.SubjectID))).
 			Set(expression.Name("gsi2sk"), expression.Value(timestamp(next)))
 	} else {
 		set = set.Remove(expression.Name("gsi2pk")).Remove(expression.Name("gsi2sk"))
@@ -333,7 +345,7 @@ func (s *Store) Redeliver(ctx context.Context, ev ringfence.Event, endpointIDs [
 	for _, endpointID := range endpointIDs {
 		set := expression.Set(expression.Name("status"), expression.Value(ringfence.DeliveryPending)).
 			Set(expression.Name("attempts"), expression.Value(0)).
-			Set(expression.Name("gsi2pk"), expression.Value(outboxShardKey(ev.ID))).
+			Set(expression.Name("gsi2pk"), expression.Value(outboxShardKey(ev.SubjectID))).
 			Set(expression.Name("gsi2sk"), expression.Value(timestamp(now))).
 			Set(expression.Name("event_id"), expression.Value(ev.ID)).
 			Set(expression.Name("endpoint_id"), expression.Value(endpointID)).

@@ -26,7 +26,7 @@ func MustCreateEndpoint(tb testing.TB, s *dynamo.Store, events ...string) ringfe
 // MustDueOutbox returns what the outbox holds due now.
 func MustDueOutbox(tb testing.TB, s *dynamo.Store) dynamo.OutboxWork {
 	tb.Helper()
-	work, err := s.DueOutbox(context.Background(), s.Now().Add(time.Second))
+	work, err := s.DueOutbox(context.Background(), s.Now().Add(time.Second), 1000)
 	if err != nil {
 		tb.Fatalf("DueOutbox: %v", err)
 	}

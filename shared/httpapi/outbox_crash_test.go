@@ -21,7 +21,7 @@ import (
 // mustOutboxIDs returns the ids of the events waiting in the outbox.
 func (h *harness) mustOutboxIDs(t *testing.T) []string {
 	t.Helper()
-	work, err := h.env.Store.DueOutbox(context.Background(), time.Now().Add(time.Hour))
+	work, err := h.env.Store.DueOutbox(context.Background(), time.Now().Add(time.Hour), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestDelivererCrashAtEveryStep(t *testing.T) {
 		h := MustHarness(t)
 		clock := &testClock{now: time.Now()}
 		r, srv := newReceiver(t, clock, func(string, int) int { return http.StatusOK })
-		h.MustEndpointFor(t, r, srv.URL, ringfence.EventCallEnded)
+		h.MustEndpointFor(t, r, srv.URL, ringfence.EventCallEnded, ringfence.EventCallCorrected)
 		_, calls := h.MustCreateCampaign(t, 2)
 		want := map[string]bool{}
 		for _, c := range calls {
@@ -115,6 +115,10 @@ func TestDelivererCrashAtEveryStep(t *testing.T) {
 			}
 			want[ringfence.EventID(ringfence.EventCallEnded, c.ID)] = true
 		}
+		// A third call, ended by the sweep and then corrected: its two events must arrive in order.
+		swept := MustSweptAndCorrected(t, h)
+		want[ringfence.EventID(ringfence.EventCallEnded, swept)] = true
+		want[ringfence.EventID(ringfence.EventCallCorrected, swept)] = true
 		h.deliverer(clock) // Puts the store on the clock, set to now.
 		return h, clock, r, want
 	}
@@ -143,6 +147,7 @@ func TestDelivererCrashAtEveryStep(t *testing.T) {
 		if len(got) != len(want) {
 			t.Fatalf("delivered %v, want every one of %v", got, want)
 		}
+		MustEndBeforeCorrection(t, r)
 	}
 
 	var requests atomic.Int64
@@ -173,6 +178,44 @@ func TestDelivererCrashAtEveryStep(t *testing.T) {
 				t.Fatalf("request %d (after=%v): the deliverer did not reach the crash point", n, after)
 			}
 			check(t, h, clock, r, want)
+		}
+	}
+}
+
+// MustSweptAndCorrected creates a call the sweep ends and the provider's late report corrects,
+// and returns its id.
+func MustSweptAndCorrected(tb testing.TB, h *harness) string {
+	tb.Helper()
+	ctx := context.Background()
+	_, calls := h.MustCreateCampaign(tb, 1)
+	c, err := h.env.Store.GetCall(ctx, calls[0].ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sweep := ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusFailed, EndReason: "stale", Sweep: true, SeenActivity: c.LastActivity}
+	if _, res, err := h.env.Store.ApplyCallEvent(ctx, c.ID, sweep); err != nil || res != ringfence.ResultFirstTerminal {
+		tb.Fatalf("sweep=%s, %v, want the first terminal transition", res, err)
+	}
+	late := ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusCompleted, EndReason: "completed"}
+	if _, res, err := h.env.Store.ApplyCallEvent(ctx, c.ID, late); err != nil || res != ringfence.ResultCorrected {
+		tb.Fatalf("late report=%s, %v, want a correction", res, err)
+	}
+	return c.ID
+}
+
+// MustEndBeforeCorrection checks that no call.corrected reached the receiver, even as a failed
+// attempt, before its call's call.ended was delivered.
+func MustEndBeforeCorrection(tb testing.TB, r *receiver) {
+	tb.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ended := map[string]bool{}
+	for _, rc := range r.receipts {
+		switch {
+		case rc.Type == ringfence.EventCallEnded && rc.Status < 300:
+			ended[rc.CallID] = true
+		case rc.Type == ringfence.EventCallCorrected && !ended[rc.CallID]:
+			tb.Fatalf("call.corrected of call %s arrived before its call.ended was delivered", rc.CallID)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,22 +87,31 @@ func (d *Deliverer) DeliverScheduled(ctx context.Context, _ events.EventBridgeEv
 	return nil
 }
 
+// maxPerRun bounds the events and deliveries one run takes on, so that a run ends well within
+// the function's timeout however large a backlog grew; the next run takes the rest.
+const maxPerRun = 2000
+
 // Run sends every event and delivery that is due: new events get one delivery per endpoint
 // that receives them, and every due delivery gets an attempt. Events other than call.corrected
 // go first, so that a call's correction follows its end in the same run.
 func (d *Deliverer) Run(ctx context.Context) (Report, error) {
 	var r Report
-	work, err := d.Store.DueOutbox(ctx, d.Now())
+	work, err := d.Store.DueOutbox(ctx, d.Now(), maxPerRun)
 	if err != nil {
 		return r, err
 	}
-	for _, ev := range work.Events {
-		created, err := d.fanOut(ctx, ev)
-		if err != nil {
-			return r, err
-		}
+	run := &run{Deliverer: d, endpoints: map[string][]ringfence.Endpoint{}}
+	var mu sync.Mutex
+	err = d.each(len(work.Events), func(i int) error {
+		created, err := run.fanOut(ctx, work.Events[i])
+		mu.Lock()
+		defer mu.Unlock()
 		r.Events++
 		work.Deliveries = append(work.Deliveries, created...)
+		return err
+	})
+	if err != nil {
+		return r, err
 	}
 	var first, after []ringfence.Delivery
 	for _, del := range work.Deliveries {
@@ -112,46 +122,28 @@ func (d *Deliverer) Run(ctx context.Context) (Report, error) {
 		}
 	}
 	for _, batch := range [][]ringfence.Delivery{first, after} {
-		if err := d.attemptAll(ctx, batch, &r); err != nil {
+		err := d.each(len(batch), func(i int) error {
+			outcome, err := run.attempt(ctx, batch[i])
+			mu.Lock()
+			defer mu.Unlock()
+			r.count(outcome)
+			return err
+		})
+		if err != nil {
 			return r, err
 		}
 	}
 	return r, nil
 }
 
-// fanOut fixes an event's body and creates its deliveries. Another run that did it first is not
-// an error: it has the deliveries to make.
-func (d *Deliverer) fanOut(ctx context.Context, ev ringfence.Event) ([]ringfence.Delivery, error) {
-	body, err := d.Render(ctx, ev)
-	if err != nil {
-		return nil, err
-	}
-	endpoints, err := d.Store.ListEndpoints(ctx, ev.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, e := range endpoints {
-		if e.Subscribes(ev.Type) {
-			ids = append(ids, e.ID)
-		}
-	}
-	created, err := d.Store.FanOut(ctx, ev, string(body), ids)
-	if ringfence.ErrorCode(err) == ringfence.ECONFLICT {
-		return nil, nil
-	}
-	return created, err
-}
-
-// attemptAll makes the attempts of a batch, several at once.
-func (d *Deliverer) attemptAll(ctx context.Context, batch []ringfence.Delivery, r *Report) error {
+// each calls fn for 0..n-1, d.Parallel at a time (one after another, in the calling goroutine,
+// when Parallel is 1), and returns the first error.
+func (d *Deliverer) each(n int, fn func(i int) error) error {
 	if d.Parallel <= 1 {
-		for _, del := range batch {
-			outcome, err := d.attempt(ctx, del)
-			if err != nil {
+		for i := range n {
+			if err := fn(i); err != nil {
 				return err
 			}
-			r.count(outcome)
 		}
 		return nil
 	}
@@ -161,18 +153,18 @@ func (d *Deliverer) attemptAll(ctx context.Context, batch []ringfence.Delivery, 
 		wg       sync.WaitGroup
 		slots    = make(chan struct{}, d.Parallel)
 	)
-	for _, del := range batch {
+	for i := range n {
 		wg.Add(1)
 		slots <- struct{}{}
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			outcome, err := d.attempt(ctx, del)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
+			if err := fn(i); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
 			}
-			r.count(outcome)
 		}()
 	}
 	wg.Wait()
@@ -197,23 +189,89 @@ func (r *Report) count(outcome string) {
 	}
 }
 
+// run is one run of the deliverer: it reads each account's endpoints once.
+type run struct {
+	*Deliverer
+	mu        sync.Mutex
+	endpoints map[string][]ringfence.Endpoint
+}
+
+// endpointsOf returns an account's endpoints, read once per run.
+func (r *run) endpointsOf(ctx context.Context, accountID string) ([]ringfence.Endpoint, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.endpoints[accountID]; ok {
+		return e, nil
+	}
+	e, err := r.Store.ListEndpoints(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	r.endpoints[accountID] = e
+	return e, nil
+}
+
+// fanOut fixes an event's body and creates its deliveries. Another run that did it first is not
+// an error: it has the deliveries to make.
+func (r *run) fanOut(ctx context.Context, ev ringfence.Event) ([]ringfence.Delivery, error) {
+	body, err := r.Render(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	endpoints, err := r.endpointsOf(ctx, ev.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range endpoints {
+		if e.Subscribes(ev.Type) {
+			ids = append(ids, e.ID)
+		}
+	}
+	created, err := r.Store.FanOut(ctx, ev, string(body), ids)
+	if ringfence.ErrorCode(err) == ringfence.ECONFLICT {
+		return nil, nil
+	}
+	return created, err
+}
+
+// mustWait reports whether a call.corrected must wait for the call's call.ended to reach the
+// endpoint first: while that delivery is pending, or while the event has not been sent at all.
+// A call.ended that has no delivery to this endpoint (it was registered after the call ended)
+// holds nothing back.
+func (r *run) mustWait(ctx context.Context, del ringfence.Delivery) (bool, error) {
+	endedID := ringfence.EventID(ringfence.EventCallEnded, del.SubjectID)
+	ended, err := r.Store.GetDelivery(ctx, endedID, del.EndpointID)
+	if err == nil {
+		return ended.Status == ringfence.DeliveryPending, nil
+	}
+	if ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
+		return false, err
+	}
+	ev, err := r.Store.GetEvent(ctx, endedID)
+	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+		return false, nil
+	}
+	return err == nil && ev.Body == "", err
+}
+
 // attempt makes one attempt of a delivery, if it can claim it, and records what came of it:
 // delivered on any 2xx, otherwise due again after the backoff, or failed after the last attempt.
 // It returns the delivery's status afterwards, "waiting" when it must wait for an earlier event,
 // or "" when another run had claimed it.
-func (d *Deliverer) attempt(ctx context.Context, del ringfence.Delivery) (string, error) {
-	now := d.Now()
+func (r *run) attempt(ctx context.Context, del ringfence.Delivery) (string, error) {
+	now := r.Now()
 	if del.EventType == ringfence.EventCallCorrected {
 		// A correction must not overtake the end it corrects on its way to the endpoint.
-		ended, err := d.Store.GetDelivery(ctx, ringfence.EventID(ringfence.EventCallEnded, del.SubjectID), del.EndpointID)
-		if err != nil && ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
+		wait, err := r.mustWait(ctx, del)
+		if err != nil {
 			return "", err
 		}
-		if err == nil && ended.Status == ringfence.DeliveryPending {
-			return "waiting", d.Store.Postpone(ctx, del, now.Add(waitForEarlier))
+		if wait {
+			return "waiting", r.Store.Postpone(ctx, del, now.Add(waitForEarlier))
 		}
 	}
-	claimed, err := d.Store.ClaimDelivery(ctx, del, now.Add(lease))
+	claimed, err := r.Store.ClaimDelivery(ctx, del, now.Add(lease))
 	if err != nil || !claimed {
 		return "", err
 	}
@@ -221,31 +279,33 @@ func (d *Deliverer) attempt(ctx context.Context, del ringfence.Delivery) (string
 		EndpointID: del.EndpointID, EventID: del.EventID, EventType: del.EventType,
 		Attempt: del.Attempts + 1, At: now.UTC().Format("2006-01-02T15:04:05.000Z"),
 	}
-	endpoint, err := d.Store.GetEndpoint(ctx, del.AccountID, del.EndpointID)
-	switch {
-	case ringfence.ErrorCode(err) == ringfence.ENOTFOUND:
-		attempt.Error = "the endpoint was deleted"
-		return d.record(ctx, del, attempt, ringfence.DeliveryFailed, now)
-	case err != nil:
-		return "", err
-	}
-	ev, err := d.Store.GetEvent(ctx, del.EventID)
+	endpoints, err := r.endpointsOf(ctx, del.AccountID)
 	if err != nil {
 		return "", err
 	}
-	attempt.StatusCode, attempt.Error = d.send(ctx, endpoint, ev, now)
+	i := slices.IndexFunc(endpoints, func(e ringfence.Endpoint) bool { return e.ID == del.EndpointID })
+	if i < 0 {
+		attempt.Error = "the endpoint was deleted"
+		return r.record(ctx, del, attempt, ringfence.DeliveryFailed, now)
+	}
+	endpoint := endpoints[i]
+	ev, err := r.Store.GetEvent(ctx, del.EventID)
+	if err != nil {
+		return "", err
+	}
+	attempt.StatusCode, attempt.Error = r.send(ctx, endpoint, ev, now)
 	if attempt.StatusCode >= 200 && attempt.StatusCode < 300 {
-		d.Metrics.Record(metrics.EventDeliveryLatency, d.Now().Sub(parseStamp(ev.CreatedAt)).Seconds(), metrics.Seconds)
-		return d.record(ctx, del, attempt, ringfence.DeliveryDelivered, now)
+		r.Metrics.Record(metrics.EventDeliveryLatency, r.Now().Sub(parseStamp(ev.CreatedAt)).Seconds(), metrics.Seconds)
+		return r.record(ctx, del, attempt, ringfence.DeliveryDelivered, now)
 	}
 	wait, more := ringfence.NextAttemptAfter(attempt.Attempt)
 	if !more {
-		d.Log.WarnContext(ctx, "event not delivered after the last attempt", "event", ev.ID, "endpoint", endpoint.ID,
+		r.Log.WarnContext(ctx, "event not delivered after the last attempt", "event", ev.ID, "endpoint", endpoint.ID,
 			"account", endpoint.AccountID, "status_code", attempt.StatusCode, "error", attempt.Error)
-		d.Metrics.Count(metrics.EndpointFailures, 1)
-		return d.record(ctx, del, attempt, ringfence.DeliveryFailed, now)
+		r.Metrics.Count(metrics.EndpointFailures, 1)
+		return r.record(ctx, del, attempt, ringfence.DeliveryFailed, now)
 	}
-	return d.record(ctx, del, attempt, ringfence.DeliveryPending, now.Add(wait))
+	return r.record(ctx, del, attempt, ringfence.DeliveryPending, now.Add(wait))
 }
 
 func (d *Deliverer) record(ctx context.Context, del ringfence.Delivery, a ringfence.DeliveryAttempt, status string, next time.Time) (string, error) {
