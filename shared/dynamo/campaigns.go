@@ -156,12 +156,14 @@ func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringf
 		return c, err
 	}
 	items := []types.TransactWriteItem{{Update: callWrite}}
+	withEvent := false
 	if c.RescheduleDay != day {
 		// A new day is a change, and its event joins the write; the call must still have the
 		// day read, so that the event names the change that was made.
 		if items, err = s.withRescheduleEvent(ctx, items, c, day); err != nil {
 			return c, err
 		}
+		withEvent = len(items) > 1
 	}
 	if c.ContactID != "" {
 		contactWrite, err := s.update(itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)), set, exists)
@@ -171,7 +173,7 @@ func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringf
 		items = append(items, types.TransactWriteItem{Update: contactWrite})
 	}
 	if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
-		if _, ok := transactionCancelled(err); ok && len(items) > 2 {
+		if _, ok := transactionCancelled(err); ok && withEvent {
 			return c, ringfence.Errorf(ringfence.EUNAVAILABLE, "call %s was rescheduled concurrently; retry", c.ID)
 		}
 		return c, internal(err, "set reschedule_day on call %s", c.ID)

@@ -132,3 +132,33 @@ func TestFanOutCreatesDeliveriesOnce(t *testing.T) {
 		t.Fatalf("events=%d deliveries=%d, want 0 and 1", len(work.Events), len(work.Deliveries))
 	}
 }
+
+func TestConcurrentReschedulesWriteOneEventPerChangeMade(t *testing.T) {
+	env := dynamotest.MustNewStore(t)
+	ctx := context.Background()
+	MustCreateEndpoint(t, env.Store, ringfence.EventCallRescheduled)
+	_, calls := MustCampaignWithCalls(t, env.Store, 1)
+	days := []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "2026-12-24"}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	changes := 0
+	for _, day := range days {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := env.Store.SetRescheduleDay(ctx, calls[0].ID, day)
+			switch {
+			case err == nil:
+				mu.Lock()
+				changes++
+				mu.Unlock()
+			case ringfence.ErrorCode(err) != ringfence.EUNAVAILABLE:
+				t.Errorf("SetRescheduleDay(%s): %v, want success or unavailable", day, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := len(MustDueOutbox(t, env.Store).Events); got != changes || changes == 0 {
+		t.Fatalf("call.rescheduled events=%d, want one per change made (%d)", got, changes)
+	}
+}
