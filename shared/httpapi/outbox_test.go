@@ -260,6 +260,19 @@ func TestReceiverDownForHoursGetsEveryEventWhenBack(t *testing.T) {
 			t.Fatalf("event %s delivered %d times, want once", id, n)
 		}
 	}
+
+	// POST /events/{id}/redeliver sends one again, under the same id, with the same body.
+	again := ringfence.EventID(ringfence.EventCallEnded, calls[0].ID)
+	req := MustEvent(t, "api-redeliver-event.json")
+	req.PathParameters = map[string]string{"id": again}
+	MustDecode(t, invoke(t, h.srv.Management(), req), 202, nil)
+	clock.Add(time.Second)
+	if got := MustRun(t, d); got.Delivered != 1 {
+		t.Fatalf("run after redeliver=%+v, want 1 delivered", got)
+	}
+	if got := r.delivered(); got[len(got)-1].ID != again {
+		t.Fatalf("redelivered %s, want %s", got[len(got)-1].ID, again)
+	}
 }
 
 // A receiver that never accepts: the event is attempted MaxDeliveryAttempts times over more than
