@@ -439,3 +439,34 @@ func TestCorrectionNeverOvertakesTheEnd(t *testing.T) {
 	}
 	t.Fatalf("requests in order %v: call.corrected was sent before call.ended was delivered", order)
 }
+
+// An event that cannot be sent (its call cannot be read) holds back no other: the run delivers the rest
+// and reports the error, so the function's error alarm shows it.
+func TestUnsendableEventHoldsBackNoOther(t *testing.T) {
+	h := MustHarness(t)
+	ctx := context.Background()
+	clock := &testClock{}
+	r, srv := newReceiver(t, clock, func(string, int) int { return http.StatusOK })
+	h.MustEndpointFor(t, r, srv.URL, ringfence.EventCallEnded)
+	_, calls := h.MustCreateCampaign(t, 2)
+	for _, c := range calls {
+		if _, _, err := h.env.Store.ApplyCallEvent(ctx, c.ID, ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusBusy}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := h.deliverer(clock)
+	d.Render = func(ctx context.Context, ev ringfence.Event) ([]byte, error) {
+		if ev.SubjectID == calls[0].ID {
+			return nil, ringfence.Errorf(ringfence.ENOTFOUND, "call %s not found", ev.SubjectID)
+		}
+		return h.srv.EventBody(ctx, ev)
+	}
+	clock.Add(time.Second)
+	if _, err := d.Run(ctx); err == nil {
+		t.Fatalf("run err=nil, want the unsendable event's error")
+	}
+	got := r.delivered()
+	if len(got) != 1 || got[0].CallID != calls[1].ID {
+		t.Fatalf("delivered %+v, want the other call's call.ended", got)
+	}
+}

@@ -102,17 +102,20 @@ func (d *Deliverer) Run(ctx context.Context) (Report, error) {
 	}
 	run := &run{Deliverer: d, endpoints: map[string][]ringfence.Endpoint{}}
 	var mu sync.Mutex
-	err = d.each(len(work.Events), func(i int) error {
+	// An event that cannot be sent now holds back no other: the run goes on, and reports the
+	// first error at its end, so that the function's errors show it and the next run tries again.
+	fanOutErr := d.each(len(work.Events), func(i int) error {
 		created, err := run.fanOut(ctx, work.Events[i])
 		mu.Lock()
 		defer mu.Unlock()
+		if err != nil {
+			d.Log.ErrorContext(ctx, "event not sent", "event", work.Events[i].ID, "error", err.Error())
+			return err
+		}
 		r.Events++
 		work.Deliveries = append(work.Deliveries, created...)
-		return err
+		return nil
 	})
-	if err != nil {
-		return r, err
-	}
 	var first, after []ringfence.Delivery
 	for _, del := range work.Deliveries {
 		if del.EventType == ringfence.EventCallCorrected {
@@ -121,31 +124,33 @@ func (d *Deliverer) Run(ctx context.Context) (Report, error) {
 			first = append(first, del)
 		}
 	}
+	err = fanOutErr
 	for _, batch := range [][]ringfence.Delivery{first, after} {
-		err := d.each(len(batch), func(i int) error {
+		batchErr := d.each(len(batch), func(i int) error {
 			outcome, err := run.attempt(ctx, batch[i])
 			mu.Lock()
 			defer mu.Unlock()
 			r.count(outcome)
 			return err
 		})
-		if err != nil {
-			return r, err
+		if err == nil {
+			err = batchErr
 		}
 	}
-	return r, nil
+	return r, err
 }
 
 // each calls fn for 0..n-1, d.Parallel at a time (one after another, in the calling goroutine,
-// when Parallel is 1), and returns the first error.
+// when Parallel is 1), and returns the first error once every call has returned.
 func (d *Deliverer) each(n int, fn func(i int) error) error {
 	if d.Parallel <= 1 {
+		var firstErr error
 		for i := range n {
-			if err := fn(i); err != nil {
-				return err
+			if err := fn(i); err != nil && firstErr == nil {
+				firstErr = err
 			}
 		}
-		return nil
+		return firstErr
 	}
 	var (
 		mu       sync.Mutex
