@@ -70,6 +70,8 @@ build-SweeperFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweeper
 build-SchedulerFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/scheduler
+build-DelivererFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/deliverer
 
 ## deploy: build with SAM (the targets above) and deploy the stack with samconfig.toml's defaults;
 ## GUIDED=1 asks for every setting (and can save them to samconfig.toml).

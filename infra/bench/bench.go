@@ -120,10 +120,18 @@ type scenario struct {
 // Run runs the four scenarios, each on a fresh table with the same campaign and deliveries.
 func Run(ctx context.Context, newTable NewTable, opts Options) ([]Row, error) {
 	var rows []Row
-	for _, name := range []string{"ringfence", "naive read-then-write", "generic idempotency record", "ceiling: one conditional update"} {
+	for _, name := range []string{"ringfence", withEndpoint, "naive read-then-write", "generic idempotency record", "ceiling: one conditional update"} {
 		store, err := newTable(ctx)
 		if err != nil {
 			return rows, err
+		}
+		if name == withEndpoint {
+			// An endpoint receives every event: each first terminal delivery writes its
+			// call.ended into the outbox in the same transaction.
+			if _, err := store.CreateEndpoint(ctx, ringfence.Endpoint{ID: dynamo.NewID("ep"), AccountID: "bench",
+				URL: "https://crm.example.com/hook", Events: ringfence.EventTypes, Secret: "whsec_YmVuY2g="}); err != nil {
+				return rows, err
+			}
 		}
 		deliveries, campaignID, cost, err := prepare(ctx, store, opts)
 		if err != nil {
@@ -137,6 +145,16 @@ func Run(ctx context.Context, newTable NewTable, opts Options) ([]Row, error) {
 		row.Expected, row.CostWant = opts.Calls, cost.String()
 		if row.Counted, row.CostGot, err = sc.counted(ctx); err != nil {
 			return rows, err
+		}
+		if name == withEndpoint {
+			// The outbox must hold one call.ended per call, or the comparison measures nothing.
+			work, err := store.DueOutbox(ctx, time.Now().Add(time.Hour), opts.Calls+1)
+			if err != nil {
+				return rows, err
+			}
+			if len(work.Events) != opts.Calls {
+				return rows, fmt.Errorf("%s: %d events in the outbox, want %d", name, len(work.Events), opts.Calls)
+			}
 		}
 		rows = append(rows, row)
 	}
@@ -189,13 +207,20 @@ func counters(store *dynamo.Store, campaignID string) func(context.Context) (int
 
 const webhookToken = "bench-webhook-token"
 
+// withEndpoint is ringfence's scenario with an endpoint registered for the campaign's account.
+const withEndpoint = "ringfence, endpoint registered"
+
 func scenarioFor(name string, store *dynamo.Store, campaignID string, opts Options) scenario {
 	switch name {
-	case "ringfence":
+	case "ringfence", withEndpoint:
 		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 		srv := httpapi.NewServer(store, calling.New(store, nil, calling.Defaults{}, log), httpapi.Config{BolnaWebhookToken: webhookToken}, log)
 		handler := lambda.NewHandler(srv.BolnaWebhook())
-		return scenario{name: name, counted: counters(store, campaignID), note: "real handler: decode, token, lookup, conditional transaction",
+		note := "real handler: decode, token, lookup, conditional transaction"
+		if name == withEndpoint {
+			note = "the same, with an endpoint registered: call.ended joins the transaction"
+		}
+		return scenario{name: name, counted: counters(store, campaignID), note: note,
 			handle: func(ctx context.Context, d delivery) (outcome, error) {
 				out, err := handler.Invoke(ctx, webhookEvent(d.body))
 				if err != nil {

@@ -103,8 +103,8 @@ func TestTranslatedTemplateGuards(t *testing.T) {
 			t.Fatalf("%s has no reserved concurrency", id)
 		}
 	}
-	if scheduled != 3 {
-		t.Fatalf("%d scheduled functions found, want 3", scheduled)
+	if scheduled != 4 {
+		t.Fatalf("%d scheduled functions found, want 4 (dispatcher, sweeper, scheduler, deliverer)", scheduled)
 	}
 	stages := tmpl.ofType("AWS::ApiGatewayV2::Stage")
 	if len(stages) != 1 {
@@ -156,10 +156,11 @@ var functionNeeds = map[string]struct {
 	"BolnaWebhookFunction":  {dynamoReadWrite, false, []string{secrets.BolnaWebhookToken, secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
 	"RetellWebhookFunction": {dynamoReadWrite, false, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
 	"VapiWebhookFunction":   {dynamoReadWrite, false, []string{secrets.VapiWebhookSecret, secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
-	"ToolsFunction":         {[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, false, []string{secrets.BolnaWebhookToken, secrets.RetellAPIKey}},
+	"ToolsFunction":         {[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}, false, []string{secrets.BolnaWebhookToken, secrets.RetellAPIKey}},
 	"DispatcherFunction":    {dynamoReadWrite, true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
 	"SweeperFunction":       {append(dynamoReadWrite, "dynamodb:ConditionCheckItem"), true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
 	"SchedulerFunction":     {dynamoReadWrite, true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
+	"DelivererFunction":     {[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}, true, nil},
 }
 
 var dynamoReadWrite = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}

@@ -19,6 +19,7 @@ import (
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/httpapi"
 	"github.com/ringfence/ringfence/shared/metrics"
+	"github.com/ringfence/ringfence/shared/outbound"
 	"github.com/ringfence/ringfence/shared/ringfence"
 	"github.com/ringfence/ringfence/shared/secrets"
 )
@@ -217,6 +218,8 @@ type App struct {
 	HTTP    *httpapi.Server
 	Log     *slog.Logger
 	Metrics *metrics.Recorder
+	// Deliverer sends the outbox's events to the accounts' endpoints.
+	Deliverer *outbound.Deliverer
 }
 
 // New builds the App from the environment. Logs go to stdout as JSON, where Lambda sends them to
@@ -294,12 +297,15 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 		APIKey: cfg.APIKey, AccountID: cfg.AccountID, BolnaWebhookToken: cfg.BolnaWebhookToken, BolnaAllowedIPs: cfg.BolnaAllowedIPs, RetellAPIKey: cfg.RetellAPIKey,
 		VapiWebhookSecret: cfg.VapiWebhookSecret,
 		SessionSecret:     cfg.SessionSecret, SessionSecretPrevious: cfg.SessionSecretPrevious,
-		Secrets: cfg.Secrets,
+		Secrets:        cfg.Secrets,
+		LocalEndpoints: cfg.DynamoDBEndpoint != "",
 	}, log)
 	// Every function records its metrics with its logs, named after the Lambda function.
 	recorder := metrics.New(stdout, cfg.Function)
 	calls.Metrics, server.Metrics = recorder, recorder
-	return &App{Config: cfg, Store: store, Calling: calls, HTTP: server, Log: log, Metrics: recorder}
+	deliverer := outbound.NewDeliverer(store, server.EventBody, log)
+	deliverer.Metrics = recorder
+	return &App{Config: cfg, Store: store, Calling: calls, HTTP: server, Log: log, Metrics: recorder, Deliverer: deliverer}
 }
 
 // NewLogger returns a JSON logger at the named level (INFO when the name is unknown).
@@ -321,5 +327,6 @@ func (a *App) Handlers() map[string]any {
 	out["dispatcher"] = a.Calling.DispatchScheduled
 	out["sweeper"] = a.Calling.SweepScheduled
 	out["scheduler"] = a.Calling.ScheduleScheduled
+	out["deliverer"] = a.Deliverer.DeliverScheduled
 	return out
 }

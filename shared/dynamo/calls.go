@@ -228,6 +228,11 @@ func (s *Store) writeCallUpdate(ctx context.Context, c ringfence.Call, u ringfen
 			TableName: aws.String(s.table), Key: itemKey(queuePK(c.AccountID, queueKind(c)), c.QueueKey),
 		}})
 	}
+	// The event the change causes (call.ended, call.corrected) joins its transaction, when an
+	// endpoint of the account receives it.
+	if items, err = s.withCallEvent(ctx, items, c, u); err != nil {
+		return false, err
+	}
 	if len(items) == 1 {
 		// A single item needs no transaction: a conditional UpdateItem is atomic and costs half.
 		_, err = s.client.UpdateItem(ctx, updateInput(callUpdate))

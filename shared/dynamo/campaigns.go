@@ -156,6 +156,15 @@ func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringf
 		return c, err
 	}
 	items := []types.TransactWriteItem{{Update: callWrite}}
+	withEvent := false
+	if c.RescheduleDay != day {
+		// A new day is a change, and its event joins the write; the call must still have the
+		// day read, so that the event names the change that was made.
+		if items, err = s.withRescheduleEvent(ctx, items, c, day); err != nil {
+			return c, err
+		}
+		withEvent = len(items) > 1
+	}
 	if c.ContactID != "" {
 		contactWrite, err := s.update(itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)), set, exists)
 		if err != nil {
@@ -164,6 +173,9 @@ func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringf
 		items = append(items, types.TransactWriteItem{Update: contactWrite})
 	}
 	if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		if _, ok := transactionCancelled(err); ok && withEvent {
+			return c, ringfence.Errorf(ringfence.EUNAVAILABLE, "call %s was rescheduled concurrently; retry", c.ID)
+		}
 		return c, internal(err, "set reschedule_day on call %s", c.ID)
 	}
 	c.RescheduleDay = day
@@ -223,12 +235,18 @@ func (s *Store) CompleteCampaignIfDone(ctx context.Context, id string) (bool, er
 	if out.Item == nil || it.Status != string(ringfence.CampaignRunning) || it.CallsCompleted < it.TotalContacts {
 		return false, nil
 	}
-	applied, err := s.updateIf(ctx, itemKey(campaignPK(id), skCampaign),
-		expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignCompleted)).
-			Set(expression.Name("completed_at"), expression.Value(s.now())).
-			Remove(expression.Name("gsi2pk")).Remove(expression.Name("gsi2sk")),
-		expression.Name("status").Equal(expression.Value(ringfence.CampaignRunning)).
-			And(expression.Name("calls_completed").GreaterThanEqual(expression.Name("total_contacts"))))
+	set := expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignCompleted)).
+		Set(expression.Name("completed_at"), expression.Value(s.now())).
+		Remove(expression.Name("gsi2pk")).Remove(expression.Name("gsi2sk"))
+	cond := expression.Name("status").Equal(expression.Value(ringfence.CampaignRunning)).
+		And(expression.Name("calls_completed").GreaterThanEqual(expression.Name("total_contacts")))
+	if event, err := s.outboxEvent(ctx, it.AccountID, ringfence.EventCampaignCompleted, id); err != nil {
+		return false, err
+	} else if event != nil {
+		// The campaign.completed event commits with the completion, or neither does.
+		return s.completeWithEvent(ctx, id, set, cond, *event)
+	}
+	applied, err := s.updateIf(ctx, itemKey(campaignPK(id), skCampaign), set, cond)
 	if err != nil {
 		return false, internal(err, "complete campaign %s", id)
 	}

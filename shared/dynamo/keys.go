@@ -23,11 +23,15 @@ import (
 //	NUMBER#<e164>          NUMBER                whose number it is: the context of inbound calls
 //	CUSTOMER#<id>          CUSTOMER              a customer
 //	PHONE#<account>#<e164> CUSTOMER              finds an account's customer by phone number
+//	ACCOUNT#<id>           ENDPOINT#<id>         an endpoint receiving the account's events
+//	EVENT#<id>             EVENT                 an event in the outbox (see outbox.go)
+//	EVENT#<id>             DELIVERY#<endpoint>   the event's delivery to one endpoint
+//	ENDPOINT#<id>          ATTEMPT#<at>#<event>  one delivery attempt, for GET /endpoints/{id}/deliveries
 //
 // Index gsi1 lists things that belong together (a campaign's calls, an account's campaigns, all
 // accounts).
 // Index gsi2 is sparse: it holds only calls that are not terminal yet (ACTIVE#<shard>) and queue
-// entries (QUEUE#<shard>), so the background jobs find their work by Query.
+// entries (QUEUE#<shard>), events and deliveries due (OUTBOX#<shard>), so the background jobs find their work by Query.
 const (
 	skCampaign     = "CAMPAIGN"
 	skCall         = "CALL"
@@ -111,3 +115,13 @@ func idempotencyPK(accountID, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return "IDEMPOTENCY#" + accountID + "#" + hex.EncodeToString(sum[:])
 }
+
+func endpointSK(id string) string { return "ENDPOINT#" + id }
+
+func eventPK(id string) string { return "EVENT#" + id }
+
+const skEvent = "EVENT"
+
+func deliverySK(endpointID string) string { return "DELIVERY#" + endpointID }
+
+func endpointPK(id string) string { return "ENDPOINT#" + id }

@@ -48,6 +48,8 @@ type Store struct {
 	table  string
 	// Now is the clock. Tests replace it to move time.
 	Now func() time.Time
+	// endpoints remembers which accounts have endpoints, for the outbox (see outbox.go).
+	endpoints endpointCache
 }
 
 // NewStore returns a store over the named table.

@@ -275,8 +275,13 @@ func (s *Server) dashboardView(ctx context.Context, account string) (map[string]
 	if err != nil {
 		return nil, err
 	}
+	endpoints, err := s.endpointsWithHealth(ctx, account)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]any{
-		"Account": account, "Campaigns": rows, "Slots": slots, "Stuck": stuck, "Recent": recent,
+		"Endpoints": endpoints,
+		"Account":   account, "Campaigns": rows, "Slots": slots, "Stuck": stuck, "Recent": recent,
 		"Deliveries": activity["deliveries"], "FirstTransitions": activity[string(ringfence.ResultFirstTerminal)],
 		"Duplicates": activity[string(ringfence.ResultDuplicate)], "Now": s.Now().UTC().Format("15:04:05 MST"),
 	}, nil
@@ -343,6 +348,12 @@ var dashboardTemplate = template.Must(template.New("dashboard").Parse(`<!doctype
 <h2>Stuck calls</h2>
 <table id="stuck"><tr><th>call</th><th>status</th><th>last news</th></tr>
 {{range .Stuck}}<tr><td>{{.CallID}}</td><td>{{.What}}</td><td>{{.At}}</td></tr>{{else}}<tr><td colspan="3" class="muted">None.</td></tr>{{end}}</table>
+<h2>Endpoints</h2>
+<table id="endpoints"><tr><th>endpoint</th><th>events</th><th>health</th><th>last attempt</th></tr>
+{{range .Endpoints}}<tr data-endpoint="{{.ID}}"><td>{{.URL}}<br><span class="muted">{{.ID}}</span></td><td>{{range .Events}}{{.}} {{end}}</td>
+<td class="health">{{.Health.Status}}<br><span class="muted">{{.Health.RecentFailures}} of the last {{.Health.RecentAttempts}} attempts failed</span></td>
+<td>{{.Health.LastAttemptAt}} {{if .Health.LastStatusCode}}({{.Health.LastStatusCode}}){{end}}</td></tr>
+{{else}}<tr><td colspan="4" class="muted">No endpoints: POST /endpoints to receive events.</td></tr>{{end}}</table>
 <h2>Recent activity</h2>
 <table id="recent"><tr><th>when</th><th>call</th><th>what</th></tr>
 {{range .Recent}}<tr><td>{{.At}}</td><td>{{.CallID}}</td><td>{{.What}}</td></tr>{{else}}<tr><td colspan="3" class="muted">Nothing yet.</td></tr>{{end}}</table>

@@ -26,6 +26,14 @@ func (s *Server) routes() map[string]map[string]endpoint {
 			"POST /customers":            s.createCustomer,
 			"GET /customers/{id}":        s.getCustomer,
 			"PATCH /customers/{id}":      s.patchCustomer,
+
+			// Events out: the endpoints that receive them, and their deliveries.
+			"POST /endpoints":                    s.createEndpoint,
+			"GET /endpoints":                     s.listEndpoints,
+			"DELETE /endpoints/{id}":             s.deleteEndpoint,
+			"POST /endpoints/{id}/rotate-secret": s.rotateEndpointSecret,
+			"GET /endpoints/{id}/deliveries":     s.listEndpointDeliveries,
+			"POST /events/{id}/redeliver":        s.redeliverEvent,
 		},
 		"bolna-webhook": {
 			"POST /webhooks/bolna": s.bolnaWebhook,

@@ -43,6 +43,9 @@ type Config struct {
 	// SessionSecretPrevious is the session secret being rotated out: tokens it signed are still
 	// honoured (until they expire), and no new token is signed with it.
 	SessionSecretPrevious string
+	// LocalEndpoints accepts plain http:// endpoints on loopback addresses, for a receiver on
+	// the developer's machine; it is set only when running locally.
+	LocalEndpoints bool
 }
 
 // Server serves the management API, the provider webhooks and the mid-call tools.

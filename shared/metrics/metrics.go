@@ -86,3 +86,10 @@ func (r *Recorder) Record(name string, value float64, unit string, dims ...strin
 func (r *Recorder) Count(name string, value float64, dims ...string) {
 	r.Record(name, value, Count, dims...)
 }
+
+// The metrics of events sent to the business's own endpoints.
+const (
+	EventDeliveries      = "EventDeliveries"      // Result (delivered, retrying, failed)
+	EventDeliveryLatency = "EventDeliveryLatency" // (none): from the change to its delivery
+	EndpointFailures     = "EndpointFailures"     // (none): deliveries that failed for good
+)

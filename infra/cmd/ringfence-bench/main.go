@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return dynamo.NewStore(dynamo.Observe(dynamo.NewClient(dynamo.LocalConfig(), srv.Endpoint), bench.Observer), name), nil
 	}
-	fmt.Fprintf(stdout, "storm: %d calls x 12 deliveries, %d senders, four designs...\n", *calls, *senders)
+	fmt.Fprintf(stdout, "storm: %d calls x 12 deliveries, %d senders, four designs (ringfence with and without an endpoint)...\n", *calls, *senders)
 	rows, err := bench.Run(ctx, newTable, bench.Options{Calls: *calls, Senders: *senders, KillRate: *kill, Seed: 42})
 	if err != nil {
 		return err
@@ -95,7 +95,7 @@ func render(rows []bench.Row, colds []bench.ColdStart, calls, senders int, comma
 	fmt.Fprintf(&b, "## Storm: %d calls x 12 deliveries, %d concurrent senders\n\n", calls, senders)
 	b.WriteString("Each design handles the same shuffled deliveries (every status change, revised costs, duplicates), on a fresh table. Requests and capacity are counted per delivery with `ReturnConsumedCapacity`; a failed conditional write reports no capacity.\n\n")
 	b.WriteString("| design | deliveries/s | p50 | p99 | per first delivery | per duplicate | calls counted | total cost | exact |\n|---|---|---|---|---|---|---|---|---|\n")
-	var ceiling, ours float64
+	var ceiling, ours, withEndpoint float64
 	for _, r := range rows {
 		exact := "yes"
 		if !r.Exact() {
@@ -107,11 +107,17 @@ func render(rows []bench.Row, colds []bench.ColdStart, calls, senders int, comma
 		if r.Name == "ringfence" {
 			ours = r.PerSecond()
 		}
+		if strings.HasPrefix(r.Name, "ringfence, endpoint") {
+			withEndpoint = r.PerSecond()
+		}
 		fmt.Fprintf(&b, "| %s (%s) | %.0f | %s | %s | %s | %s | %d of %d | %s (want %s) | %s |\n",
 			r.Name, r.Note, r.PerSecond(), r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.First, r.Dup, r.Counted, r.Expected, r.CostGot, r.CostWant, exact)
 	}
 	if ceiling > 0 {
 		fmt.Fprintf(&b, "\nringfence's throughput is %.0f%% of the ceiling measured in the same run.\n", 100*ours/ceiling)
+	}
+	if ours > 0 && withEndpoint > 0 {
+		fmt.Fprintf(&b, "With an endpoint registered (every call.ended written to the outbox in the terminal transaction), its throughput is %.0f%% of its throughput without one.\n", 100*withEndpoint/ours)
 	}
 	b.WriteString(`
 How to read it:

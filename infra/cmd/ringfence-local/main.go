@@ -250,6 +250,8 @@ func printBanner(w io.Writer, base, endpoint, simURL string, env func(string) st
 	sort.Strings(lines)
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
 	fmt.Fprintf(w, "  try:  curl -s -H 'Authorization: Bearer %s' %s/healthz\n", env("RINGFENCE_API_KEY"), base)
+	fmt.Fprintf(w, "  events out: go run ./infra/cmd/ringfence-receiver -api %s\n", base)
+	fmt.Fprintln(w, "              registers a receiver on 127.0.0.1:4000 as an endpoint (POST /endpoints) and logs each event it verified")
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
 
