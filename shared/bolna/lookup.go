@@ -1,7 +1,6 @@
 package bolna
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,15 +16,9 @@ import (
 // call event exactly as the execution webhook carrying the same object would be. It satisfies
 // ringfence.Reporter; an execution Bolna does not know (404) is ENOTFOUND.
 func (c *Client) ReportCall(ctx context.Context, providerCallID string) (ringfence.CallEvent, error) {
-	raw, status, err := c.api.Do(ctx, http.MethodGet, "/executions/"+url.PathEscape(providerCallID), nil)
+	raw, err := c.api.ReadOne(ctx, "Bolna", "/executions/"+url.PathEscape(providerCallID))
 	if err != nil {
-		return ringfence.CallEvent{}, fmt.Errorf("ask Bolna for execution %s: %w", providerCallID, err)
-	}
-	switch {
-	case status == http.StatusNotFound:
-		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.ENOTFOUND, "Bolna has no execution %s", providerCallID)
-	case status >= 300:
-		return ringfence.CallEvent{}, fmt.Errorf("Bolna answered %d to GET /executions/%s: %s", status, providerCallID, snippet(raw))
+		return ringfence.CallEvent{}, err
 	}
 	return ParseExecution(raw)
 }
@@ -74,12 +67,9 @@ func (c *Client) FindCall(ctx context.Context, req ringfence.DialRequest, since 
 			"page_number": {fmt.Sprint(page)}, "page_size": {fmt.Sprint(executionsPageSize)},
 			"from": {since.UTC().Format("2006-01-02T15:04:05.000Z")},
 		}
-		raw, status, err := c.api.Do(ctx, http.MethodGet, "/v2/agent/"+url.PathEscape(req.AgentID)+"/executions?"+q.Encode(), nil)
+		raw, err := c.api.Read(ctx, "Bolna", http.MethodGet, "/v2/agent/"+url.PathEscape(req.AgentID)+"/executions?"+q.Encode(), nil)
 		if err != nil {
-			return "", fmt.Errorf("list Bolna's executions: %w", err)
-		}
-		if status >= 300 {
-			return "", fmt.Errorf("Bolna answered %d to the executions list: %s", status, snippet(raw))
+			return "", err
 		}
 		var p executionsPage
 		if err := json.Unmarshal(raw, &p); err != nil {
@@ -98,9 +88,4 @@ func (c *Client) FindCall(ctx context.Context, req ringfence.DialRequest, since 
 		}
 	}
 	return "", fmt.Errorf("Bolna's executions since %s run past %d pages", since.UTC().Format(time.RFC3339), maxListPages)
-}
-
-// snippet is the start of a provider's answer, for an error message.
-func snippet(raw []byte) string {
-	return strings.TrimSpace(string(bytes.TrimSpace(raw[:min(len(raw), 200)])))
 }

@@ -85,3 +85,45 @@ func errorMessage(raw []byte, keys []string) string {
 	}
 	return string(raw)
 }
+
+// Read sends a request whose answer ringfence only reads (one call, a page of a list) and returns
+// the answer's body. No answer, or a status of 300 or more, is an error that quotes the start of
+// the answer: ringfence then knows nothing about what it asked, and concludes nothing.
+func (c Client) Read(ctx context.Context, provider, method, path string, body any) ([]byte, error) {
+	raw, status, err := c.Do(ctx, method, path, body)
+	if err != nil {
+		return nil, fmt.Errorf("ask %s (%s %s): %w", provider, method, path, err)
+	}
+	if status >= 300 {
+		return nil, &StatusError{Provider: provider, Request: method + " " + path, Status: status, Body: snippet(raw)}
+	}
+	return raw, nil
+}
+
+// ReadOne is Read for a request that names one thing (GET /call/{id}): a 404 is ENOTFOUND, the
+// provider's own word that it has no such thing. Lists never use it, since a list's 404 says
+// nothing about any call.
+func (c Client) ReadOne(ctx context.Context, provider, path string) ([]byte, error) {
+	raw, err := c.Read(ctx, provider, http.MethodGet, path, nil)
+	var status *StatusError
+	if errors.As(err, &status) && status.Status == http.StatusNotFound {
+		return nil, ringfence.Errorf(ringfence.ENOTFOUND, "%s has no %s", provider, path)
+	}
+	return raw, err
+}
+
+// StatusError is a provider's answer of 300 or more to a request ringfence only reads.
+type StatusError struct {
+	Provider, Request string
+	Status            int
+	Body              string // The start of the answer.
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s answered %d to %s: %s", e.Provider, e.Status, e.Request, e.Body)
+}
+
+// snippet is the start of a provider's answer, for an error message.
+func snippet(raw []byte) string {
+	return strings.TrimSpace(string(raw[:min(len(raw), 200)]))
+}

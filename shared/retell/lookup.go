@@ -17,15 +17,9 @@ import (
 // into a call event, the way the webhook carrying the same object would. It satisfies
 // ringfence.Reporter; a call Retell does not know (404) is ENOTFOUND.
 func (c *Client) ReportCall(ctx context.Context, providerCallID string) (ringfence.CallEvent, error) {
-	raw, status, err := c.api.Do(ctx, http.MethodGet, "/v2/get-call/"+url.PathEscape(providerCallID), nil)
+	raw, err := c.api.ReadOne(ctx, "Retell", "/v2/get-call/"+url.PathEscape(providerCallID))
 	if err != nil {
-		return ringfence.CallEvent{}, fmt.Errorf("ask Retell for call %s: %w", providerCallID, err)
-	}
-	switch {
-	case status == http.StatusNotFound:
-		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.ENOTFOUND, "Retell has no call %s", providerCallID)
-	case status >= 300:
-		return ringfence.CallEvent{}, fmt.Errorf("Retell answered %d to get-call %s: %s", status, providerCallID, snippet(raw))
+		return ringfence.CallEvent{}, err
 	}
 	return ParseCall(raw)
 }
@@ -102,12 +96,9 @@ func (c *Client) FindCall(ctx context.Context, req ringfence.DialRequest, since 
 		Limit:          listPageSize, SortOrder: "descending",
 	}
 	for range maxListPages {
-		raw, status, err := c.api.Do(ctx, http.MethodPost, "/v3/list-calls", body)
+		raw, err := c.api.Read(ctx, "Retell", http.MethodPost, "/v3/list-calls", body)
 		if err != nil {
-			return "", fmt.Errorf("list Retell's calls: %w", err)
-		}
-		if status >= 300 {
-			return "", fmt.Errorf("Retell answered %d to list-calls: %s", status, snippet(raw))
+			return "", err
 		}
 		var page listCallsResponse
 		dec := json.NewDecoder(bytes.NewReader(raw))
@@ -126,9 +117,4 @@ func (c *Client) FindCall(ctx context.Context, req ringfence.DialRequest, since 
 		body.PaginationKey = page.PaginationKey
 	}
 	return "", fmt.Errorf("Retell's call list for %s runs past %d pages", req.CallID, maxListPages)
-}
-
-// snippet is the start of a provider's answer, for an error message.
-func snippet(raw []byte) string {
-	return strings.TrimSpace(string(raw[:min(len(raw), 200)]))
 }

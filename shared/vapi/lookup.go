@@ -18,15 +18,9 @@ import (
 // its outcome from endedReason, with its cost, duration, transcript and analysis. It satisfies
 // ringfence.Reporter; a call Vapi does not know (404) is ENOTFOUND.
 func (c *Client) ReportCall(ctx context.Context, providerCallID string) (ringfence.CallEvent, error) {
-	raw, status, err := c.api.Do(ctx, http.MethodGet, "/call/"+url.PathEscape(providerCallID), nil)
+	raw, err := c.api.ReadOne(ctx, "Vapi", "/call/"+url.PathEscape(providerCallID))
 	if err != nil {
-		return ringfence.CallEvent{}, fmt.Errorf("ask Vapi for call %s: %w", providerCallID, err)
-	}
-	switch {
-	case status == http.StatusNotFound:
-		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.ENOTFOUND, "Vapi has no call %s", providerCallID)
-	case status >= 300:
-		return ringfence.CallEvent{}, fmt.Errorf("Vapi answered %d to GET /call/%s: %s", status, providerCallID, snippet(raw))
+		return ringfence.CallEvent{}, err
 	}
 	return ParseCall(raw)
 }
@@ -180,12 +174,9 @@ func (c *Client) listCalls(ctx context.Context, phoneNumberID string, w window) 
 	if !w.to.IsZero() {
 		q.Set("createdAtLe", w.to.UTC().Format(time.RFC3339Nano))
 	}
-	raw, status, err := c.api.Do(ctx, http.MethodGet, "/call?"+q.Encode(), nil)
+	raw, err := c.api.Read(ctx, "Vapi", http.MethodGet, "/call?"+q.Encode(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("list Vapi's calls: %w", err)
-	}
-	if status >= 300 {
-		return nil, fmt.Errorf("Vapi answered %d to the call list: %s", status, snippet(raw))
+		return nil, err
 	}
 	var calls []listedCall
 	if err := json.Unmarshal(raw, &calls); err != nil {
@@ -199,9 +190,4 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// snippet is the start of a provider's answer, for an error message.
-func snippet(raw []byte) string {
-	return strings.TrimSpace(string(raw[:min(len(raw), 200)]))
 }
