@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -75,15 +74,6 @@ func bearer(req events.APIGatewayV2HTTPRequest) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
-}
-
-// secretEqual compares a presented secret with the expected one in constant time. An unset
-// expected secret never matches, so a missing configuration locks the door instead of opening it.
-func secretEqual(presented, expected string) bool {
-	if expected == "" || presented == "" {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(presented), []byte(expected)) == 1
 }
 
 // jsonResponse builds a JSON response.
