@@ -105,6 +105,7 @@ type slotsView struct {
 type campaignView struct {
 	ID             string         `json:"id"`
 	Status         string         `json:"status"`
+	TotalContacts  int            `json:"total_contacts"`
 	CallsCompleted int            `json:"calls_completed"`
 	TotalCost      string         `json:"total_cost"`
 	Outcomes       map[string]int `json:"outcomes"`

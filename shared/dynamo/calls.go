@@ -89,7 +89,9 @@ func (s *Store) putNew(item any) (types.TransactWriteItem, error) {
 
 func (s *Store) claimContactForCall(c ringfence.Call) (types.TransactWriteItem, error) {
 	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("call_id"), expression.Value(c.ID))).
+		// A claimed contact leaves the index of contacts waiting to be queued.
+		WithUpdate(expression.Set(expression.Name("call_id"), expression.Value(c.ID)).
+			Remove(expression.Name("gsi1pk")).Remove(expression.Name("gsi1sk"))).
 		WithCondition(expression.AttributeExists(expression.Name("pk")).
 			And(expression.AttributeNotExists(expression.Name("call_id")))).
 		Build()

@@ -218,6 +218,9 @@ type contactItem struct {
 	CampaignID    string            `dynamodbav:"campaign_id"`
 	Name          string            `dynamodbav:"name,omitempty"`
 	Phone         string            `dynamodbav:"phone"`
+	Timezone      string            `dynamodbav:"timezone,omitempty"`
+	GSI1PK        string            `dynamodbav:"gsi1pk,omitempty"` // Present while the contact waits to be queued.
+	GSI1SK        string            `dynamodbav:"gsi1sk,omitempty"`
 	Fields        map[string]string `dynamodbav:"fields,omitempty"`
 	CallID        string            `dynamodbav:"call_id,omitempty"`
 	Outcome       string            `dynamodbav:"outcome,omitempty"`
@@ -230,6 +233,7 @@ func (it contactItem) toDomain() ringfence.Contact {
 		CampaignID:    it.CampaignID,
 		Name:          it.Name,
 		Phone:         it.Phone,
+		Timezone:      it.Timezone,
 		Fields:        it.Fields,
 		CallID:        it.CallID,
 		Outcome:       ringfence.CallStatus(it.Outcome),
@@ -304,6 +308,8 @@ type queueItem struct {
 	CustomerID string `dynamodbav:"customer_id,omitempty"`
 	CallType   string `dynamodbav:"call_type,omitempty"`
 	LocalDate  string `dynamodbav:"local_date,omitempty"`
+	// A campaign call's campaign, whose status the write that claims the dial checks.
+	CampaignID string `dynamodbav:"campaign_id,omitempty"`
 }
 
 // parkedItem is a webhook kept until its call is known. It ages out after a week.

@@ -196,6 +196,7 @@ func (s *Store) enqueueItems(c ringfence.Call, kind ringfence.SlotKind, now, not
 	if sc := c.Schedule; sc != nil {
 		q.CustomerID, q.CallType, q.LocalDate = sc.CustomerID, string(sc.Type), sc.LocalDate
 	}
+	q.CampaignID = c.CampaignID
 	entry, err := s.putNew(q)
 	if err != nil {
 		return nil, c, err
@@ -318,8 +319,10 @@ var ErrNotQueued = errors.New("the call no longer waits in the queue")
 
 // TakeSlotForQueued moves a leased queue entry's call to a slot: the counter's ADD, the slot item,
 // the call's move from queued to dialing, and the entry's deletion (conditioned on our lease)
-// commit together. It returns ringfence.ErrAtLimit when no slot is free, and ErrNotQueued when the
-// entry or its call moved on; in that case the entry has been removed if it was ours.
+// commit together, with, for a campaign call, the check that its campaign is running. It returns
+// ringfence.ErrAtLimit when no slot is free, ErrCampaignNotRunning when the campaign is paused or
+// cancelled (the entry keeps waiting, under our lease), and ErrNotQueued when the entry or its call
+// moved on; in that case the entry has been removed if it was ours.
 func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, owner string, limit int) (ringfence.Call, error) {
 	now := s.now()
 	take, err := s.takeSlot(e.AccountID, e.Kind, limit)
@@ -349,11 +352,24 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 		ConditionExpression:       aws.String("lease_owner = :owner"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: owner}},
 	}}
-	err = s.transact(ctx, []types.TransactWriteItem{take, slot, {Update: call}, entry}, "take a slot for queued call %s", e.CallID)
+	items := []types.TransactWriteItem{take, slot, {Update: call}, entry}
+	if e.CampaignID != "" {
+		// The claim of a campaign call holds only while its campaign runs: once a pause or a
+		// cancel has committed, no dial of the campaign starts.
+		running, err := s.conditionCheck(itemKey(campaignPK(e.CampaignID), skCampaign),
+			expression.Name("status").Equal(expression.Value(ringfence.CampaignRunning)))
+		if err != nil {
+			return ringfence.Call{}, err
+		}
+		items = append(items, running)
+	}
+	err = s.transact(ctx, items, "take a slot for queued call %s", e.CallID)
 	var cancelled *cancelledAt
 	switch {
 	case err == nil:
 		return s.GetCall(ctx, e.CallID)
+	case errors.As(err, &cancelled) && cancelled.item == 4:
+		return ringfence.Call{}, ErrCampaignNotRunning
 	case errors.As(err, &cancelled) && cancelled.item == 0:
 		return ringfence.Call{}, ringfence.ErrAtLimit
 	case errors.As(err, &cancelled) && cancelled.item == 2:
@@ -562,7 +578,7 @@ func newSlotItem(accountID string, kind ringfence.SlotKind, callID, now string) 
 }
 
 func (it queueItem) toDomain() ringfence.QueueEntry {
-	e := ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID, EnqueuedAt: it.EnqueuedAt}
+	e := ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID, EnqueuedAt: it.EnqueuedAt, CampaignID: it.CampaignID}
 	if it.CallType != "" {
 		e.Schedule = &ringfence.ScheduledCall{CustomerID: it.CustomerID, Type: ringfence.CallType(it.CallType), LocalDate: it.LocalDate}
 	}

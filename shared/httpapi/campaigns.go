@@ -77,9 +77,12 @@ func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTP
 	return http.StatusCreated, toCampaignResponse(c), nil
 }
 
-// parseContacts reads the contacts: "name" and "phone" are strings; every other field is kept
+// parseContacts reads the contacts: "name", "phone" and "timezone" are strings; every other field is kept
 // as a variable for the agent (strings as they are, anything else as its JSON text).
 func parseContacts(raw []map[string]json.RawMessage) ([]ringfence.Contact, error) {
+	if raw == nil {
+		return nil, nil // None sent: they may be added later.
+	}
 	contacts := make([]ringfence.Contact, 0, len(raw))
 	for i, fields := range raw {
 		var ct ringfence.Contact
@@ -87,14 +90,17 @@ func parseContacts(raw []map[string]json.RawMessage) ([]ringfence.Contact, error
 			var s string
 			isString := json.Unmarshal(value, &s) == nil
 			switch key {
-			case "name", "phone":
+			case "name", "phone", "timezone":
 				if !isString {
 					return nil, ringfence.Errorf(ringfence.EINVALID, "contacts[%d].%s must be a string", i, key)
 				}
-				if key == "name" {
+				switch key {
+				case "name":
 					ct.Name = s
-				} else {
+				case "phone":
 					ct.Phone = s
+				default:
+					ct.Timezone = s
 				}
 			default:
 				if ct.Fields == nil {

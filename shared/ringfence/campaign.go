@@ -32,6 +32,8 @@ type CampaignStatus string
 const (
 	CampaignCreated   CampaignStatus = "created"
 	CampaignRunning   CampaignStatus = "running"
+	CampaignPaused    CampaignStatus = "paused"
+	CampaignCancelled CampaignStatus = "cancelled"
 	CampaignCompleted CampaignStatus = "completed"
 )
 
@@ -41,6 +43,7 @@ type Contact struct {
 	CampaignID    string
 	Name          string
 	Phone         string
+	Timezone      string            // The contact's own IANA zone, which overrides the campaign's calling hours zone.
 	Fields        map[string]string // Anything else the campaign's creator sent, passed to the agent.
 	CallID        string            // The call placed to this contact, once placed.
 	Outcome       CallStatus        // The terminal status of that call.
@@ -49,8 +52,10 @@ type Contact struct {
 
 // Limits on what one request may create.
 const (
-	MaxContactsPerCampaign = 10000
-	maxNameLength          = 200
+	// MaxContactsPerRequest bounds the contacts of one request (POST /campaigns or POST
+	// /campaigns/{id}/contacts); a campaign grows past it by adding more.
+	MaxContactsPerRequest = 10000
+	maxNameLength         = 200
 )
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
@@ -90,8 +95,18 @@ func (c *Campaign) Validate(contacts []Contact) error {
 	if err := ValidateFromNumber(c.Provider, c.FromNumber); err != nil {
 		return err
 	}
-	if len(contacts) == 0 || len(contacts) > MaxContactsPerCampaign {
-		return Errorf(EINVALID, "contacts must hold between 1 and %d entries", MaxContactsPerCampaign)
+	if contacts == nil {
+		return nil // Contacts may be added later, through POST /campaigns/{id}/contacts.
+	}
+	return ValidateContacts(contacts)
+}
+
+// ValidateContacts checks the contacts of one request, all of them, before anything is written:
+// between 1 and MaxContactsPerRequest, each with an E.164 phone that appears once, a name of
+// bounded length and, when given, a time zone the runtime knows.
+func ValidateContacts(contacts []Contact) error {
+	if len(contacts) == 0 || len(contacts) > MaxContactsPerRequest {
+		return Errorf(EINVALID, "contacts must hold between 1 and %d entries", MaxContactsPerRequest)
 	}
 	seen := make(map[string]bool, len(contacts))
 	for i, ct := range contacts {
@@ -104,6 +119,11 @@ func (c *Campaign) Validate(contacts []Contact) error {
 		seen[ct.Phone] = true
 		if len(ct.Name) > maxNameLength {
 			return Errorf(EINVALID, "contacts[%d].name is longer than %d characters", i, maxNameLength)
+		}
+		if ct.Timezone != "" {
+			if _, err := LoadZone(ct.Timezone); err != nil {
+				return Errorf(EINVALID, "contacts[%d].timezone %q is not an IANA time zone", i, ct.Timezone)
+			}
 		}
 	}
 	return nil

@@ -97,6 +97,7 @@ type QueueEntry struct {
 	CallID     string
 	EnqueuedAt string
 	Schedule   *ScheduledCall // The scheduled call it places, if any.
+	CampaignID string         // The campaign of a campaign call, whose status the claim checks.
 }
 
 // ParkedEvent is a provider event kept until its call is known.
