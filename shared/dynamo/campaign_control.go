@@ -216,4 +216,3 @@ func (s *Store) NextQueuedAfter(ctx context.Context, accountID string, kind ring
 	}
 	return entries, nil
 }
-

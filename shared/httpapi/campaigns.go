@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -218,27 +220,62 @@ func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
 	return out
 }
 
+// Paging of GET /campaigns/{id}/calls: a page holds at most maxCallsPage calls, so a response
+// stays far below Lambda's 6 MB whatever the campaign's size.
+const (
+	defaultCallsPage = 100
+	maxCallsPage     = 500
+)
+
 func (s *Server) listCampaignCalls(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	c, err := s.campaignOf(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}
-	calls, err := s.store.ListCampaignCalls(ctx, c.ID)
+	q := req.QueryStringParameters
+	limit := defaultCallsPage
+	if v, ok := q["limit"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxCallsPage {
+			return 0, nil, ringfence.Errorf(ringfence.EINVALID, "limit must be a whole number from 1 to %d", maxCallsPage)
+		}
+		limit = n
+	}
+	after := ""
+	if v := q["cursor"]; v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(b) > 200 || !strings.HasPrefix(string(b), "call_") {
+			return 0, nil, ringfence.Errorf(ringfence.EINVALID, "cursor is not one this API returned")
+		}
+		after = string(b)
+	}
+	withTranscript := false
+	switch q["include"] {
+	case "":
+	case "transcript":
+		withTranscript = true
+	default:
+		return 0, nil, ringfence.Errorf(ringfence.EINVALID, "include may only be transcript")
+	}
+	calls, contacts, err := s.store.CampaignCallsPage(ctx, c.ID, after, limit)
 	if err != nil {
 		return 0, nil, err
 	}
-	contacts, err := s.store.ListContacts(ctx, c.ID)
-	if err != nil {
-		return 0, nil, err
-	}
-	byID := make(map[string]*ringfence.Contact, len(contacts))
-	for i := range contacts {
-		byID[contacts[i].ID] = &contacts[i]
-	}
-	sort.Slice(calls, func(i, j int) bool { return calls[i].ContactID < calls[j].ContactID })
 	out := make([]callResponse, 0, len(calls))
 	for _, call := range calls {
-		out = append(out, toCallResponse(call, byID[call.ContactID]))
+		if !withTranscript {
+			call.Transcript = ""
+		}
+		var contact *ringfence.Contact
+		if ct, ok := contacts[call.ContactID]; ok {
+			contact = &ct
+		}
+		out = append(out, toCallResponse(call, contact))
 	}
-	return http.StatusOK, map[string]any{"calls": out}, nil
+	var next *string
+	if len(calls) == limit {
+		cursor := base64.RawURLEncoding.EncodeToString([]byte(calls[len(calls)-1].ID))
+		next = &cursor
+	}
+	return http.StatusOK, map[string]any{"calls": out, "next_cursor": next}, nil
 }

@@ -1,0 +1,94 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"testing"
+
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
+
+// callsPage is a GET /campaigns/{id}/calls body.
+type callsPage struct {
+	Calls []struct {
+		ID         string `json:"id"`
+		Transcript string `json:"transcript"`
+		Contact    *struct {
+			Phone string `json:"phone"`
+		} `json:"contact"`
+	} `json:"calls"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func (h *harness) mustCallsPage(t *testing.T, campaignID string, query url.Values, want int) callsPage {
+	t.Helper()
+	req := MustEvent(t, "api-list-campaign-calls.json")
+	req.PathParameters = map[string]string{"id": campaignID}
+	req.QueryStringParameters = map[string]string{}
+	for k := range query {
+		req.QueryStringParameters[k] = query.Get(k)
+	}
+	req.RawQueryString = query.Encode()
+	var page callsPage
+	MustDecode(t, invoke(t, h.srv.Management(), req), want, &page)
+	return page
+}
+
+// A campaign's calls come in pages of at most `limit`, each call once, with its contact; the
+// transcript only when asked for; a bad limit or cursor is a 400.
+func TestCampaignCallsArePaged(t *testing.T) {
+	h := MustHarness(t)
+	campaign, calls := h.MustCreateCampaign(t, 7)
+	ended := ringfence.CallEvent{Provider: ringfence.ProviderBolna, ProviderCallID: calls[0].ProviderCallID, Status: ringfence.StatusCompleted, Transcript: "assistant: hello"}
+	if _, _, err := h.env.Store.ApplyCallEvent(context.Background(), calls[0].ID, ended); err != nil {
+		t.Fatal(err)
+	}
+
+	seen := map[string]bool{}
+	transcripts := 0
+	query := url.Values{"limit": {"3"}}
+	for pages := 0; ; pages++ {
+		if pages > 3 {
+			t.Fatalf("more pages than 7 calls need")
+		}
+		page := h.mustCallsPage(t, campaign.ID, query, 200)
+		if len(page.Calls) > 3 {
+			t.Fatalf("page of %d calls, want at most 3", len(page.Calls))
+		}
+		for _, c := range page.Calls {
+			if seen[c.ID] {
+				t.Fatalf("call %s on two pages", c.ID)
+			}
+			seen[c.ID] = true
+			if c.Contact == nil || c.Contact.Phone == "" {
+				t.Fatalf("call %s without its contact", c.ID)
+			}
+			if c.Transcript != "" {
+				transcripts++
+			}
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		query.Set("cursor", *page.NextCursor)
+	}
+	if len(seen) != 7 || transcripts != 0 {
+		t.Fatalf("calls=%d with %d transcripts, want 7 without", len(seen), transcripts)
+	}
+	page := h.mustCallsPage(t, campaign.ID, url.Values{"include": {"transcript"}, "limit": {"7"}}, 200)
+	b, _ := json.Marshal(page)
+	if len(page.Calls) != 7 || !json.Valid(b) {
+		t.Fatalf("calls=%d, want 7", len(page.Calls))
+	}
+	found := false
+	for _, c := range page.Calls {
+		found = found || c.Transcript == "assistant: hello"
+	}
+	if !found {
+		t.Fatalf("include=transcript gave no transcript")
+	}
+	for _, bad := range []url.Values{{"limit": {"0"}}, {"limit": {"501"}}, {"limit": {"x"}}, {"cursor": {"!!"}}, {"include": {"secrets"}}} {
+		h.mustCallsPage(t, campaign.ID, bad, 400)
+	}
+}
