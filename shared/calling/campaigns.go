@@ -59,12 +59,14 @@ func (s *Service) queuePage(ctx context.Context, c ringfence.Campaign, after str
 	if err != nil || len(contacts) == 0 {
 		return 0, "", err
 	}
-	now := s.Now()
+	now := s.store.Now() // The queue's clock, which decides when an entry is due.
 	calls := make([]ringfence.Call, 0, len(contacts))
 	notBefore := make([]string, 0, len(contacts))
 	for _, ct := range contacts {
-		calls = append(calls, contactCall(c, ct))
-		notBefore = append(notBefore, queueTime(now))
+		call := contactCall(c, ct)
+		calls = append(calls, call)
+		// A contact outside its calling hours waits in the queue until they open.
+		notBefore = append(notBefore, queueTime(call.Hours.NextOpen(now)))
 	}
 	n, err := s.store.QueueContactCalls(ctx, calls, notBefore)
 	return n, contacts[len(contacts)-1].ID, err
@@ -79,7 +81,7 @@ func contactCall(c ringfence.Campaign, ct ringfence.Contact) ringfence.Call {
 	return ringfence.Call{
 		ID: campaignCallID(c.ID, ct.ID), AccountID: c.AccountID, CampaignID: c.ID, ContactID: ct.ID,
 		Provider: c.Provider, AgentID: c.AgentID, FromNumber: c.FromNumber, ToNumber: ct.Phone,
-		Variables: vars,
+		Variables: vars, Attempt: 1, Retry: c.Retry, Hours: c.Hours.In(ct.Timezone),
 	}
 }
 

@@ -130,6 +130,15 @@ func (s *Service) Drain(ctx context.Context, accountID string, kind ringfence.Sl
 			if !claimed {
 				continue // Another dispatcher has it.
 			}
+			if now := s.store.Now(); !e.Hours.Open(now) {
+				// Its calling hours closed while it waited: it waits for them to open again.
+				after, skipped, progressed = e.Key, skipped+1, true
+				err := s.store.RequeueAt(ctx, e, owner, queueTime(e.Hours.NextOpen(now)))
+				if err != nil && !errors.Is(err, dynamo.ErrNotQueued) {
+					return dialled, errors.Join(err, s.store.ReleaseLease(ctx, e, owner))
+				}
+				continue
+			}
 			c, err := s.store.TakeSlotForQueued(ctx, e, owner, limit)
 			if errors.Is(err, ringfence.ErrAtLimit) {
 				return dialled, s.store.ReleaseLease(ctx, e, owner)

@@ -26,7 +26,9 @@ func ContactID(i int) string { return fmt.Sprintf("ct%07d", i+1) }
 func (s *Store) CreateCampaign(ctx context.Context, c ringfence.Campaign, contacts []ringfence.Contact) (ringfence.Campaign, error) {
 	now := s.now()
 	c.Status = ringfence.CampaignCreated
+	statuses, max, delays := retryAttributes(c.Retry)
 	item, err := attributevalue.MarshalMap(campaignItem{
+		RetryStatuses: statuses, RetryMax: max, RetryDelays: delays, hoursAttributes: hoursAttributesOf(c.Hours),
 		PK: campaignPK(c.ID), SK: skCampaign,
 		GSI1PK: accountCampaignsGSI1PK(c.AccountID), GSI1SK: now + "#" + c.ID,
 		ID: c.ID, AccountID: c.AccountID, Name: c.Name, Provider: string(c.Provider), AgentID: c.AgentID,

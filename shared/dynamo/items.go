@@ -52,54 +52,61 @@ func parseTime(s string) time.Time {
 
 // callItem is a call as stored.
 type callItem struct {
-	PK             string            `dynamodbav:"pk"`
-	SK             string            `dynamodbav:"sk"`
-	GSI1PK         string            `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK         string            `dynamodbav:"gsi1sk,omitempty"`
-	GSI2PK         string            `dynamodbav:"gsi2pk,omitempty"`
-	GSI2SK         string            `dynamodbav:"gsi2sk,omitempty"`
-	ID             string            `dynamodbav:"id"`
-	AccountID      string            `dynamodbav:"account_id"`
-	CampaignID     string            `dynamodbav:"campaign_id,omitempty"`
-	ContactID      string            `dynamodbav:"contact_id,omitempty"`
-	Provider       string            `dynamodbav:"provider"`
-	ProviderCallID string            `dynamodbav:"provider_call_id,omitempty"`
-	Status         string            `dynamodbav:"status"`
-	StatusRank     int               `dynamodbav:"status_rank"`
-	Outcome        string            `dynamodbav:"outcome,omitempty"`
-	EndReason      string            `dynamodbav:"end_reason,omitempty"`
-	Cost           *number           `dynamodbav:"cost,omitempty"`
-	Duration       *number           `dynamodbav:"duration,omitempty"`
-	ReportAt       string            `dynamodbav:"report_at,omitempty"`
-	Transcript     string            `dynamodbav:"transcript,omitempty"`
-	RecordingURL   string            `dynamodbav:"recording_url,omitempty"`
-	ExtractedData  string            `dynamodbav:"extracted_data,omitempty"`
-	ExtractedAt    string            `dynamodbav:"extracted_at,omitempty"`
-	RescheduleDay  string            `dynamodbav:"reschedule_day,omitempty"`
-	SlotKind       string            `dynamodbav:"slot_kind,omitempty"`
-	QueueKey       string            `dynamodbav:"queue_key,omitempty"`
-	DialStartedAt  string            `dynamodbav:"dial_started_at,omitempty"`
-	DialError      string            `dynamodbav:"dial_error,omitempty"`
-	EndedStale     bool              `dynamodbav:"ended_stale,omitempty"`
-	History        []string          `dynamodbav:"history,omitempty"`
-	CallType       string            `dynamodbav:"call_type,omitempty"`
-	LocalDate      string            `dynamodbav:"local_date,omitempty"`
-	Attempt        int               `dynamodbav:"attempt,omitempty"`
-	Variables      map[string]string `dynamodbav:"variables,omitempty"`
-	Direction      string            `dynamodbav:"direction,omitempty"`
-	CompanyID      string            `dynamodbav:"company_id,omitempty"`
-	CompanyName    string            `dynamodbav:"company_name,omitempty"`
-	BranchID       string            `dynamodbav:"branch_id,omitempty"`
-	BranchName     string            `dynamodbav:"branch_name,omitempty"`
-	Greeting       string            `dynamodbav:"greeting,omitempty"`
-	CustomerID     string            `dynamodbav:"customer_id,omitempty"`
-	CustomerName   string            `dynamodbav:"customer_name,omitempty"`
-	Anonymous      bool              `dynamodbav:"anonymous,omitempty"`
-	ToNumber       string            `dynamodbav:"to_number,omitempty"`
-	FromNumber     string            `dynamodbav:"from_number,omitempty"`
-	AgentID        string            `dynamodbav:"agent_id,omitempty"`
-	CreatedAt      string            `dynamodbav:"created_at"`
-	UpdatedAt      string            `dynamodbav:"updated_at"`
+	PK             string   `dynamodbav:"pk"`
+	SK             string   `dynamodbav:"sk"`
+	GSI1PK         string   `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK         string   `dynamodbav:"gsi1sk,omitempty"`
+	GSI2PK         string   `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK         string   `dynamodbav:"gsi2sk,omitempty"`
+	ID             string   `dynamodbav:"id"`
+	AccountID      string   `dynamodbav:"account_id"`
+	CampaignID     string   `dynamodbav:"campaign_id,omitempty"`
+	ContactID      string   `dynamodbav:"contact_id,omitempty"`
+	Provider       string   `dynamodbav:"provider"`
+	ProviderCallID string   `dynamodbav:"provider_call_id,omitempty"`
+	Status         string   `dynamodbav:"status"`
+	StatusRank     int      `dynamodbav:"status_rank"`
+	Outcome        string   `dynamodbav:"outcome,omitempty"`
+	EndReason      string   `dynamodbav:"end_reason,omitempty"`
+	Cost           *number  `dynamodbav:"cost,omitempty"`
+	Duration       *number  `dynamodbav:"duration,omitempty"`
+	ReportAt       string   `dynamodbav:"report_at,omitempty"`
+	Transcript     string   `dynamodbav:"transcript,omitempty"`
+	RecordingURL   string   `dynamodbav:"recording_url,omitempty"`
+	ExtractedData  string   `dynamodbav:"extracted_data,omitempty"`
+	ExtractedAt    string   `dynamodbav:"extracted_at,omitempty"`
+	RescheduleDay  string   `dynamodbav:"reschedule_day,omitempty"`
+	SlotKind       string   `dynamodbav:"slot_kind,omitempty"`
+	QueueKey       string   `dynamodbav:"queue_key,omitempty"`
+	DialStartedAt  string   `dynamodbav:"dial_started_at,omitempty"`
+	DialError      string   `dynamodbav:"dial_error,omitempty"`
+	EndedStale     bool     `dynamodbav:"ended_stale,omitempty"`
+	History        []string `dynamodbav:"history,omitempty"`
+	CallType       string   `dynamodbav:"call_type,omitempty"`
+	LocalDate      string   `dynamodbav:"local_date,omitempty"`
+	Attempt        int      `dynamodbav:"attempt,omitempty"`
+	// A campaign call's attempt, its campaign's retry policy, and the attempt that followed it.
+	CampaignAttempt int      `dynamodbav:"campaign_attempt,omitempty"`
+	RetryStatuses   []string `dynamodbav:"retry_statuses,omitempty"`
+	RetryMax        int      `dynamodbav:"retry_max_attempts,omitempty"`
+	RetryDelays     []string `dynamodbav:"retry_delays,omitempty"`
+	RetriedAs       string   `dynamodbav:"retried_as,omitempty"`
+	hoursAttributes
+	Variables    map[string]string `dynamodbav:"variables,omitempty"`
+	Direction    string            `dynamodbav:"direction,omitempty"`
+	CompanyID    string            `dynamodbav:"company_id,omitempty"`
+	CompanyName  string            `dynamodbav:"company_name,omitempty"`
+	BranchID     string            `dynamodbav:"branch_id,omitempty"`
+	BranchName   string            `dynamodbav:"branch_name,omitempty"`
+	Greeting     string            `dynamodbav:"greeting,omitempty"`
+	CustomerID   string            `dynamodbav:"customer_id,omitempty"`
+	CustomerName string            `dynamodbav:"customer_name,omitempty"`
+	Anonymous    bool              `dynamodbav:"anonymous,omitempty"`
+	ToNumber     string            `dynamodbav:"to_number,omitempty"`
+	FromNumber   string            `dynamodbav:"from_number,omitempty"`
+	AgentID      string            `dynamodbav:"agent_id,omitempty"`
+	CreatedAt    string            `dynamodbav:"created_at"`
+	UpdatedAt    string            `dynamodbav:"updated_at"`
 }
 
 func (it callItem) toDomain() ringfence.Call {
@@ -138,6 +145,10 @@ func (it callItem) toDomain() ringfence.Call {
 		ToNumber:   it.ToNumber,
 		FromNumber: it.FromNumber,
 		AgentID:    it.AgentID,
+		Attempt:    it.CampaignAttempt,
+		RetriedAs:  it.RetriedAs,
+		Hours:      it.hoursAttributes.toDomain(),
+		Retry:      retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
 		CreatedAt:  parseTime(it.CreatedAt),
 		UpdatedAt:  parseTime(it.UpdatedAt),
 	}
@@ -166,6 +177,12 @@ type campaignItem struct {
 	OutcomeFailed    int    `dynamodbav:"outcome_failed"`
 	OutcomeCancelled int    `dynamodbav:"outcome_cancelled"`
 	CreatedAt        string `dynamodbav:"created_at"`
+	// Calls placed, and the retry policy.
+	Attempts      int      `dynamodbav:"attempts,omitempty"`
+	RetryStatuses []string `dynamodbav:"retry_statuses,omitempty"`
+	RetryMax      int      `dynamodbav:"retry_max_attempts,omitempty"`
+	RetryDelays   []string `dynamodbav:"retry_delays,omitempty"`
+	hoursAttributes
 }
 
 // outcomeAttribute names the campaign counter of one terminal status.
@@ -199,6 +216,9 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 		TotalContacts:  it.TotalContacts,
 		CreatedAt:      parseTime(it.CreatedAt),
 		CallsCompleted: it.CallsCompleted,
+		Attempts:       it.Attempts,
+		Retry:          retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
+		Hours:          it.hoursAttributes.toDomain(),
 		TotalCost:      *cost,
 		OutcomeCounts: map[ringfence.CallStatus]int{
 			ringfence.StatusCompleted: it.OutcomeCompleted,
@@ -310,6 +330,7 @@ type queueItem struct {
 	LocalDate  string `dynamodbav:"local_date,omitempty"`
 	// A campaign call's campaign, whose status the write that claims the dial checks.
 	CampaignID string `dynamodbav:"campaign_id,omitempty"`
+	hoursAttributes
 }
 
 // parkedItem is a webhook kept until its call is known. It ages out after a week.
@@ -415,4 +436,27 @@ type markerItem struct {
 	SK     string `dynamodbav:"sk"`
 	GSI2PK string `dynamodbav:"gsi2pk"`
 	GSI2SK string `dynamodbav:"gsi2sk"`
+}
+
+// retryOf is the retry policy stored as three attributes (nil when none is stored).
+func retryOf(statuses []string, max int, delays []string) *ringfence.RetryPolicy {
+	if max == 0 {
+		return nil
+	}
+	p := &ringfence.RetryPolicy{MaxAttempts: max, Delays: delays}
+	for _, st := range statuses {
+		p.Statuses = append(p.Statuses, ringfence.CallStatus(st))
+	}
+	return p
+}
+
+// retryAttributes is a retry policy as the three attributes that store it.
+func retryAttributes(p *ringfence.RetryPolicy) (statuses []string, max int, delays []string) {
+	if p == nil {
+		return nil, 0, nil
+	}
+	for _, st := range p.Statuses {
+		statuses = append(statuses, string(st))
+	}
+	return statuses, p.MaxAttempts, p.Delays
 }

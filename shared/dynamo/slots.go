@@ -64,6 +64,9 @@ func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 	}
 	if c.CampaignID != "" {
 		it.GSI1PK, it.GSI1SK = campaignCallsGSI1PK(c.CampaignID), "CALL#"+c.ID
+		it.CampaignAttempt = c.Attempt
+		it.RetryStatuses, it.RetryMax, it.RetryDelays = retryAttributes(c.Retry)
+		it.hoursAttributes = hoursAttributesOf(c.Hours)
 	}
 	if sc := c.Schedule; sc != nil {
 		it.CustomerID, it.CallType, it.LocalDate, it.Attempt = sc.CustomerID, string(sc.Type), sc.LocalDate, sc.Attempt
@@ -196,7 +199,7 @@ func (s *Store) enqueueItems(c ringfence.Call, kind ringfence.SlotKind, now, not
 	if sc := c.Schedule; sc != nil {
 		q.CustomerID, q.CallType, q.LocalDate = sc.CustomerID, string(sc.Type), sc.LocalDate
 	}
-	q.CampaignID = c.CampaignID
+	q.CampaignID, q.hoursAttributes = c.CampaignID, hoursAttributesOf(c.Hours)
 	entry, err := s.putNew(q)
 	if err != nil {
 		return nil, c, err
@@ -578,7 +581,7 @@ func newSlotItem(accountID string, kind ringfence.SlotKind, callID, now string) 
 }
 
 func (it queueItem) toDomain() ringfence.QueueEntry {
-	e := ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID, EnqueuedAt: it.EnqueuedAt, CampaignID: it.CampaignID}
+	e := ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID, EnqueuedAt: it.EnqueuedAt, CampaignID: it.CampaignID, Hours: it.hoursAttributes.toDomain()}
 	if it.CallType != "" {
 		e.Schedule = &ringfence.ScheduledCall{CustomerID: it.CustomerID, Type: ringfence.CallType(it.CallType), LocalDate: it.LocalDate}
 	}

@@ -21,6 +21,59 @@ type createCampaignRequest struct {
 	AgentID    string                       `json:"agent_id"`
 	FromNumber string                       `json:"from_number"`
 	Contacts   []map[string]json.RawMessage `json:"contacts"`
+	Retry      *retryJSON                   `json:"retry"`
+	Hours      *hoursJSON                   `json:"calling_hours"`
+}
+
+// hoursJSON is a campaign's calling hours as the API reads and shows them.
+type hoursJSON struct {
+	Timezone string   `json:"timezone"`
+	Days     []string `json:"days"`
+	Start    string   `json:"start"`
+	End      string   `json:"end"`
+}
+
+func (h *hoursJSON) toDomain() *ringfence.CallingHours {
+	if h == nil {
+		return nil
+	}
+	return &ringfence.CallingHours{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End}
+}
+
+func toHoursJSON(h *ringfence.CallingHours) *hoursJSON {
+	if h == nil {
+		return nil
+	}
+	return &hoursJSON{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End}
+}
+
+// retryJSON is a campaign's retry policy as the API reads and shows it.
+type retryJSON struct {
+	Statuses    []string `json:"statuses"`
+	MaxAttempts int      `json:"max_attempts"`
+	Delays      []string `json:"delays"`
+}
+
+func (r *retryJSON) toDomain() *ringfence.RetryPolicy {
+	if r == nil {
+		return nil
+	}
+	p := &ringfence.RetryPolicy{MaxAttempts: r.MaxAttempts, Delays: r.Delays}
+	for _, st := range r.Statuses {
+		p.Statuses = append(p.Statuses, ringfence.CallStatus(st))
+	}
+	return p
+}
+
+func toRetryJSON(p *ringfence.RetryPolicy) *retryJSON {
+	if p == nil {
+		return nil
+	}
+	r := &retryJSON{MaxAttempts: p.MaxAttempts, Delays: p.Delays, Statuses: []string{}}
+	for _, st := range p.Statuses {
+		r.Statuses = append(r.Statuses, string(st))
+	}
+	return r
 }
 
 // campaignResponse is a campaign as the API shows it.
@@ -35,6 +88,9 @@ type campaignResponse struct {
 	CallsCompleted int            `json:"calls_completed"`
 	TotalCost      string         `json:"total_cost"`
 	Outcomes       map[string]int `json:"outcomes"`
+	Attempts       int            `json:"attempts"`
+	Retry          *retryJSON     `json:"retry,omitempty"`
+	Hours          *hoursJSON     `json:"calling_hours,omitempty"`
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
@@ -43,6 +99,7 @@ func toCampaignResponse(c ringfence.Campaign) campaignResponse {
 		ID: c.ID, Name: c.Name, Provider: string(c.Provider), AgentID: c.AgentID, FromNumber: c.FromNumber,
 		Status: string(c.Status), TotalContacts: c.TotalContacts, CallsCompleted: c.CallsCompleted,
 		TotalCost: c.TotalCost.String(), Outcomes: map[string]int{}, CreatedAt: c.CreatedAt,
+		Attempts: c.Attempts, Retry: toRetryJSON(c.Retry), Hours: toHoursJSON(c.Hours),
 	}
 	for _, o := range ringfence.Outcomes {
 		out.Outcomes[string(o)] = c.OutcomeCounts[o]
@@ -66,7 +123,7 @@ func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTP
 	}
 	c := ringfence.Campaign{
 		ID: dynamo.NewID("cmp"), AccountID: account, Name: in.Name, Provider: provider,
-		AgentID: in.AgentID, FromNumber: in.FromNumber,
+		AgentID: in.AgentID, FromNumber: in.FromNumber, Retry: in.Retry.toDomain(), Hours: in.Hours.toDomain(),
 	}
 	if err := c.Validate(contacts); err != nil {
 		return 0, nil, err
@@ -162,6 +219,7 @@ type callResponse struct {
 	Provider       string           `json:"provider"`
 	ProviderCallID string           `json:"provider_call_id"`
 	Status         string           `json:"status"`
+	Attempt        int              `json:"attempt,omitempty"`
 	Outcome        *string          `json:"outcome"`
 	EndReason      string           `json:"end_reason,omitempty"`
 	Cost           *string          `json:"cost"`
@@ -203,7 +261,7 @@ func optionalDecimal(d *ringfence.Decimal) *string {
 func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
 	out := callResponse{
 		ID: c.ID, CampaignID: c.CampaignID, Provider: string(c.Provider), ProviderCallID: c.ProviderCallID,
-		Status: string(c.Status), Outcome: optional(string(c.Outcome)), EndReason: c.EndReason,
+		Status: string(c.Status), Attempt: c.Attempt, Outcome: optional(string(c.Outcome)), EndReason: c.EndReason,
 		Cost: optionalDecimal(c.Cost), Duration: optionalDecimal(c.Duration), RescheduleDay: optional(c.RescheduleDay),
 		Transcript: c.Transcript, RecordingURL: c.RecordingURL, ToNumber: c.ToNumber,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,

@@ -119,6 +119,13 @@ type Call struct {
 	FromNumber string
 	AgentID    string
 	Direction  Direction
+	// Attempt is a campaign call's attempt number for its contact (from 1), and Retry the
+	// campaign's retry policy, copied onto the call so that its terminal transition can queue the
+	// next attempt without reading the campaign.
+	Attempt   int
+	Retry     *RetryPolicy
+	RetriedAs string        // The id of the attempt that followed this one, if any.
+	Hours     *CallingHours // A campaign call's calling hours, the contact's own zone applied.
 	// Context is set on inbound calls, in the same write that creates the call.
 	Context   CallContext
 	CreatedAt time.Time

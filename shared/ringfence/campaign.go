@@ -20,9 +20,12 @@ type Campaign struct {
 	CreatedAt     time.Time
 	// Counters, moved only by the first terminal transition of each call (and a cost change
 	// after it), in the same transaction.
-	CallsCompleted int
+	CallsCompleted int // Contacts finished: their last attempt ended.
 	TotalCost      Decimal
-	OutcomeCounts  map[CallStatus]int
+	OutcomeCounts  map[CallStatus]int // One per finished contact: its last attempt's outcome.
+	Attempts       int                // Calls placed, every attempt counted.
+	Retry          *RetryPolicy       // nil: each contact is called once.
+	Hours          *CallingHours      // nil: no restriction.
 }
 
 // CampaignStatus is where a campaign is in its life.
@@ -94,6 +97,16 @@ func (c *Campaign) Validate(contacts []Contact) error {
 	}
 	if err := ValidateFromNumber(c.Provider, c.FromNumber); err != nil {
 		return err
+	}
+	if c.Retry != nil {
+		if err := c.Retry.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.Hours != nil {
+		if err := c.Hours.Validate(); err != nil {
+			return err
+		}
 	}
 	if contacts == nil {
 		return nil // Contacts may be added later, through POST /campaigns/{id}/contacts.

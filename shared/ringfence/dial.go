@@ -98,6 +98,7 @@ type QueueEntry struct {
 	EnqueuedAt string
 	Schedule   *ScheduledCall // The scheduled call it places, if any.
 	CampaignID string         // The campaign of a campaign call, whose status the claim checks.
+	Hours      *CallingHours  // A campaign call's calling hours: it is dialled only inside them.
 }
 
 // ParkedEvent is a provider event kept until its call is known.
