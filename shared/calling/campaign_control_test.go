@@ -244,15 +244,16 @@ func TestAddContactsValidatesFirstAndIsIdempotentPerPhone(t *testing.T) {
 	}
 }
 
-// pauseBeforeClaim is a DynamoDB client option that, the first time a transaction is about to be
-// sent once armed, runs beforeClaim first: the dispatcher has read and leased a queue entry and is
-// about to claim its dial, and a pause (or cancel) commits in between.
-func pauseBeforeClaim(armed *atomic.Bool, beforeClaim func()) func(*aws.Config) {
+// pauseBeforeClaim is a DynamoDB client option that, while a phase is armed, holds every
+// transaction (the claim of a dial) until beforeClaim has run once: the dispatchers have read and
+// leased queue entries and are about to claim their dials, and a pause (or cancel) commits first.
+// sync.Once makes every dispatcher that arrives meanwhile wait for it.
+func pauseBeforeClaim(phase *atomic.Pointer[sync.Once], beforeClaim func()) func(*aws.Config) {
 	return func(cfg *aws.Config) {
 		cfg.APIOptions = append(cfg.APIOptions, func(st *middleware.Stack) error {
 			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("ringfence-race", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-				if middleware.GetOperationName(ctx) == "TransactWriteItems" && armed.CompareAndSwap(true, false) {
-					beforeClaim()
+				if once := phase.Load(); once != nil && middleware.GetOperationName(ctx) == "TransactWriteItems" {
+					once.Do(beforeClaim)
 				}
 				return next.HandleFinalize(ctx, in)
 			}), middleware.After)
@@ -270,13 +271,14 @@ func TestPauseResumeCancelRaceThreeDispatchers(t *testing.T) {
 	s.do(t, "POST", "/campaigns", `{"name":"race","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":`+contacts(20)+`}`, 201, &c)
 	s.do(t, "POST", "/campaigns/"+c.ID+"/start", "", 202, nil)
 
-	var armed atomic.Bool
+	var phase atomic.Pointer[sync.Once]
 	var control func()
+	var controlled atomic.Bool
 	dispatchers := make([]*app.App, 3)
 	for i := range dispatchers {
 		cfg := s.app.Config
 		cfg.CampaignLimit = 2
-		dispatchers[i] = app.NewWithAWS(cfg, dynamotest.Config(pauseBeforeClaim(&armed, func() { control() })), s.out)
+		dispatchers[i] = app.NewWithAWS(cfg, dynamotest.Config(pauseBeforeClaim(&phase, func() { control(); controlled.Store(true) })), s.out)
 	}
 	drainAll := func() {
 		var wg sync.WaitGroup
@@ -294,9 +296,10 @@ func TestPauseResumeCancelRaceThreeDispatchers(t *testing.T) {
 
 	// The pause commits just before the first claim: no dispatcher dials.
 	control = func() { s.do(t, "POST", "/campaigns/"+c.ID+"/pause", "", 200, nil) }
-	armed.Store(true)
+	phase.Store(&sync.Once{})
 	drainAll()
-	if armed.Load() {
+	phase.Store(nil)
+	if !controlled.Load() {
 		t.Fatalf("no dispatcher tried to claim a dial")
 	}
 	if got := s.sim.Stats().Placed; got != 0 {
@@ -322,8 +325,13 @@ func TestPauseResumeCancelRaceThreeDispatchers(t *testing.T) {
 	// The cancel commits just before the next claim: nothing more is dialled, and every call not
 	// dialled ends cancelled.
 	control = func() { s.do(t, "POST", "/campaigns/"+c.ID+"/cancel", "", 200, nil) }
-	armed.Store(true)
+	controlled.Store(false)
+	phase.Store(&sync.Once{})
 	drainAll()
+	phase.Store(nil)
+	if !controlled.Load() {
+		t.Fatalf("no dispatcher tried to claim a dial after the resume")
+	}
 	s.do(t, "POST", "/campaigns/"+c.ID+"/cancel", "", 200, nil) // Idempotent.
 	if err := s.app.Calling.AdvanceCampaigns(ctx); err != nil {
 		t.Fatal(err)

@@ -221,3 +221,21 @@ func (s *Service) FinishCancel(ctx context.Context, id string) (bool, error) {
 	}
 	return s.store.FinishCancel(ctx, id)
 }
+
+// CampaignLimit returns the account's limit of campaign calls in flight, which bounds a
+// campaign's max_concurrency.
+func (s *Service) CampaignLimit(ctx context.Context, accountID string) (int, error) {
+	return s.limit(ctx, accountID, ringfence.SlotCampaign)
+}
+
+// topUp queues one page of a running campaign's waiting contacts. It is extra work on the way: if
+// it fails, the dispatcher queues the contacts, so the failure is only logged.
+func (s *Service) topUp(ctx context.Context, campaignID string) {
+	c, err := s.store.CampaignByID(ctx, campaignID)
+	if err == nil && c.Status == ringfence.CampaignRunning {
+		_, _, err = s.queuePage(ctx, c, "")
+	}
+	if err != nil && !errors.Is(err, dynamo.ErrCampaignNotRunning) {
+		s.log.ErrorContext(ctx, "queueing more contacts failed; the dispatcher queues them", "campaign", campaignID, "error", err.Error())
+	}
+}

@@ -150,6 +150,19 @@ func (s *Service) Drain(ctx context.Context, accountID string, kind ringfence.Sl
 				}
 				continue
 			}
+			if errors.Is(err, dynamo.ErrSuppressed) {
+				// Never dialled: the call ends skipped, counted once in its campaign's outcomes.
+				after, skipped, progressed = e.Key, skipped+1, true
+				if _, err := s.store.EndQueuedCall(ctx, e.CallID, ringfence.StatusSkipped, "number suppressed"); err != nil {
+					return dialled, err
+				}
+				if e.CampaignID != "" {
+					if _, err := s.store.CompleteCampaignIfDone(ctx, e.CampaignID); err != nil {
+						return dialled, err
+					}
+				}
+				continue
+			}
 			if errors.Is(err, dynamo.ErrNotQueued) {
 				continue
 			}

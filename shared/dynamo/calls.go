@@ -401,6 +401,10 @@ func (s *Store) campaignCounters(c ringfence.Call, u ringfence.CallUpdate, finis
 	if u.Terminal && !c.DialStartedAt.IsZero() {
 		add = add.Add(expression.Name("attempts"), expression.Value(1))
 	}
+	if u.Terminal && c.SlotKind == ringfence.SlotCampaign {
+		// The campaign's own count of calls in flight drops with the slot the call gives back.
+		add = add.Add(expression.Name("in_flight"), expression.Value(-1))
+	}
 	if u.Correction && u.PreviousOutcome != u.Status && finishes {
 		// The call was counted once already, under the sweep's outcome: move it, count it again never.
 		add = add.Add(expression.Name(outcomeAttribute(u.PreviousOutcome)), expression.Value(-1)).

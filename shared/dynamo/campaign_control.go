@@ -151,6 +151,12 @@ func (s *Store) QueuedCampaignCalls(ctx context.Context, campaignID string) ([]s
 // a dispatcher moved to a slot first is in flight and is left to finish. It reports whether this
 // write ended the call.
 func (s *Store) CancelQueuedCall(ctx context.Context, callID, reason string) (bool, error) {
+	return s.EndQueuedCall(ctx, callID, ringfence.StatusCancelled, reason)
+}
+
+// EndQueuedCall is CancelQueuedCall with the terminal status to end the call with (skipped, for
+// a call whose number is suppressed).
+func (s *Store) EndQueuedCall(ctx context.Context, callID string, status ringfence.CallStatus, reason string) (bool, error) {
 	for attempt := 0; attempt < maxApplyAttempts; attempt++ {
 		c, err := s.GetCall(ctx, callID)
 		if err != nil {
@@ -159,7 +165,7 @@ func (s *Store) CancelQueuedCall(ctx context.Context, callID, reason string) (bo
 		if c.Status != ringfence.StatusQueued || c.QueueKey == "" {
 			return false, nil
 		}
-		u := ringfence.PlanCallUpdate(c, ringfence.CallEvent{Provider: c.Provider, Status: ringfence.StatusCancelled, EndReason: reason})
+		u := ringfence.PlanCallUpdate(c, ringfence.CallEvent{Provider: c.Provider, Status: status, EndReason: reason})
 		lost, err := s.writeCallUpdate(ctx, c, u)
 		if err != nil || !lost {
 			return !lost && err == nil, err

@@ -91,6 +91,7 @@ type callItem struct {
 	RetryMax        int      `dynamodbav:"retry_max_attempts,omitempty"`
 	RetryDelays     []string `dynamodbav:"retry_delays,omitempty"`
 	RetriedAs       string   `dynamodbav:"retried_as,omitempty"`
+	BusyRefusals    int      `dynamodbav:"busy_refusals,omitempty"`
 	hoursAttributes
 	Variables    map[string]string `dynamodbav:"variables,omitempty"`
 	Direction    string            `dynamodbav:"direction,omitempty"`
@@ -142,15 +143,16 @@ func (it callItem) toDomain() ringfence.Call {
 			CompanyID: it.CompanyID, CompanyName: it.CompanyName, BranchID: it.BranchID, BranchName: it.BranchName,
 			Greeting: it.Greeting, CustomerID: it.CustomerID, CustomerName: it.CustomerName, Anonymous: it.Anonymous,
 		},
-		ToNumber:   it.ToNumber,
-		FromNumber: it.FromNumber,
-		AgentID:    it.AgentID,
-		Attempt:    it.CampaignAttempt,
-		RetriedAs:  it.RetriedAs,
-		Hours:      it.hoursAttributes.toDomain(),
-		Retry:      retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
-		CreatedAt:  parseTime(it.CreatedAt),
-		UpdatedAt:  parseTime(it.UpdatedAt),
+		ToNumber:     it.ToNumber,
+		FromNumber:   it.FromNumber,
+		AgentID:      it.AgentID,
+		Attempt:      it.CampaignAttempt,
+		RetriedAs:    it.RetriedAs,
+		BusyRefusals: it.BusyRefusals,
+		Hours:        it.hoursAttributes.toDomain(),
+		Retry:        retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
+		CreatedAt:    parseTime(it.CreatedAt),
+		UpdatedAt:    parseTime(it.UpdatedAt),
 	}
 }
 
@@ -176,6 +178,7 @@ type campaignItem struct {
 	OutcomeBusy      int    `dynamodbav:"outcome_busy"`
 	OutcomeFailed    int    `dynamodbav:"outcome_failed"`
 	OutcomeCancelled int    `dynamodbav:"outcome_cancelled"`
+	OutcomeSkipped   int    `dynamodbav:"outcome_skipped,omitempty"`
 	CreatedAt        string `dynamodbav:"created_at"`
 	// Calls placed, and the retry policy.
 	Attempts      int      `dynamodbav:"attempts,omitempty"`
@@ -183,6 +186,8 @@ type campaignItem struct {
 	RetryMax      int      `dynamodbav:"retry_max_attempts,omitempty"`
 	RetryDelays   []string `dynamodbav:"retry_delays,omitempty"`
 	hoursAttributes
+	MaxConcurrency int `dynamodbav:"max_concurrency,omitempty"`
+	InFlight       int `dynamodbav:"in_flight,omitempty"`
 }
 
 // outcomeAttribute names the campaign counter of one terminal status.
@@ -196,6 +201,8 @@ func outcomeAttribute(s ringfence.CallStatus) string {
 		return "outcome_busy"
 	case ringfence.StatusFailed:
 		return "outcome_failed"
+	case ringfence.StatusSkipped:
+		return "outcome_skipped"
 	}
 	return "outcome_cancelled"
 }
@@ -219,6 +226,8 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 		Attempts:       it.Attempts,
 		Retry:          retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
 		Hours:          it.hoursAttributes.toDomain(),
+		MaxConcurrency: it.MaxConcurrency,
+		InFlight:       it.InFlight,
 		TotalCost:      *cost,
 		OutcomeCounts: map[ringfence.CallStatus]int{
 			ringfence.StatusCompleted: it.OutcomeCompleted,
@@ -226,6 +235,7 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 			ringfence.StatusBusy:      it.OutcomeBusy,
 			ringfence.StatusFailed:    it.OutcomeFailed,
 			ringfence.StatusCancelled: it.OutcomeCancelled,
+			ringfence.StatusSkipped:   it.OutcomeSkipped,
 		},
 	}
 }
@@ -328,8 +338,10 @@ type queueItem struct {
 	CustomerID string `dynamodbav:"customer_id,omitempty"`
 	CallType   string `dynamodbav:"call_type,omitempty"`
 	LocalDate  string `dynamodbav:"local_date,omitempty"`
-	// A campaign call's campaign, whose status the write that claims the dial checks.
+	// A campaign call's campaign, whose status the write that claims the dial checks, and the
+	// number called, which the claim checks against the account's suppression list.
 	CampaignID string `dynamodbav:"campaign_id,omitempty"`
+	ToNumber   string `dynamodbav:"to_number,omitempty"`
 	hoursAttributes
 }
 

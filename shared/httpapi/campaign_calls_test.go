@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/ringfence/ringfence/shared/ringfence"
@@ -90,5 +91,36 @@ func TestCampaignCallsArePaged(t *testing.T) {
 	}
 	for _, bad := range []url.Values{{"limit": {"0"}}, {"limit": {"501"}}, {"limit": {"x"}}, {"cursor": {"!!"}}, {"include": {"secrets"}}} {
 		h.mustCallsPage(t, campaign.ID, bad, 400)
+	}
+}
+
+// The dashboard shows each campaign's controls for its status, and its buttons move the campaign.
+func TestDashboardControlsCampaigns(t *testing.T) {
+	h := MustHarness(t)
+	campaign, _ := h.MustCreateCampaign(t, 2)
+	dash := MustEvent(t, "api-get-campaign.json")
+	dash.RouteKey, dash.RawPath, dash.PathParameters = "GET /dashboard", "/dashboard", nil
+	resp := invoke(t, h.srv.Management(), dash)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "/dashboard/campaigns/"+campaign.ID+"/cancel") {
+		t.Fatalf("dashboard status=%d, want 200 with a cancel button for the created campaign", resp.StatusCode)
+	}
+	press := func(action string, want int) {
+		t.Helper()
+		req := MustEvent(t, "api-start-campaign.json")
+		req.RouteKey = "POST /dashboard/campaigns/{id}/{action}"
+		req.PathParameters = map[string]string{"id": campaign.ID, "action": action}
+		if got := invoke(t, h.srv.Management(), req); got.StatusCode != want {
+			t.Fatalf("%s: status=%d body=%s, want %d", action, got.StatusCode, got.Body, want)
+		}
+	}
+	press("explode", 400)
+	press("resume", 409)
+	press("cancel", 303)
+	if got := h.MustGetCampaign(t, campaign.ID); got.Status != "cancelled" {
+		t.Fatalf("status=%s, want cancelled", got.Status)
+	}
+	resp = invoke(t, h.srv.Management(), dash)
+	if strings.Contains(resp.Body, "/dashboard/campaigns/"+campaign.ID+"/") {
+		t.Fatalf("a cancelled campaign still shows buttons")
 	}
 }

@@ -23,6 +23,7 @@ type createCampaignRequest struct {
 	Contacts   []map[string]json.RawMessage `json:"contacts"`
 	Retry      *retryJSON                   `json:"retry"`
 	Hours      *hoursJSON                   `json:"calling_hours"`
+	MaxConc    int                          `json:"max_concurrency"`
 }
 
 // hoursJSON is a campaign's calling hours as the API reads and shows them.
@@ -91,6 +92,8 @@ type campaignResponse struct {
 	Attempts       int            `json:"attempts"`
 	Retry          *retryJSON     `json:"retry,omitempty"`
 	Hours          *hoursJSON     `json:"calling_hours,omitempty"`
+	MaxConcurrency int            `json:"max_concurrency,omitempty"`
+	InFlight       int            `json:"in_flight"`
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
@@ -100,6 +103,7 @@ func toCampaignResponse(c ringfence.Campaign) campaignResponse {
 		Status: string(c.Status), TotalContacts: c.TotalContacts, CallsCompleted: c.CallsCompleted,
 		TotalCost: c.TotalCost.String(), Outcomes: map[string]int{}, CreatedAt: c.CreatedAt,
 		Attempts: c.Attempts, Retry: toRetryJSON(c.Retry), Hours: toHoursJSON(c.Hours),
+		MaxConcurrency: c.MaxConcurrency, InFlight: max(c.InFlight, 0),
 	}
 	for _, o := range ringfence.Outcomes {
 		out.Outcomes[string(o)] = c.OutcomeCounts[o]
@@ -123,10 +127,19 @@ func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTP
 	}
 	c := ringfence.Campaign{
 		ID: dynamo.NewID("cmp"), AccountID: account, Name: in.Name, Provider: provider,
-		AgentID: in.AgentID, FromNumber: in.FromNumber, Retry: in.Retry.toDomain(), Hours: in.Hours.toDomain(),
+		AgentID: in.AgentID, FromNumber: in.FromNumber, Retry: in.Retry.toDomain(), Hours: in.Hours.toDomain(), MaxConcurrency: in.MaxConc,
 	}
 	if err := c.Validate(contacts); err != nil {
 		return 0, nil, err
+	}
+	if c.MaxConcurrency > 0 {
+		limit, err := s.calls.CampaignLimit(ctx, account)
+		if err != nil {
+			return 0, nil, err
+		}
+		if c.MaxConcurrency > limit {
+			return 0, nil, ringfence.Errorf(ringfence.EINVALID, "max_concurrency %d is above the account's campaign limit of %d", c.MaxConcurrency, limit)
+		}
 	}
 	c, err = s.store.CreateCampaign(ctx, c, contacts)
 	if err != nil {

@@ -42,6 +42,8 @@ const (
 	StatusBusy      CallStatus = "busy"
 	StatusFailed    CallStatus = "failed"
 	StatusCancelled CallStatus = "cancelled"
+	// StatusSkipped ends a call that was never dialled because its number is suppressed.
+	StatusSkipped CallStatus = "skipped"
 )
 
 // TerminalRank is the rank shared by all terminal statuses: once a call has one, no status moves it.
@@ -64,7 +66,7 @@ func (s CallStatus) Rank() int {
 		return 40
 	case StatusEnded:
 		return 50
-	case StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled:
+	case StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled, StatusSkipped:
 		return TerminalRank
 	}
 	return 0
@@ -74,7 +76,7 @@ func (s CallStatus) Rank() int {
 func (s CallStatus) IsTerminal() bool { return s.Rank() == TerminalRank }
 
 // Outcomes lists the terminal statuses in the order the API shows them.
-var Outcomes = []CallStatus{StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled}
+var Outcomes = []CallStatus{StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled, StatusSkipped}
 
 // Call is one call placed (or to be placed) through a provider.
 type Call struct {
@@ -126,6 +128,8 @@ type Call struct {
 	Retry     *RetryPolicy
 	RetriedAs string        // The id of the attempt that followed this one, if any.
 	Hours     *CallingHours // A campaign call's calling hours, the contact's own zone applied.
+	// BusyRefusals counts the dials of this call the provider refused for its own limit.
+	BusyRefusals int
 	// Context is set on inbound calls, in the same write that creates the call.
 	Context   CallContext
 	CreatedAt time.Time

@@ -26,6 +26,10 @@ type Campaign struct {
 	Attempts       int                // Calls placed, every attempt counted.
 	Retry          *RetryPolicy       // nil: each contact is called once.
 	Hours          *CallingHours      // nil: no restriction.
+	// MaxConcurrency caps the campaign's calls in flight (0: the account's campaign limit), so
+	// that direct and inbound calls keep capacity; InFlight is how many it holds now.
+	MaxConcurrency int
+	InFlight       int
 }
 
 // CampaignStatus is where a campaign is in its life.
@@ -107,6 +111,9 @@ func (c *Campaign) Validate(contacts []Contact) error {
 		if err := c.Hours.Validate(); err != nil {
 			return err
 		}
+	}
+	if c.MaxConcurrency < 0 || c.MaxConcurrency > 10000 {
+		return Errorf(EINVALID, "max_concurrency must be from 1 to the account's campaign limit")
 	}
 	if contacts == nil {
 		return nil // Contacts may be added later, through POST /campaigns/{id}/contacts.
