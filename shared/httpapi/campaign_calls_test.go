@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -122,5 +123,31 @@ func TestDashboardControlsCampaigns(t *testing.T) {
 	resp = invoke(t, h.srv.Management(), dash)
 	if strings.Contains(resp.Body, "/dashboard/campaigns/"+campaign.ID+"/") {
 		t.Fatalf("a cancelled campaign still shows buttons")
+	}
+}
+
+// GET /campaigns/{id}/calls.csv holds every call, one row each after the header, with its contact.
+func TestCampaignCallsCSV(t *testing.T) {
+	h := MustHarness(t)
+	campaign, calls := h.MustCreateCampaign(t, 600) // More than one page of the index.
+	req := MustEvent(t, "api-campaign-calls-csv.json")
+	req.PathParameters = map[string]string{"id": campaign.ID}
+	resp := invoke(t, h.srv.Management(), req)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Headers["Content-Type"], "text/csv") {
+		t.Fatalf("status=%d content-type=%q body=%.200s, want 200 text/csv", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(resp.Body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(calls)+1 || rows[0][0] != "call_id" || resp.Headers["X-Next-Cursor"] != "" {
+		t.Fatalf("rows=%d, want a header and %d calls, all in one response", len(rows), len(calls))
+	}
+	seen := map[string]bool{}
+	for _, r := range rows[1:] {
+		if seen[r[0]] || r[4] == "" {
+			t.Fatalf("row %v: a call twice, or without its contact's phone", r)
+		}
+		seen[r[0]] = true
 	}
 }
