@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ringfence/ringfence/infra/simulator"
+	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -95,4 +96,50 @@ func TestProviderLimitStormFailsNoContactAndKeepsMaxConcurrency(t *testing.T) {
 		t.Fatalf("slots=%+v, want none held", slots)
 	}
 	t.Logf("%d dials refused for the provider's limit", st.Busy)
+}
+
+// A call the provider ended for its own concurrency limit (CallEvent.AtCapacity) does not fail
+// its contact and spends no attempt: the contact's call is queued again with a backoff, dialled
+// again, and the contact's outcome is that call's.
+func TestCallEndedAtCapacityIsQueuedAgain(t *testing.T) {
+	s := MustStack(t, simulator.Options{Silent: true}, 5, 1)
+	ctx := context.Background()
+	clock := time.Now()
+	s.app.Store.Now = func() time.Time { return clock }
+	var c campaignView
+	s.do(t, "POST", "/campaigns", `{"name":"cap","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100",
+		"retry":{"statuses":["no-answer"],"max_attempts":1},"contacts":[{"phone":"+14155550001"}]}`, 201, &c)
+	s.do(t, "POST", "/campaigns/"+c.ID+"/start", "", 202, nil)
+	first := "call_" + strings.TrimPrefix(c.ID, "cmp_") + "_" + dynamo.ContactID(0)
+	end := func(callID string, ev ringfence.CallEvent) {
+		t.Helper()
+		call, err := s.app.Store.GetCall(ctx, callID)
+		if err != nil || call.ProviderCallID == "" {
+			t.Fatalf("call %s not dialled: %+v, %v", callID, call.Status, err)
+		}
+		ev.Provider, ev.CallID, ev.ProviderCallID = ringfence.ProviderBolna, callID, call.ProviderCallID
+		for range 2 {
+			if _, _, err := s.app.Calling.ApplyEvent(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	end(first, ringfence.CallEvent{Status: ringfence.StatusFailed, EndReason: "concurrency_limit_reached", AtCapacity: true})
+	var got campaignView
+	s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &got)
+	if got.CallsCompleted != 0 || got.Outcomes["failed"] != 0 || got.Status != "running" {
+		t.Fatalf("campaign=%+v, want nothing finished after an end at capacity", got)
+	}
+	if n, err := s.app.Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5); err != nil || n != 0 {
+		t.Fatalf("dialled %d (%v) before the backoff, want 0", n, err)
+	}
+	clock = clock.Add(6 * time.Second)
+	if n, err := s.app.Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5); err != nil || n != 1 {
+		t.Fatalf("dialled %d (%v) after the backoff, want 1", n, err)
+	}
+	end(first+"_r1", ringfence.CallEvent{Status: ringfence.StatusCompleted})
+	s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &got)
+	if got.CallsCompleted != 1 || got.Outcomes["completed"] != 1 || got.Outcomes["failed"] != 0 || got.Attempts != 2 || got.Status != "completed" {
+		t.Fatalf("campaign=%+v, want one contact completed, two calls placed", got)
+	}
 }

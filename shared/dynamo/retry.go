@@ -1,10 +1,17 @@
 package dynamo
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
+
+// CapacityBackoff is how long a campaign contact waits after its call was ended by the provider
+// for its concurrency limit, doubling with each such end of the contact's calls.
+const CapacityBackoff = 5 * time.Second
 
 // nextAttempt returns the call that retries c when the update u ends c with a status its
 // campaign's retry policy retries, and the time from which it may be dialled.
@@ -13,6 +20,18 @@ func (s *Store) nextAttempt(c ringfence.Call, u ringfence.CallUpdate) (ringfence
 		return ringfence.Call{}, "", false
 	}
 	attempt := max(c.Attempt, 1)
+	if u.AtCapacity {
+		// The provider ended the call for its own limit: the same attempt is queued again,
+		// after a backoff, as a new call (the ended one stays as it was, counted once).
+		n := c.BusyRefusals + 1
+		next := ringfence.Call{
+			ID:        fmt.Sprintf("%s_r%d", c.ID, n),
+			AccountID: c.AccountID, CampaignID: c.CampaignID, ContactID: c.ContactID, Provider: c.Provider,
+			AgentID: c.AgentID, FromNumber: c.FromNumber, ToNumber: c.ToNumber, Variables: c.Variables,
+			Attempt: attempt, Retry: c.Retry, Hours: c.Hours, BusyRefusals: n,
+		}
+		return next, timestamp(c.Hours.NextOpen(s.Now().Add(ringfence.BusyBackoff(CapacityBackoff, n)))), true
+	}
 	delay, ok := c.Retry.Next(attempt, u.Status)
 	if !ok {
 		return ringfence.Call{}, "", false

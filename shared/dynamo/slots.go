@@ -67,6 +67,7 @@ func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 		it.CampaignAttempt = c.Attempt
 		it.RetryStatuses, it.RetryMax, it.RetryDelays = retryAttributes(c.Retry)
 		it.hoursAttributes = hoursAttributesOf(c.Hours)
+		it.BusyRefusals = c.BusyRefusals
 	}
 	if sc := c.Schedule; sc != nil {
 		it.CustomerID, it.CallType, it.LocalDate, it.Attempt = sc.CustomerID, string(sc.Type), sc.LocalDate, sc.Attempt

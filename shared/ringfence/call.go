@@ -194,6 +194,9 @@ type CallUpdate struct {
 	// outcome moves from PreviousOutcome to Status, once, and the campaign's counts with it.
 	Correction      bool
 	PreviousOutcome CallStatus
+	// AtCapacity is true when the provider ended the call for its own concurrency limit: a
+	// campaign's contact is then called again, without spending an attempt.
+	AtCapacity bool
 
 	// Transcript is set when the event's transcript is longer than the stored one.
 	Transcript string
@@ -237,6 +240,7 @@ func PlanCallUpdate(c Call, ev CallEvent) CallUpdate {
 		u.Status = ev.Status
 		u.Terminal = ev.Status.IsTerminal()
 		u.EndReason = ev.EndReason
+		u.AtCapacity = u.Terminal && ev.AtCapacity
 	}
 	if c.EndedStale && ev.Status.IsTerminal() {
 		// The provider's own end arrived after the sweep gave up on the call: it is the truth.
