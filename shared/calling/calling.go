@@ -149,9 +149,11 @@ func (s *Service) applyFrom(ctx context.Context, read ringfence.Call, ev ringfen
 		return before, "", err
 	}
 	if result == ringfence.ResultFirstTerminal && before.CampaignID != "" {
-		// Each ended call queues one more page of the campaign's contacts, if any wait, so a
-		// campaign keeps its queue filled between two dispatcher runs.
-		s.topUp(ctx, before.CampaignID)
+		// Each call a provider ended queues one more page of the campaign's contacts, if any
+		// wait, so a campaign keeps its queue filled between two dispatcher runs.
+		if !ev.Sweep {
+			s.topUp(ctx, before.CampaignID)
+		}
 		// If this was the campaign's last call, the campaign is complete. If this fails, the
 		// sweep completes it later.
 		if _, err := s.store.CompleteCampaignIfDone(ctx, before.CampaignID); err != nil {

@@ -230,10 +230,15 @@ func (s *Service) CampaignLimit(ctx context.Context, accountID string) (int, err
 
 // topUp queues one page of a running campaign's waiting contacts. It is extra work on the way: if
 // it fails, the dispatcher queues the contacts, so the failure is only logged.
+//
+// It costs one Query when no contact waits, which is the case for most of a campaign's calls.
 func (s *Service) topUp(ctx context.Context, campaignID string) {
-	c, err := s.store.CampaignByID(ctx, campaignID)
-	if err == nil && c.Status == ringfence.CampaignRunning {
-		_, _, err = s.queuePage(ctx, c, "")
+	waiting, err := s.store.PendingContacts(ctx, campaignID, "", 1)
+	if err == nil && len(waiting) > 0 {
+		var c ringfence.Campaign
+		if c, err = s.store.CampaignByID(ctx, campaignID); err == nil && c.Status == ringfence.CampaignRunning {
+			_, _, err = s.queuePage(ctx, c, "")
+		}
 	}
 	if err != nil && !errors.Is(err, dynamo.ErrCampaignNotRunning) {
 		s.log.ErrorContext(ctx, "queueing more contacts failed; the dispatcher queues them", "campaign", campaignID, "error", err.Error())
