@@ -58,8 +58,8 @@ type Options struct {
 	// Concurrency is how many of a call's webhooks are sent at the same instant (default 3).
 	Concurrency int
 	// CallLimit, when set, is the account's concurrency at the provider: a dial while that many
-	// calls are in flight is refused with the provider's limit signal, HTTP 429 (Bolna and
-	// Retell), as a provider's rate limiter answers.
+	// calls are in flight is refused with the provider's own limit signal: HTTP 429 (Bolna and
+	// Retell), subscriptionLimits.concurrencyBlocked (Vapi).
 	CallLimit int
 }
 

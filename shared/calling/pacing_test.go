@@ -23,17 +23,18 @@ func TestProviderLimitStormFailsNoContactAndKeepsMaxConcurrency(t *testing.T) {
 	ctx := context.Background()
 	s.do(t, "POST", "/campaigns", `{"name":"x","provider":"bolna","agent_id":"a","from_number":"+14155550100","max_concurrency":11,"contacts":[{"phone":"+14155550101"}]}`, 400, nil)
 
-	create := func(name string, maxConcurrency int, prefix string) campaignView {
+	create := func(name, provider, from string, maxConcurrency int, prefix string) campaignView {
 		parts := make([]string, 15)
 		for i := range parts {
 			parts[i] = fmt.Sprintf(`{"name":"%s %d","phone":"%s%04d"}`, name, i, prefix, i)
 		}
 		var c campaignView
-		s.do(t, "POST", "/campaigns", fmt.Sprintf(`{"name":%q,"provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","max_concurrency":%d,"contacts":[%s]}`,
-			name, maxConcurrency, strings.Join(parts, ",")), 201, &c)
+		s.do(t, "POST", "/campaigns", fmt.Sprintf(`{"name":%q,"provider":%q,"agent_id":"agent-1","from_number":%q,"max_concurrency":%d,"contacts":[%s]}`,
+			name, provider, from, maxConcurrency, strings.Join(parts, ",")), 201, &c)
 		return c
 	}
-	a, b := create("a", 2, "+1415555"), create("b", 3, "+1415666")
+	// Bolna answers its limit with a 429, Vapi with concurrencyBlocked.
+	a, b := create("a", "bolna", "+14155550100", 2, "+1415555"), create("b", "vapi", "phone-number-1", 3, "+1415666")
 
 	stop := make(chan struct{})
 	var watch sync.WaitGroup
