@@ -336,10 +336,11 @@ var ErrNotQueued = errors.New("the call no longer waits in the queue")
 
 // TakeSlotForQueued moves a leased queue entry's call to a slot: the counter's ADD, the slot item,
 // the call's move from queued to dialing, and the entry's deletion (conditioned on our lease)
-// commit together, with, for a campaign call, the check that its campaign is running. It returns
-// ringfence.ErrAtLimit when no slot is free, ErrCampaignNotRunning when the campaign is paused,
-// cancelled or at its max_concurrency (the entry keeps waiting, under our lease), and ErrNotQueued when the entry or its call
-// moved on; in that case the entry has been removed if it was ours.
+// commit together, with, for a campaign call, the check that its campaign is running, and the
+// check that the number is not suppressed. It returns ringfence.ErrAtLimit when no slot is free,
+// ErrCampaignNotRunning when the campaign is paused, cancelled or at its max_concurrency (the entry
+// keeps waiting, under our lease), ErrSuppressed for a suppressed number, and ErrNotQueued when
+// the entry or its call moved on; in that case the entry has been removed if it was ours.
 func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, owner string, limit int) (ringfence.Call, error) {
 	now := s.now()
 	take, err := s.takeSlot(e.AccountID, e.Kind, limit)

@@ -105,7 +105,7 @@ func toCampaignResponse(c ringfence.Campaign) campaignResponse {
 		Attempts: c.Attempts, Retry: toRetryJSON(c.Retry), Hours: toHoursJSON(c.Hours),
 		MaxConcurrency: c.MaxConcurrency, InFlight: max(c.InFlight, 0),
 	}
-	for _, o := range ringfence.Outcomes {
+	for _, o := range ringfence.CampaignOutcomes {
 		out.Outcomes[string(o)] = c.OutcomeCounts[o]
 	}
 	return out

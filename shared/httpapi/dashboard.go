@@ -118,7 +118,7 @@ func (s *Server) dashboardView(ctx context.Context, account string) (map[string]
 		if c.TotalContacts > 0 {
 			row.Percent = 100 * c.CallsCompleted / c.TotalContacts
 		}
-		for _, o := range ringfence.Outcomes {
+		for _, o := range ringfence.CampaignOutcomes {
 			row.Outcomes = append(row.Outcomes, outcomeCount{string(o), c.OutcomeCounts[o]})
 		}
 		rows = append(rows, row)

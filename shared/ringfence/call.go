@@ -76,7 +76,7 @@ func (s CallStatus) Rank() int {
 func (s CallStatus) IsTerminal() bool { return s.Rank() == TerminalRank }
 
 // Outcomes lists the terminal statuses in the order the API shows them.
-var Outcomes = []CallStatus{StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled, StatusSkipped}
+var Outcomes = []CallStatus{StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled}
 
 // Call is one call placed (or to be placed) through a provider.
 type Call struct {

@@ -44,6 +44,10 @@ const (
 	CampaignCompleted CampaignStatus = "completed"
 )
 
+// CampaignOutcomes lists the outcomes a campaign counts, in the order the API shows them: every
+// terminal status a provider reports, and skipped (a suppressed contact, never dialled).
+var CampaignOutcomes = append(append([]CallStatus{}, Outcomes...), StatusSkipped)
+
 // Contact is one person a campaign calls.
 type Contact struct {
 	ID            string
