@@ -129,8 +129,8 @@ How to read it:
   one strongly consistent GetItem and no write; the few above 1.0 are deliveries that lost a race
   and read the call again.
 - A first terminal delivery is one read and one transaction over the call, the campaign's counters
-  and the contact (2 WCU per item, more for items over 1 KB); "3 requests" includes the revised
-  cost reports that follow it.
+  and the contact (2 WCU per item, more for items over 1 KB); the requests include the revised
+  cost reports that follow it, and one Query for campaign contacts still waiting to be queued.
 - The naive handler counts calls more than once (several deliveries read "not terminal" at the
   same time) and loses cost in its read-modify-write. The idempotency record stops exact
   duplicates in one request, but deliveries of different statuses are not duplicates to it, and
