@@ -1,11 +1,13 @@
 package calling_test
 
 import (
+	"context"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/ringfence/ringfence/infra/simulator"
+	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 // Suppressed numbers are never dialled: not by a campaign (even a contact queued before its
@@ -48,4 +50,31 @@ func TestSuppressedNumbersAreNeverDialled(t *testing.T) {
 	s.do(t, "DELETE", path("+14155550001"), "", 200, nil)
 	s.do(t, "DELETE", path("+14155550001"), "", 200, nil)
 	s.do(t, "POST", "/calls", `{"to":"+14155550001","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100"}`, 201, nil)
+}
+
+// A scheduled (welcome) call to a suppressed number is never dialled either: its claim finds the
+// number on the list, and the call ends skipped.
+func TestSuppressedNumbersGetNoScheduledCall(t *testing.T) {
+	s := MustStack(t, simulator.Options{Silent: true}, 10, 10)
+	c := &clock{}
+	c.Set(time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC))
+	s.useClock(c)
+	customers := []ringfence.Customer{vapiCustomer(0), vapiCustomer(1), vapiCustomer(2)}
+	MustCustomers(t, s, customers, func(ringfence.Customer) time.Time { return time.Time{} })
+	s.do(t, "PUT", "/suppressions/"+url.PathEscape(customers[1].Phone), "", 200, nil)
+	ctx := context.Background()
+	c.Add(21 * time.Minute)
+	for range 2 { // Two scheduler and dispatcher rounds: the suppressed customer is not tried again.
+		if _, err := s.app.Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.app.Calling.DrainAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(15 * time.Minute)
+	}
+	st := s.sim.Stats()
+	if st.Placed != 2 || st.DialsPerNumber[customers[1].Phone] != 0 {
+		t.Fatalf("placed=%d dials=%v, want 2 and none to %s", st.Placed, st.DialsPerNumber, customers[1].Phone)
+	}
 }
