@@ -66,7 +66,10 @@ const (
 	// MaxContactsPerRequest bounds the contacts of one request (POST /campaigns or POST
 	// /campaigns/{id}/contacts); a campaign grows past it by adding more.
 	MaxContactsPerRequest = 10000
-	maxNameLength         = 200
+	// MaxContactsPerCampaign is the old name of MaxContactsPerRequest: a campaign itself has no
+	// such limit any more.
+	MaxContactsPerCampaign = MaxContactsPerRequest
+	maxNameLength          = 200
 )
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
