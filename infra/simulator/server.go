@@ -70,6 +70,10 @@ type Options struct {
 	DropFinal float64
 	// Concurrency is how many of a call's webhooks are sent at the same instant (default 3).
 	Concurrency int
+	// CallLimit, when set, is the account's concurrency at the provider: a dial while that many
+	// calls are in flight is refused with the provider's own limit signal: HTTP 429 (Bolna and
+	// Retell), subscriptionLimits.concurrencyBlocked (Vapi).
+	CallLimit int
 }
 
 // Simulator is a provider stand-in that speaks Bolna's API and webhooks. It is an http.Handler.
@@ -89,6 +93,7 @@ type Simulator struct {
 	refused     map[string]int      // Dials refused per number.
 	calls       map[string]*simCall // By provider call id: what the providers' APIs report.
 	order       []*simCall          // The same calls, in the order they were placed.
+	busy        int                 // Dials refused with 429 for the CallLimit.
 	deliveries  sync.WaitGroup
 }
 
@@ -172,6 +177,10 @@ func (s *Simulator) bolnaCall(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "recipient_phone_number is not reachable"})
 		return
 	}
+	if s.atLimit() {
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "concurrency limit reached"})
+		return
+	}
 	callID, _ := req.UserData[bolna.CallIDVariable].(string)
 	script := s.place(req.RecipientPhoneNumber, callID, placement{agentID: req.AgentID, from: req.FromPhoneNumber}, func(rng *rand.Rand, id, echo string) Script {
 		return BolnaScript(rng, id, echo, OutcomeFor(req.RecipientPhoneNumber), time.Now())
@@ -200,6 +209,10 @@ func (s *Simulator) retellCall(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.refuses(req.ToNumber) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error_message": "to_number is not reachable"})
+		return
+	}
+	if s.atLimit() {
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error_message": "concurrency limit reached"})
 		return
 	}
 	callID := req.Metadata[retell.CallIDVariable]
@@ -240,6 +253,17 @@ func (s *Simulator) start(w http.ResponseWriter, script Script) bool {
 }
 
 // refuses decides whether to refuse a dial of phone, and counts the refusal.
+// atLimit reports whether a dial now finds the account at its CallLimit, and counts the refusal.
+func (s *Simulator) atLimit() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.CallLimit > 0 && s.inFlight >= s.opts.CallLimit {
+		s.busy++
+		return true
+	}
+	return false
+}
+
 func (s *Simulator) refuses(phone string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -465,13 +489,14 @@ type Stats struct {
 	Scripts        map[string]Script // By ringfence call id.
 	Failures       []string          // Deliveries never acknowledged with a 2xx.
 	Refused        map[string]int    // Dials refused per number.
+	Busy           int               // Dials refused with 429 for the CallLimit.
 }
 
 // Stats returns a copy of what the simulator saw so far.
 func (s *Simulator) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Placed: s.placed, InFlight: s.inFlight, MaxInFlight: s.maxInFlight, DialsPerNumber: map[string]int{}, Scripts: map[string]Script{}, Failures: append([]string(nil), s.failures...)}
+	st := Stats{Busy: s.busy, Placed: s.placed, InFlight: s.inFlight, MaxInFlight: s.maxInFlight, DialsPerNumber: map[string]int{}, Scripts: map[string]Script{}, Failures: append([]string(nil), s.failures...)}
 	for k, v := range s.dials {
 		st.DialsPerNumber[k] = v
 	}

@@ -161,6 +161,16 @@ func (s *Simulator) vapiCreateCall(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Couldn't Create Call. Customer number is invalid.", "error": "Bad Request", "statusCode": 400})
 		return
 	}
+	if s.atLimit() {
+		// Vapi answers a call its concurrency limit blocked with the batch shape and
+		// subscriptionLimits.concurrencyBlocked (shared/vapi/testdata/create-call-concurrency-blocked.json).
+		writeJSON(w, http.StatusCreated, map[string]any{
+			"subscriptionLimits": map[string]any{"concurrencyBlocked": true, "concurrencyLimit": s.opts.CallLimit, "remainingConcurrentCalls": 0},
+			"results":            []any{},
+			"errors":             []any{map[string]any{"customer": req.Customer, "error": "Concurrency limit reached."}},
+		})
+		return
+	}
 	var call vapiCall
 	script := s.place(req.Customer.Number, req.AssistantOverrides.Metadata[vapi.CallIDVariable], placement{agentID: req.AssistantID, from: req.PhoneNumberID}, func(rng *rand.Rand, id, echo string) Script {
 		call = vapiCall{ID: id, OrgID: "org-sim", Type: "outboundPhoneCall", Status: "queued", PhoneNumberID: req.PhoneNumberID,

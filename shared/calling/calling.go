@@ -58,12 +58,15 @@ type Service struct {
 	Now func() time.Time
 	// Metrics records dials, sweeps, slots and queues (nil records nothing).
 	Metrics *metrics.Recorder
+	// BusyBackoff is how long a call waits after a provider's first refusal for its own limit;
+	// each further refusal of the call doubles it (default 5 seconds).
+	BusyBackoff time.Duration
 }
 
 // New returns the service. dialers holds the providers that are configured; a call through any
 // other provider is refused.
 func New(store *dynamo.Store, dialers map[ringfence.Provider]ringfence.Dialer, defaults Defaults, log *slog.Logger) *Service {
-	return &Service{store: store, dialers: dialers, defaults: defaults.withFallbacks(), log: log, Now: time.Now}
+	return &Service{store: store, dialers: dialers, defaults: defaults.withFallbacks(), log: log, Now: time.Now, BusyBackoff: 5 * time.Second}
 }
 
 // ResultParked is the result of an event whose call is not known yet; it is kept and applied
@@ -168,6 +171,11 @@ func (s *Service) applyFrom(ctx context.Context, read ringfence.Call, ev ringfen
 		return before, "", err
 	}
 	if result == ringfence.ResultFirstTerminal && before.CampaignID != "" {
+		// Each call a provider ended queues one more page of the campaign's contacts, if any
+		// wait, so a campaign keeps its queue filled between two dispatcher runs.
+		if !ev.Sweep {
+			s.topUp(ctx, before.CampaignID)
+		}
 		// If this was the campaign's last call, the campaign is complete. If this fails, the
 		// sweep completes it later.
 		if _, err := s.store.CompleteCampaignIfDone(ctx, before.CampaignID); err != nil {
@@ -249,6 +257,8 @@ func (s *Service) dial(ctx context.Context, c ringfence.Call) error {
 	switch {
 	case err == nil:
 		return s.accepted(ctx, c, providerCallID)
+	case errors.Is(err, ringfence.ErrProviderBusy) && c.Schedule == nil:
+		return s.requeueBusy(ctx, c, err)
 	case errors.Is(err, ringfence.ErrDialRefused):
 		if err := s.failDial(ctx, c, err); err != nil {
 			return err
@@ -260,6 +270,17 @@ func (s *Service) dial(ctx context.Context, c ringfence.Call) error {
 	default:
 		return s.store.SetDialError(ctx, c.ID, "dial outcome unknown: "+err.Error())
 	}
+}
+
+// requeueBusy puts a call the provider refused for its own rate or concurrency limit back in the
+// queue, its slot released, to be dialled again after a backoff (and inside its calling hours):
+// the refusal spends no attempt and never fails the call.
+func (s *Service) requeueBusy(ctx context.Context, c ringfence.Call, cause error) error {
+	wait := ringfence.BusyBackoff(s.BusyBackoff, c.BusyRefusals+1)
+	notBefore := c.Hours.NextOpen(s.store.Now().Add(wait))
+	s.log.InfoContext(ctx, "provider at its limit; call queued again", "provider", c.Provider, "call_id", c.ID,
+		"campaign", c.CampaignID, "refusals", c.BusyRefusals+1, "wait_ms", notBefore.Sub(s.store.Now()).Milliseconds(), "error", cause.Error())
+	return s.store.RequeueBusy(ctx, c, queueTime(notBefore))
 }
 
 // dialRequest is what a provider needs to place c.

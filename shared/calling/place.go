@@ -96,84 +96,33 @@ func (s *Service) PlaceDirect(ctx context.Context, accountID string, d DirectCal
 	return Placed{Call: call, Position: position}, err
 }
 
-// Started is the answer to starting a campaign.
-type Started struct {
-	Campaign ringfence.Campaign
-	Queued   int // Calls created by this start (contacts that had none yet).
-	Dialled  int // Calls dialled right away, up to the account's campaign limit.
-}
-
-// StartCampaign starts a campaign: every contact without a call gets one, queued; then as many
-// are dialled as the account's campaign slots allow. The rest are dialled as slots free up.
-// Starting again is safe: a contact gets one call, whoever creates it.
-func (s *Service) StartCampaign(ctx context.Context, accountID, campaignID string) (Started, error) {
-	campaign, err := s.store.StartCampaign(ctx, accountID, campaignID)
-	if err != nil {
-		return Started{}, err
-	}
-	if _, ok := s.dialers[campaign.Provider]; !ok {
-		return Started{}, ringfence.Errorf(ringfence.EINVALID, "provider %s is not configured on this deployment", campaign.Provider)
-	}
-	contacts, err := s.store.ListContacts(ctx, campaign.ID)
-	if err != nil {
-		return Started{}, err
-	}
-	var calls []ringfence.Call
-	for _, ct := range contacts {
-		if ct.CallID != "" {
-			continue
-		}
-		vars := map[string]string{"name": ct.Name}
-		for k, v := range ct.Fields {
-			vars[k] = v
-		}
-		calls = append(calls, ringfence.Call{
-			ID: campaignCallID(campaign.ID, ct.ID), AccountID: accountID, CampaignID: campaign.ID, ContactID: ct.ID,
-			Provider: campaign.Provider, AgentID: campaign.AgentID, FromNumber: campaign.FromNumber, ToNumber: ct.Phone,
-			Variables: vars,
-		})
-	}
-	queued, err := s.store.EnqueueCalls(ctx, calls, ringfence.SlotCampaign)
-	if err != nil {
-		return Started{}, err
-	}
-	limit, err := s.limit(ctx, accountID, ringfence.SlotCampaign)
-	if err != nil {
-		return Started{}, err
-	}
-	dialled, err := s.Drain(ctx, accountID, ringfence.SlotCampaign, limit)
-	if err != nil {
-		return Started{}, err
-	}
-	return Started{Campaign: campaign, Queued: queued, Dialled: dialled}, nil
-}
-
-// campaignCallID is the id of a contact's call. It is derived from the contact, so that two
-// starts of one campaign name the same call and the second finds it exists.
-func campaignCallID(campaignID, contactID string) string {
-	return "call_" + strings.TrimPrefix(campaignID, "cmp_") + "_" + contactID
-}
-
 // leaseFor is how long a dispatcher holds a queue entry it claimed: long enough to take a slot and
 // dial, short enough that an entry whose dispatcher died is retried soon.
 const leaseFor = time.Minute
 
 // Drain dials up to max calls waiting in an account's queue of one kind, while slots are free. Each
 // entry is claimed with a lease first, so dispatchers running at once never dial the same call.
+// Entries of a campaign that is not running (paused, or cancelled and not yet cleaned up) are
+// stepped over, so that they do not hold up the calls behind them.
 func (s *Service) Drain(ctx context.Context, accountID string, kind ringfence.SlotKind, max int) (int, error) {
 	limit, err := s.limit(ctx, accountID, kind)
 	if err != nil {
 		return 0, err
 	}
 	owner := dynamo.NewID("lease")
-	dialled := 0
-	for dialled < max {
-		entries, err := s.store.NextQueued(ctx, accountID, kind, 10)
+	dialled, after, skipped := 0, "", 0
+	stopped := map[string]bool{} // Campaigns found not running in this drain.
+	for dialled < max && skipped < maxSkippedPerDrain {
+		entries, err := s.store.NextQueuedAfter(ctx, accountID, kind, after, 10)
 		if err != nil || len(entries) == 0 {
 			return dialled, err
 		}
 		progressed := false
 		for _, e := range entries {
+			if stopped[e.CampaignID] {
+				after, skipped, progressed = e.Key, skipped+1, true
+				continue
+			}
 			claimed, err := s.store.ClaimQueued(ctx, e, owner, leaseFor)
 			if err != nil {
 				return dialled, err
@@ -181,9 +130,38 @@ func (s *Service) Drain(ctx context.Context, accountID string, kind ringfence.Sl
 			if !claimed {
 				continue // Another dispatcher has it.
 			}
+			if now := s.store.Now(); !e.Hours.Open(now) {
+				// Its calling hours closed while it waited: it waits for them to open again.
+				after, skipped, progressed = e.Key, skipped+1, true
+				err := s.store.RequeueAt(ctx, e, owner, queueTime(e.Hours.NextOpen(now)))
+				if err != nil && !errors.Is(err, dynamo.ErrNotQueued) {
+					return dialled, errors.Join(err, s.store.ReleaseLease(ctx, e, owner))
+				}
+				continue
+			}
 			c, err := s.store.TakeSlotForQueued(ctx, e, owner, limit)
 			if errors.Is(err, ringfence.ErrAtLimit) {
 				return dialled, s.store.ReleaseLease(ctx, e, owner)
+			}
+			if errors.Is(err, dynamo.ErrCampaignNotRunning) {
+				after, skipped, progressed = e.Key, skipped+1, true
+				if err := s.stepOver(ctx, e, owner, stopped); err != nil {
+					return dialled, err
+				}
+				continue
+			}
+			if errors.Is(err, dynamo.ErrSuppressed) {
+				// Never dialled: the call ends skipped, counted once in its campaign's outcomes.
+				after, skipped, progressed = e.Key, skipped+1, true
+				if _, err := s.store.EndQueuedCall(ctx, e.CallID, ringfence.StatusSkipped, "number suppressed"); err != nil {
+					return dialled, err
+				}
+				if e.CampaignID != "" {
+					if _, err := s.store.CompleteCampaignIfDone(ctx, e.CampaignID); err != nil {
+						return dialled, err
+					}
+				}
+				continue
 			}
 			if errors.Is(err, dynamo.ErrNotQueued) {
 				continue
@@ -207,6 +185,25 @@ func (s *Service) Drain(ctx context.Context, accountID string, kind ringfence.Sl
 	return dialled, nil
 }
 
+// stepOver deals with a queued call whose campaign is not running: a paused campaign's call keeps
+// waiting; a cancelled campaign's call ends cancelled here, whoever else is cleaning up.
+func (s *Service) stepOver(ctx context.Context, e ringfence.QueueEntry, owner string, stopped map[string]bool) error {
+	c, err := s.store.CampaignByID(ctx, e.CampaignID)
+	if err != nil {
+		return errors.Join(err, s.store.ReleaseLease(ctx, e, owner))
+	}
+	if c.Status == ringfence.CampaignCancelled {
+		_, err := s.store.CancelQueuedCall(ctx, e.CallID, "campaign cancelled")
+		return err
+	}
+	stopped[e.CampaignID] = true
+	return s.store.ReleaseLease(ctx, e, owner)
+}
+
+// maxSkippedPerDrain bounds how many entries of stopped campaigns one drain steps over, so a
+// drain's cost stays bounded when a large paused campaign fills the head of the queue.
+const maxSkippedPerDrain = 5000
+
 // DispatchScheduled is the scheduled dispatcher: it drains every queue that has calls waiting. It
 // is safe to run while another run or a webhook drains the same queues. It returns its error so
 // that Lambda's retry applies.
@@ -218,12 +215,14 @@ func (s *Service) DispatchScheduled(ctx context.Context, _ events.EventBridgeEve
 
 // DrainAll dials what is waiting in every queue, as far as slots allow.
 func (s *Service) DrainAll(ctx context.Context) (int, error) {
+	// Campaigns' contacts are queued first, so that they are drained in the same run.
+	advanced := s.AdvanceCampaigns(ctx)
 	queues, err := s.store.QueuedAccounts(ctx)
 	if err != nil {
-		return 0, err
+		return 0, errors.Join(advanced, err)
 	}
 	total := 0
-	var errs []error
+	errs := []error{advanced}
 	for _, q := range queues {
 		limit, err := s.limit(ctx, q.AccountID, q.Kind)
 		if err != nil {

@@ -106,6 +106,8 @@ type slotsView struct {
 type campaignView struct {
 	ID             string         `json:"id"`
 	Status         string         `json:"status"`
+	TotalContacts  int            `json:"total_contacts"`
+	Attempts       int            `json:"attempts"`
 	CallsCompleted int            `json:"calls_completed"`
 	TotalCost      string         `json:"total_cost"`
 	Outcomes       map[string]int `json:"outcomes"`

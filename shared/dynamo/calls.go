@@ -89,7 +89,9 @@ func (s *Store) putNew(item any) (types.TransactWriteItem, error) {
 
 func (s *Store) claimContactForCall(c ringfence.Call) (types.TransactWriteItem, error) {
 	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("call_id"), expression.Value(c.ID))).
+		// A claimed contact leaves the index of contacts waiting to be queued.
+		WithUpdate(expression.Set(expression.Name("call_id"), expression.Value(c.ID)).
+			Remove(expression.Name("gsi1pk")).Remove(expression.Name("gsi1sk"))).
 		WithCondition(expression.AttributeExists(expression.Name("pk")).
 			And(expression.AttributeNotExists(expression.Name("call_id")))).
 		Build()
@@ -200,14 +202,24 @@ func (s *Store) writeCallUpdate(ctx context.Context, c ringfence.Call, u ringfen
 		return false, err
 	}
 	items := []types.TransactWriteItem{{Update: callUpdate}}
+	next, notBefore, retrying := s.nextAttempt(c, u)
+	// A contact is finished by its last attempt: one that is retried, or was, counts no outcome.
+	finishes := !retrying && c.RetriedAs == ""
 	if c.CampaignID != "" && movesCampaign(u) {
-		campaign, err := s.campaignCounters(c.CampaignID, u)
+		campaign, err := s.campaignCounters(c, u, finishes)
 		if err != nil {
 			return false, err
 		}
 		items = append(items, types.TransactWriteItem{Update: campaign})
 	}
-	if c.ContactID != "" && (u.Terminal || u.Correction) {
+	if retrying {
+		retry, err := s.retryItems(c, next, notBefore)
+		if err != nil {
+			return false, err
+		}
+		items = append(items, retry...)
+	}
+	if c.ContactID != "" && (u.Terminal || u.Correction) && finishes {
 		contact, err := s.contactOutcome(c, u.Status)
 		if err != nil {
 			return false, err
@@ -287,6 +299,9 @@ func (s *Store) callUpdate(c ringfence.Call, u ringfence.CallUpdate) (*types.Upd
 			cond = cond.And(stillEqual("slot_kind", string(c.SlotKind))).And(stillEqual("queue_key", c.QueueKey))
 			if u.EndReason != "" {
 				set = set.Set(expression.Name("end_reason"), expression.Value(u.EndReason))
+			}
+			if next, _, retrying := s.nextAttempt(c, u); retrying {
+				set = set.Set(expression.Name("retried_as"), expression.Value(next.ID))
 			}
 			if u.Stale {
 				// The sweep ends the call only if nothing happened since it looked.
@@ -378,13 +393,24 @@ func movesCampaign(u ringfence.CallUpdate) bool {
 // campaignCounters moves the campaign's counters for a call's first terminal transition, and its
 // total cost by the call's cost change. ADD is atomic, so concurrent calls of one campaign never
 // overwrite each other's counts.
-func (s *Store) campaignCounters(campaignID string, u ringfence.CallUpdate) (*types.Update, error) {
-	var add expression.UpdateBuilder
-	if u.Terminal {
+//
+// calls_completed and the outcomes count contacts: only the attempt that finishes its contact
+// moves them (finishes). attempts counts every call that was placed, once, at its end.
+func (s *Store) campaignCounters(c ringfence.Call, u ringfence.CallUpdate, finishes bool) (*types.Update, error) {
+	campaignID := c.CampaignID
+	add := expression.Set(expression.Name("updated_at"), expression.Value(s.now()))
+	if u.Terminal && finishes {
 		add = add.Add(expression.Name("calls_completed"), expression.Value(1)).
 			Add(expression.Name(outcomeAttribute(u.Status)), expression.Value(1))
 	}
-	if u.Correction && u.PreviousOutcome != u.Status {
+	if u.Terminal && !c.DialStartedAt.IsZero() {
+		add = add.Add(expression.Name("attempts"), expression.Value(1))
+	}
+	if u.Terminal && c.SlotKind == ringfence.SlotCampaign {
+		// The campaign's own count of calls in flight drops with the slot the call gives back.
+		add = add.Add(expression.Name("in_flight"), expression.Value(-1))
+	}
+	if u.Correction && u.PreviousOutcome != u.Status && finishes {
 		// The call was counted once already, under the sweep's outcome: move it, count it again never.
 		add = add.Add(expression.Name(outcomeAttribute(u.PreviousOutcome)), expression.Value(-1)).
 			Add(expression.Name(outcomeAttribute(u.Status)), expression.Value(1))

@@ -15,38 +15,25 @@ import (
 // maxTransactionItems is DynamoDB's limit on the items of one transaction.
 const maxTransactionItems = 100
 
-// ContactID returns the id of the i-th contact (from 0) of a campaign.
-func ContactID(i int) string { return fmt.Sprintf("ct%05d", i+1) }
+// ContactID returns the id of the i-th contact (from 0) added to a campaign. The number is
+// zero-padded so that contact ids sort in the order they were added.
+func ContactID(i int) string { return fmt.Sprintf("ct%07d", i+1) }
 
-// CreateCampaign stores a campaign and its contacts. The contacts are written first, in
-// transactions of up to 100, and the campaign item last: until it exists the campaign is invisible,
-// so a request that dies half-way leaves no campaign that looks complete but lacks contacts.
+// CreateCampaign stores a campaign, status created, and then its contacts (see AddContacts). The
+// caller has validated everything first. A request that dies half-way leaves a created campaign
+// whose total_contacts counts exactly the contacts written; adding the same contacts again,
+// which is idempotent per phone, completes it.
 func (s *Store) CreateCampaign(ctx context.Context, c ringfence.Campaign, contacts []ringfence.Contact) (ringfence.Campaign, error) {
 	now := s.now()
-	var batch []types.TransactWriteItem
-	for i, ct := range contacts {
-		put, err := s.putNew(contactItem{
-			PK: campaignPK(c.ID), SK: contactSK(ContactID(i)), ID: ContactID(i), CampaignID: c.ID,
-			Name: ct.Name, Phone: ct.Phone, Fields: ct.Fields,
-		})
-		if err != nil {
-			return c, err
-		}
-		batch = append(batch, put)
-		if len(batch) == maxTransactionItems || i == len(contacts)-1 {
-			if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: batch}); err != nil {
-				return c, internal(err, "write contacts of campaign %s", c.ID)
-			}
-			batch = nil
-		}
-	}
-	c.Status, c.TotalContacts = ringfence.CampaignCreated, len(contacts)
+	c.Status = ringfence.CampaignCreated
+	statuses, max, delays := retryAttributes(c.Retry)
 	item, err := attributevalue.MarshalMap(campaignItem{
-		PK: campaignPK(c.ID), SK: skCampaign,
+		RetryStatuses: statuses, RetryMax: max, RetryDelays: delays, hoursAttributes: hoursAttributesOf(c.Hours),
+		MaxConcurrency: c.MaxConcurrency,
+		PK:             campaignPK(c.ID), SK: skCampaign,
 		GSI1PK: accountCampaignsGSI1PK(c.AccountID), GSI1SK: now + "#" + c.ID,
 		ID: c.ID, AccountID: c.AccountID, Name: c.Name, Provider: string(c.Provider), AgentID: c.AgentID,
-		FromNumber: c.FromNumber, Status: string(c.Status), TotalContacts: c.TotalContacts,
-		TotalCost: "0", CreatedAt: now,
+		FromNumber: c.FromNumber, Status: string(c.Status), TotalCost: "0", CreatedAt: now,
 	})
 	if err != nil {
 		return c, internal(err, "marshal campaign %s", c.ID)
@@ -63,7 +50,9 @@ func (s *Store) CreateCampaign(ctx context.Context, c ringfence.Campaign, contac
 	}
 	c.CreatedAt = parseTime(now)
 	c.OutcomeCounts = map[ringfence.CallStatus]int{}
-	return c, nil
+	added, err := s.AddContacts(ctx, c.AccountID, c.ID, contacts)
+	c.TotalContacts = added
+	return c, err
 }
 
 // GetCampaign reads a campaign of the given account. A campaign of another account is reported

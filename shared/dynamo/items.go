@@ -52,54 +52,62 @@ func parseTime(s string) time.Time {
 
 // callItem is a call as stored.
 type callItem struct {
-	PK             string            `dynamodbav:"pk"`
-	SK             string            `dynamodbav:"sk"`
-	GSI1PK         string            `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK         string            `dynamodbav:"gsi1sk,omitempty"`
-	GSI2PK         string            `dynamodbav:"gsi2pk,omitempty"`
-	GSI2SK         string            `dynamodbav:"gsi2sk,omitempty"`
-	ID             string            `dynamodbav:"id"`
-	AccountID      string            `dynamodbav:"account_id"`
-	CampaignID     string            `dynamodbav:"campaign_id,omitempty"`
-	ContactID      string            `dynamodbav:"contact_id,omitempty"`
-	Provider       string            `dynamodbav:"provider"`
-	ProviderCallID string            `dynamodbav:"provider_call_id,omitempty"`
-	Status         string            `dynamodbav:"status"`
-	StatusRank     int               `dynamodbav:"status_rank"`
-	Outcome        string            `dynamodbav:"outcome,omitempty"`
-	EndReason      string            `dynamodbav:"end_reason,omitempty"`
-	Cost           *number           `dynamodbav:"cost,omitempty"`
-	Duration       *number           `dynamodbav:"duration,omitempty"`
-	ReportAt       string            `dynamodbav:"report_at,omitempty"`
-	Transcript     string            `dynamodbav:"transcript,omitempty"`
-	RecordingURL   string            `dynamodbav:"recording_url,omitempty"`
-	ExtractedData  string            `dynamodbav:"extracted_data,omitempty"`
-	ExtractedAt    string            `dynamodbav:"extracted_at,omitempty"`
-	RescheduleDay  string            `dynamodbav:"reschedule_day,omitempty"`
-	SlotKind       string            `dynamodbav:"slot_kind,omitempty"`
-	QueueKey       string            `dynamodbav:"queue_key,omitempty"`
-	DialStartedAt  string            `dynamodbav:"dial_started_at,omitempty"`
-	DialError      string            `dynamodbav:"dial_error,omitempty"`
-	EndedStale     bool              `dynamodbav:"ended_stale,omitempty"`
-	History        []string          `dynamodbav:"history,omitempty"`
-	CallType       string            `dynamodbav:"call_type,omitempty"`
-	LocalDate      string            `dynamodbav:"local_date,omitempty"`
-	Attempt        int               `dynamodbav:"attempt,omitempty"`
-	Variables      map[string]string `dynamodbav:"variables,omitempty"`
-	Direction      string            `dynamodbav:"direction,omitempty"`
-	CompanyID      string            `dynamodbav:"company_id,omitempty"`
-	CompanyName    string            `dynamodbav:"company_name,omitempty"`
-	BranchID       string            `dynamodbav:"branch_id,omitempty"`
-	BranchName     string            `dynamodbav:"branch_name,omitempty"`
-	Greeting       string            `dynamodbav:"greeting,omitempty"`
-	CustomerID     string            `dynamodbav:"customer_id,omitempty"`
-	CustomerName   string            `dynamodbav:"customer_name,omitempty"`
-	Anonymous      bool              `dynamodbav:"anonymous,omitempty"`
-	ToNumber       string            `dynamodbav:"to_number,omitempty"`
-	FromNumber     string            `dynamodbav:"from_number,omitempty"`
-	AgentID        string            `dynamodbav:"agent_id,omitempty"`
-	CreatedAt      string            `dynamodbav:"created_at"`
-	UpdatedAt      string            `dynamodbav:"updated_at"`
+	PK             string   `dynamodbav:"pk"`
+	SK             string   `dynamodbav:"sk"`
+	GSI1PK         string   `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK         string   `dynamodbav:"gsi1sk,omitempty"`
+	GSI2PK         string   `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK         string   `dynamodbav:"gsi2sk,omitempty"`
+	ID             string   `dynamodbav:"id"`
+	AccountID      string   `dynamodbav:"account_id"`
+	CampaignID     string   `dynamodbav:"campaign_id,omitempty"`
+	ContactID      string   `dynamodbav:"contact_id,omitempty"`
+	Provider       string   `dynamodbav:"provider"`
+	ProviderCallID string   `dynamodbav:"provider_call_id,omitempty"`
+	Status         string   `dynamodbav:"status"`
+	StatusRank     int      `dynamodbav:"status_rank"`
+	Outcome        string   `dynamodbav:"outcome,omitempty"`
+	EndReason      string   `dynamodbav:"end_reason,omitempty"`
+	Cost           *number  `dynamodbav:"cost,omitempty"`
+	Duration       *number  `dynamodbav:"duration,omitempty"`
+	ReportAt       string   `dynamodbav:"report_at,omitempty"`
+	Transcript     string   `dynamodbav:"transcript,omitempty"`
+	RecordingURL   string   `dynamodbav:"recording_url,omitempty"`
+	ExtractedData  string   `dynamodbav:"extracted_data,omitempty"`
+	ExtractedAt    string   `dynamodbav:"extracted_at,omitempty"`
+	RescheduleDay  string   `dynamodbav:"reschedule_day,omitempty"`
+	SlotKind       string   `dynamodbav:"slot_kind,omitempty"`
+	QueueKey       string   `dynamodbav:"queue_key,omitempty"`
+	DialStartedAt  string   `dynamodbav:"dial_started_at,omitempty"`
+	DialError      string   `dynamodbav:"dial_error,omitempty"`
+	EndedStale     bool     `dynamodbav:"ended_stale,omitempty"`
+	History        []string `dynamodbav:"history,omitempty"`
+	CallType       string   `dynamodbav:"call_type,omitempty"`
+	LocalDate      string   `dynamodbav:"local_date,omitempty"`
+	Attempt        int      `dynamodbav:"attempt,omitempty"`
+	// A campaign call's attempt, its campaign's retry policy, and the attempt that followed it.
+	CampaignAttempt int      `dynamodbav:"campaign_attempt,omitempty"`
+	RetryStatuses   []string `dynamodbav:"retry_statuses,omitempty"`
+	RetryMax        int      `dynamodbav:"retry_max_attempts,omitempty"`
+	RetryDelays     []string `dynamodbav:"retry_delays,omitempty"`
+	RetriedAs       string   `dynamodbav:"retried_as,omitempty"`
+	BusyRefusals    int      `dynamodbav:"busy_refusals,omitempty"`
+	hoursAttributes
+	Variables    map[string]string `dynamodbav:"variables,omitempty"`
+	Direction    string            `dynamodbav:"direction,omitempty"`
+	CompanyID    string            `dynamodbav:"company_id,omitempty"`
+	CompanyName  string            `dynamodbav:"company_name,omitempty"`
+	BranchID     string            `dynamodbav:"branch_id,omitempty"`
+	BranchName   string            `dynamodbav:"branch_name,omitempty"`
+	Greeting     string            `dynamodbav:"greeting,omitempty"`
+	CustomerID   string            `dynamodbav:"customer_id,omitempty"`
+	CustomerName string            `dynamodbav:"customer_name,omitempty"`
+	Anonymous    bool              `dynamodbav:"anonymous,omitempty"`
+	ToNumber     string            `dynamodbav:"to_number,omitempty"`
+	FromNumber   string            `dynamodbav:"from_number,omitempty"`
+	AgentID      string            `dynamodbav:"agent_id,omitempty"`
+	CreatedAt    string            `dynamodbav:"created_at"`
+	UpdatedAt    string            `dynamodbav:"updated_at"`
 }
 
 func (it callItem) toDomain() ringfence.Call {
@@ -135,11 +143,16 @@ func (it callItem) toDomain() ringfence.Call {
 			CompanyID: it.CompanyID, CompanyName: it.CompanyName, BranchID: it.BranchID, BranchName: it.BranchName,
 			Greeting: it.Greeting, CustomerID: it.CustomerID, CustomerName: it.CustomerName, Anonymous: it.Anonymous,
 		},
-		ToNumber:   it.ToNumber,
-		FromNumber: it.FromNumber,
-		AgentID:    it.AgentID,
-		CreatedAt:  parseTime(it.CreatedAt),
-		UpdatedAt:  parseTime(it.UpdatedAt),
+		ToNumber:     it.ToNumber,
+		FromNumber:   it.FromNumber,
+		AgentID:      it.AgentID,
+		Attempt:      it.CampaignAttempt,
+		RetriedAs:    it.RetriedAs,
+		BusyRefusals: it.BusyRefusals,
+		Hours:        it.hoursAttributes.toDomain(),
+		Retry:        retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
+		CreatedAt:    parseTime(it.CreatedAt),
+		UpdatedAt:    parseTime(it.UpdatedAt),
 	}
 }
 
@@ -165,7 +178,16 @@ type campaignItem struct {
 	OutcomeBusy      int    `dynamodbav:"outcome_busy"`
 	OutcomeFailed    int    `dynamodbav:"outcome_failed"`
 	OutcomeCancelled int    `dynamodbav:"outcome_cancelled"`
+	OutcomeSkipped   int    `dynamodbav:"outcome_skipped,omitempty"`
 	CreatedAt        string `dynamodbav:"created_at"`
+	// Calls placed, and the retry policy.
+	Attempts      int      `dynamodbav:"attempts,omitempty"`
+	RetryStatuses []string `dynamodbav:"retry_statuses,omitempty"`
+	RetryMax      int      `dynamodbav:"retry_max_attempts,omitempty"`
+	RetryDelays   []string `dynamodbav:"retry_delays,omitempty"`
+	hoursAttributes
+	MaxConcurrency int `dynamodbav:"max_concurrency,omitempty"`
+	InFlight       int `dynamodbav:"in_flight,omitempty"`
 }
 
 // outcomeAttribute names the campaign counter of one terminal status.
@@ -179,6 +201,8 @@ func outcomeAttribute(s ringfence.CallStatus) string {
 		return "outcome_busy"
 	case ringfence.StatusFailed:
 		return "outcome_failed"
+	case ringfence.StatusSkipped:
+		return "outcome_skipped"
 	}
 	return "outcome_cancelled"
 }
@@ -199,6 +223,11 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 		TotalContacts:  it.TotalContacts,
 		CreatedAt:      parseTime(it.CreatedAt),
 		CallsCompleted: it.CallsCompleted,
+		Attempts:       it.Attempts,
+		Retry:          retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
+		Hours:          it.hoursAttributes.toDomain(),
+		MaxConcurrency: it.MaxConcurrency,
+		InFlight:       it.InFlight,
 		TotalCost:      *cost,
 		OutcomeCounts: map[ringfence.CallStatus]int{
 			ringfence.StatusCompleted: it.OutcomeCompleted,
@@ -206,6 +235,7 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 			ringfence.StatusBusy:      it.OutcomeBusy,
 			ringfence.StatusFailed:    it.OutcomeFailed,
 			ringfence.StatusCancelled: it.OutcomeCancelled,
+			ringfence.StatusSkipped:   it.OutcomeSkipped,
 		},
 	}
 }
@@ -218,6 +248,9 @@ type contactItem struct {
 	CampaignID    string            `dynamodbav:"campaign_id"`
 	Name          string            `dynamodbav:"name,omitempty"`
 	Phone         string            `dynamodbav:"phone"`
+	Timezone      string            `dynamodbav:"timezone,omitempty"`
+	GSI1PK        string            `dynamodbav:"gsi1pk,omitempty"` // Present while the contact waits to be queued.
+	GSI1SK        string            `dynamodbav:"gsi1sk,omitempty"`
 	Fields        map[string]string `dynamodbav:"fields,omitempty"`
 	CallID        string            `dynamodbav:"call_id,omitempty"`
 	Outcome       string            `dynamodbav:"outcome,omitempty"`
@@ -230,6 +263,7 @@ func (it contactItem) toDomain() ringfence.Contact {
 		CampaignID:    it.CampaignID,
 		Name:          it.Name,
 		Phone:         it.Phone,
+		Timezone:      it.Timezone,
 		Fields:        it.Fields,
 		CallID:        it.CallID,
 		Outcome:       ringfence.CallStatus(it.Outcome),
@@ -315,6 +349,11 @@ type queueItem struct {
 	CustomerID string `dynamodbav:"customer_id,omitempty"`
 	CallType   string `dynamodbav:"call_type,omitempty"`
 	LocalDate  string `dynamodbav:"local_date,omitempty"`
+	// A campaign call's campaign, whose status the write that claims the dial checks, and the
+	// number called, which the claim checks against the account's suppression list.
+	CampaignID string `dynamodbav:"campaign_id,omitempty"`
+	ToNumber   string `dynamodbav:"to_number,omitempty"`
+	hoursAttributes
 }
 
 // parkedItem is a webhook kept until its call is known. It ages out after a week.
@@ -423,4 +462,27 @@ type markerItem struct {
 	SK     string `dynamodbav:"sk"`
 	GSI2PK string `dynamodbav:"gsi2pk"`
 	GSI2SK string `dynamodbav:"gsi2sk"`
+}
+
+// retryOf is the retry policy stored as three attributes (nil when none is stored).
+func retryOf(statuses []string, max int, delays []string) *ringfence.RetryPolicy {
+	if max == 0 {
+		return nil
+	}
+	p := &ringfence.RetryPolicy{MaxAttempts: max, Delays: delays}
+	for _, st := range statuses {
+		p.Statuses = append(p.Statuses, ringfence.CallStatus(st))
+	}
+	return p
+}
+
+// retryAttributes is a retry policy as the three attributes that store it.
+func retryAttributes(p *ringfence.RetryPolicy) (statuses []string, max int, delays []string) {
+	if p == nil {
+		return nil, 0, nil
+	}
+	for _, st := range p.Statuses {
+		statuses = append(statuses, string(st))
+	}
+	return statuses, p.MaxAttempts, p.Delays
 }

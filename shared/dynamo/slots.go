@@ -64,6 +64,10 @@ func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 	}
 	if c.CampaignID != "" {
 		it.GSI1PK, it.GSI1SK = campaignCallsGSI1PK(c.CampaignID), "CALL#"+c.ID
+		it.CampaignAttempt = c.Attempt
+		it.RetryStatuses, it.RetryMax, it.RetryDelays = retryAttributes(c.Retry)
+		it.hoursAttributes = hoursAttributesOf(c.Hours)
+		it.BusyRefusals = c.BusyRefusals
 	}
 	if sc := c.Schedule; sc != nil {
 		it.CustomerID, it.CallType, it.LocalDate, it.Attempt = sc.CustomerID, string(sc.Type), sc.LocalDate, sc.Attempt
@@ -82,7 +86,8 @@ func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 // CreateCallWithSlot creates a call that holds a slot of its kind and is claimed for dialling:
 // the counter's ADD, the slot item, the call (status dialing) and, for a campaign call, the
 // contact's claim commit together. It returns ringfence.ErrAtLimit when the account already
-// holds limit slots of the kind, and ECONFLICT when the call or the contact's call exists.
+// holds limit slots of the kind, ErrSuppressed when the number is suppressed, and ECONFLICT when
+// the call or the contact's call exists.
 func (s *Store) CreateCallWithSlot(ctx context.Context, c ringfence.Call, kind ringfence.SlotKind, limit int) (ringfence.Call, error) {
 	now := s.now()
 	c.Status, c.SlotKind, c.QueueKey = ringfence.StatusDialing, kind, ""
@@ -106,9 +111,21 @@ func (s *Store) CreateCallWithSlot(ctx context.Context, c ringfence.Call, kind r
 		}
 		items = append(items, claim)
 	}
+	suppressedAt := -1
+	if c.ToNumber != "" {
+		check, err := s.notSuppressed(c.AccountID, c.ToNumber)
+		if err != nil {
+			return c, err
+		}
+		suppressedAt = len(items)
+		items = append(items, check)
+	}
 	if err := s.transact(ctx, items, "create call %s with a slot", c.ID); err != nil {
 		var cancelled *cancelledAt
 		if errors.As(err, &cancelled) {
+			if cancelled.item == suppressedAt {
+				return c, ErrSuppressed
+			}
 			if cancelled.item == 0 {
 				return c, ringfence.ErrAtLimit
 			}
@@ -196,6 +213,7 @@ func (s *Store) enqueueItems(c ringfence.Call, kind ringfence.SlotKind, now, not
 	if sc := c.Schedule; sc != nil {
 		q.CustomerID, q.CallType, q.LocalDate = sc.CustomerID, string(sc.Type), sc.LocalDate
 	}
+	q.CampaignID, q.hoursAttributes, q.ToNumber = c.CampaignID, hoursAttributesOf(c.Hours), c.ToNumber
 	entry, err := s.putNew(q)
 	if err != nil {
 		return nil, c, err
@@ -318,8 +336,11 @@ var ErrNotQueued = errors.New("the call no longer waits in the queue")
 
 // TakeSlotForQueued moves a leased queue entry's call to a slot: the counter's ADD, the slot item,
 // the call's move from queued to dialing, and the entry's deletion (conditioned on our lease)
-// commit together. It returns ringfence.ErrAtLimit when no slot is free, and ErrNotQueued when the
-// entry or its call moved on; in that case the entry has been removed if it was ours.
+// commit together, with, for a campaign call, the check that its campaign is running, and the
+// check that the number is not suppressed. It returns ringfence.ErrAtLimit when no slot is free,
+// ErrCampaignNotRunning when the campaign is paused, cancelled or at its max_concurrency (the entry
+// keeps waiting, under our lease), ErrSuppressed for a suppressed number, and ErrNotQueued when
+// the entry or its call moved on; in that case the entry has been removed if it was ours.
 func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, owner string, limit int) (ringfence.Call, error) {
 	now := s.now()
 	take, err := s.takeSlot(e.AccountID, e.Kind, limit)
@@ -349,11 +370,41 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 		ConditionExpression:       aws.String("lease_owner = :owner"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: owner}},
 	}}
-	err = s.transact(ctx, []types.TransactWriteItem{take, slot, {Update: call}, entry}, "take a slot for queued call %s", e.CallID)
+	items := []types.TransactWriteItem{take, slot, {Update: call}, entry}
+	if e.CampaignID != "" {
+		// The claim of a campaign call holds only while its campaign runs: once a pause or a
+		// cancel has committed, no dial of the campaign starts.
+		// It also takes one of the campaign's own max_concurrency, counted in in_flight.
+		running, err := s.update(itemKey(campaignPK(e.CampaignID), skCampaign),
+			expression.Add(expression.Name("in_flight"), expression.Value(1)),
+			expression.Name("status").Equal(expression.Value(ringfence.CampaignRunning)).And(expression.Or(
+				expression.AttributeNotExists(expression.Name("max_concurrency")),
+				expression.AttributeNotExists(expression.Name("in_flight")),
+				expression.Name("in_flight").LessThan(expression.Name("max_concurrency")))))
+		if err != nil {
+			return ringfence.Call{}, err
+		}
+		items = append(items, types.TransactWriteItem{Update: running})
+	}
+	suppressedAt := -1
+	if e.ToNumber != "" {
+		// A suppressed number is never dialled: the claim holds only while it is not.
+		check, err := s.notSuppressed(e.AccountID, e.ToNumber)
+		if err != nil {
+			return ringfence.Call{}, err
+		}
+		suppressedAt = len(items)
+		items = append(items, check)
+	}
+	err = s.transact(ctx, items, "take a slot for queued call %s", e.CallID)
 	var cancelled *cancelledAt
 	switch {
 	case err == nil:
 		return s.GetCall(ctx, e.CallID)
+	case errors.As(err, &cancelled) && cancelled.item == suppressedAt:
+		return ringfence.Call{}, ErrSuppressed
+	case errors.As(err, &cancelled) && cancelled.item == 4:
+		return ringfence.Call{}, ErrCampaignNotRunning
 	case errors.As(err, &cancelled) && cancelled.item == 0:
 		return ringfence.Call{}, ringfence.ErrAtLimit
 	case errors.As(err, &cancelled) && cancelled.item == 2:
@@ -454,6 +505,11 @@ func (s *Store) ReleaseSlot(ctx context.Context, callID string) (bool, error) {
 		slot, err := s.giveSlotBack(c)
 		if err != nil {
 			return false, err
+		}
+		if flight, ok, err := s.campaignFlightBack(c); err != nil {
+			return false, err
+		} else if ok {
+			slot = append(slot, flight)
 		}
 		err = s.transact(ctx, append([]types.TransactWriteItem{{Update: call}}, slot...), "release slot of call %s", c.ID)
 		var cancelled *cancelledAt
@@ -562,7 +618,7 @@ func newSlotItem(accountID string, kind ringfence.SlotKind, callID, now string) 
 }
 
 func (it queueItem) toDomain() ringfence.QueueEntry {
-	e := ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID, EnqueuedAt: it.EnqueuedAt}
+	e := ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID, EnqueuedAt: it.EnqueuedAt, CampaignID: it.CampaignID, Hours: it.hoursAttributes.toDomain(), ToNumber: it.ToNumber}
 	if it.CallType != "" {
 		e.Schedule = &ringfence.ScheduledCall{CustomerID: it.CustomerID, Type: ringfence.CallType(it.CallType), LocalDate: it.LocalDate}
 	}

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -19,6 +21,60 @@ type createCampaignRequest struct {
 	AgentID    string                       `json:"agent_id"`
 	FromNumber string                       `json:"from_number"`
 	Contacts   []map[string]json.RawMessage `json:"contacts"`
+	Retry      *retryJSON                   `json:"retry"`
+	Hours      *hoursJSON                   `json:"calling_hours"`
+	MaxConc    int                          `json:"max_concurrency"`
+}
+
+// hoursJSON is a campaign's calling hours as the API reads and shows them.
+type hoursJSON struct {
+	Timezone string   `json:"timezone"`
+	Days     []string `json:"days"`
+	Start    string   `json:"start"`
+	End      string   `json:"end"`
+}
+
+func (h *hoursJSON) toDomain() *ringfence.CallingHours {
+	if h == nil {
+		return nil
+	}
+	return &ringfence.CallingHours{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End}
+}
+
+func toHoursJSON(h *ringfence.CallingHours) *hoursJSON {
+	if h == nil {
+		return nil
+	}
+	return &hoursJSON{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End}
+}
+
+// retryJSON is a campaign's retry policy as the API reads and shows it.
+type retryJSON struct {
+	Statuses    []string `json:"statuses"`
+	MaxAttempts int      `json:"max_attempts"`
+	Delays      []string `json:"delays"`
+}
+
+func (r *retryJSON) toDomain() *ringfence.RetryPolicy {
+	if r == nil {
+		return nil
+	}
+	p := &ringfence.RetryPolicy{MaxAttempts: r.MaxAttempts, Delays: r.Delays}
+	for _, st := range r.Statuses {
+		p.Statuses = append(p.Statuses, ringfence.CallStatus(st))
+	}
+	return p
+}
+
+func toRetryJSON(p *ringfence.RetryPolicy) *retryJSON {
+	if p == nil {
+		return nil
+	}
+	r := &retryJSON{MaxAttempts: p.MaxAttempts, Delays: p.Delays, Statuses: []string{}}
+	for _, st := range p.Statuses {
+		r.Statuses = append(r.Statuses, string(st))
+	}
+	return r
 }
 
 // campaignResponse is a campaign as the API shows it.
@@ -33,6 +89,11 @@ type campaignResponse struct {
 	CallsCompleted int            `json:"calls_completed"`
 	TotalCost      string         `json:"total_cost"`
 	Outcomes       map[string]int `json:"outcomes"`
+	Attempts       int            `json:"attempts"`
+	Retry          *retryJSON     `json:"retry,omitempty"`
+	Hours          *hoursJSON     `json:"calling_hours,omitempty"`
+	MaxConcurrency int            `json:"max_concurrency,omitempty"`
+	InFlight       int            `json:"in_flight"`
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
@@ -41,8 +102,10 @@ func toCampaignResponse(c ringfence.Campaign) campaignResponse {
 		ID: c.ID, Name: c.Name, Provider: string(c.Provider), AgentID: c.AgentID, FromNumber: c.FromNumber,
 		Status: string(c.Status), TotalContacts: c.TotalContacts, CallsCompleted: c.CallsCompleted,
 		TotalCost: c.TotalCost.String(), Outcomes: map[string]int{}, CreatedAt: c.CreatedAt,
+		Attempts: c.Attempts, Retry: toRetryJSON(c.Retry), Hours: toHoursJSON(c.Hours),
+		MaxConcurrency: c.MaxConcurrency, InFlight: max(c.InFlight, 0),
 	}
-	for _, o := range ringfence.Outcomes {
+	for _, o := range ringfence.CampaignOutcomes {
 		out.Outcomes[string(o)] = c.OutcomeCounts[o]
 	}
 	return out
@@ -64,10 +127,19 @@ func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTP
 	}
 	c := ringfence.Campaign{
 		ID: dynamo.NewID("cmp"), AccountID: account, Name: in.Name, Provider: provider,
-		AgentID: in.AgentID, FromNumber: in.FromNumber,
+		AgentID: in.AgentID, FromNumber: in.FromNumber, Retry: in.Retry.toDomain(), Hours: in.Hours.toDomain(), MaxConcurrency: in.MaxConc,
 	}
 	if err := c.Validate(contacts); err != nil {
 		return 0, nil, err
+	}
+	if c.MaxConcurrency > 0 {
+		limit, err := s.calls.CampaignLimit(ctx, account)
+		if err != nil {
+			return 0, nil, err
+		}
+		if c.MaxConcurrency > limit {
+			return 0, nil, ringfence.Errorf(ringfence.EINVALID, "max_concurrency %d is above the account's campaign limit of %d", c.MaxConcurrency, limit)
+		}
 	}
 	return s.idempotent(ctx, req, account, func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (int, any, error) {
 		created, err := s.store.CreateCampaign(ctx, c, contacts)
@@ -79,9 +151,12 @@ func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTP
 	})
 }
 
-// parseContacts reads the contacts: "name" and "phone" are strings; every other field is kept
+// parseContacts reads the contacts: "name", "phone" and "timezone" are strings; every other field is kept
 // as a variable for the agent (strings as they are, anything else as its JSON text).
 func parseContacts(raw []map[string]json.RawMessage) ([]ringfence.Contact, error) {
+	if raw == nil {
+		return nil, nil // None sent: they may be added later.
+	}
 	contacts := make([]ringfence.Contact, 0, len(raw))
 	for i, fields := range raw {
 		var ct ringfence.Contact
@@ -89,14 +164,17 @@ func parseContacts(raw []map[string]json.RawMessage) ([]ringfence.Contact, error
 			var s string
 			isString := json.Unmarshal(value, &s) == nil
 			switch key {
-			case "name", "phone":
+			case "name", "phone", "timezone":
 				if !isString {
 					return nil, ringfence.Errorf(ringfence.EINVALID, "contacts[%d].%s must be a string", i, key)
 				}
-				if key == "name" {
+				switch key {
+				case "name":
 					ct.Name = s
-				} else {
+				case "phone":
 					ct.Phone = s
+				default:
+					ct.Timezone = s
 				}
 			default:
 				if ct.Fields == nil {
@@ -160,6 +238,7 @@ type callResponse struct {
 	Provider       string           `json:"provider"`
 	ProviderCallID string           `json:"provider_call_id"`
 	Status         string           `json:"status"`
+	Attempt        int              `json:"attempt,omitempty"`
 	Outcome        *string          `json:"outcome"`
 	EndReason      string           `json:"end_reason,omitempty"`
 	Cost           *string          `json:"cost"`
@@ -201,7 +280,7 @@ func optionalDecimal(d *ringfence.Decimal) *string {
 func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
 	out := callResponse{
 		ID: c.ID, CampaignID: c.CampaignID, Provider: string(c.Provider), ProviderCallID: c.ProviderCallID,
-		Status: string(c.Status), Outcome: optional(string(c.Outcome)), EndReason: c.EndReason,
+		Status: string(c.Status), Attempt: c.Attempt, Outcome: optional(string(c.Outcome)), EndReason: c.EndReason,
 		Cost: optionalDecimal(c.Cost), Duration: optionalDecimal(c.Duration), RescheduleDay: optional(c.RescheduleDay),
 		Transcript: c.Transcript, RecordingURL: c.RecordingURL, ToNumber: c.ToNumber,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
@@ -218,27 +297,62 @@ func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
 	return out
 }
 
+// Paging of GET /campaigns/{id}/calls: a page holds at most maxCallsPage calls, so a response
+// stays far below Lambda's 6 MB whatever the campaign's size.
+const (
+	defaultCallsPage = 100
+	maxCallsPage     = 500
+)
+
 func (s *Server) listCampaignCalls(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	c, err := s.campaignOf(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}
-	calls, err := s.store.ListCampaignCalls(ctx, c.ID)
+	q := req.QueryStringParameters
+	limit := defaultCallsPage
+	if v, ok := q["limit"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxCallsPage {
+			return 0, nil, ringfence.Errorf(ringfence.EINVALID, "limit must be a whole number from 1 to %d", maxCallsPage)
+		}
+		limit = n
+	}
+	after := ""
+	if v := q["cursor"]; v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(b) > 200 || !strings.HasPrefix(string(b), "call_") {
+			return 0, nil, ringfence.Errorf(ringfence.EINVALID, "cursor is not one this API returned")
+		}
+		after = string(b)
+	}
+	withTranscript := false
+	switch q["include"] {
+	case "":
+	case "transcript":
+		withTranscript = true
+	default:
+		return 0, nil, ringfence.Errorf(ringfence.EINVALID, "include may only be transcript")
+	}
+	calls, contacts, err := s.store.CampaignCallsPage(ctx, c.ID, after, limit)
 	if err != nil {
 		return 0, nil, err
 	}
-	contacts, err := s.store.ListContacts(ctx, c.ID)
-	if err != nil {
-		return 0, nil, err
-	}
-	byID := make(map[string]*ringfence.Contact, len(contacts))
-	for i := range contacts {
-		byID[contacts[i].ID] = &contacts[i]
-	}
-	sort.Slice(calls, func(i, j int) bool { return calls[i].ContactID < calls[j].ContactID })
 	out := make([]callResponse, 0, len(calls))
 	for _, call := range calls {
-		out = append(out, toCallResponse(call, byID[call.ContactID]))
+		if !withTranscript {
+			call.Transcript = ""
+		}
+		var contact *ringfence.Contact
+		if ct, ok := contacts[call.ContactID]; ok {
+			contact = &ct
+		}
+		out = append(out, toCallResponse(call, contact))
 	}
-	return http.StatusOK, map[string]any{"calls": out}, nil
+	var next *string
+	if len(calls) == limit {
+		cursor := base64.RawURLEncoding.EncodeToString([]byte(calls[len(calls)-1].ID))
+		next = &cursor
+	}
+	return http.StatusOK, map[string]any{"calls": out, "next_cursor": next}, nil
 }

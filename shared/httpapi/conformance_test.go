@@ -152,6 +152,8 @@ func TestRetellConformance(t *testing.T) {
 		{"call-ended-numeric-strings.json", ringfence.StatusCompleted, "0.7"},
 		{"call-analyzed-voicemail.json", ringfence.StatusNoAnswer, "0.7"},
 		{"call-ended-no-answer.json", ringfence.StatusNoAnswer, "0"},
+		// Retell's own concurrency limit ended the call: the call is failed, but its campaign
+		// contact is not; it is queued again (see assertQueuedAgain).
 		{"call-ended-concurrency-limit.json", ringfence.StatusFailed, "0"},
 	}
 	for _, tt := range tests {
@@ -172,8 +174,35 @@ func TestRetellConformance(t *testing.T) {
 			if reply.Result != string(ringfence.ResultFirstTerminal) {
 				t.Fatalf("result=%s, want first_terminal", reply.Result)
 			}
+			if ev.AtCapacity {
+				h.assertQueuedAgain(t, campaign.ID, ev, tt.outcome)
+				return
+			}
 			h.assertOutcome(t, campaign.ID, tt.outcome, tt.cost)
 		})
+	}
+}
+
+// assertQueuedAgain checks a campaign call the provider ended for its own concurrency limit: the
+// call has the outcome, the campaign counts no finished contact, and the contact's next call waits
+// in the queue.
+func (h *harness) assertQueuedAgain(tb testing.TB, campaignID string, ev ringfence.CallEvent, outcome ringfence.CallStatus) {
+	tb.Helper()
+	ctx := context.Background()
+	callID, err := h.env.Store.CallIDByProviderCallID(ctx, ev.Provider, ev.ProviderCallID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ended, err := h.env.Store.GetCall(ctx, callID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	next, err := h.env.Store.GetCall(ctx, ended.RetriedAs)
+	if err != nil {
+		tb.Fatalf("the contact's next call: %v", err)
+	}
+	if got := h.MustGetCampaign(tb, campaignID); ended.Outcome != outcome || next.Status != ringfence.StatusQueued || got.CallsCompleted != 0 {
+		tb.Fatalf("call=%s next=%s campaign=%+v, want %s, a queued next call and no contact finished", ended.Outcome, next.Status, got, outcome)
 	}
 }
 

@@ -205,6 +205,7 @@ type campaignRow struct {
 	ID, Name, Status, Cost string
 	Done, Total, Percent   int
 	Outcomes               []outcomeCount
+	Actions                []string // The controls the campaign's status allows: pause, resume, cancel.
 }
 
 type outcomeCount struct {
@@ -230,16 +231,16 @@ func (s *Server) dashboardView(ctx context.Context, account string) (map[string]
 	var rows []campaignRow
 	var recent []activityLine
 	for i, c := range campaigns {
-		row := campaignRow{ID: c.ID, Name: c.Name, Status: string(c.Status), Cost: c.TotalCost.String(), Done: c.CallsCompleted, Total: c.TotalContacts}
+		row := campaignRow{ID: c.ID, Name: c.Name, Status: string(c.Status), Cost: c.TotalCost.String(), Done: c.CallsCompleted, Total: c.TotalContacts, Actions: campaignActions(c.Status)}
 		if c.TotalContacts > 0 {
 			row.Percent = 100 * c.CallsCompleted / c.TotalContacts
 		}
-		for _, o := range ringfence.Outcomes {
+		for _, o := range ringfence.CampaignOutcomes {
 			row.Outcomes = append(row.Outcomes, outcomeCount{string(o), c.OutcomeCounts[o]})
 		}
 		rows = append(rows, row)
-		if i < 3 { // Recent activity comes from the newest campaigns' call histories.
-			calls, err := s.store.ListCampaignCalls(ctx, c.ID)
+		if i < 3 { // Recent activity comes from a page of the newest campaigns' call histories.
+			calls, _, err := s.store.CampaignCallsPage(ctx, c.ID, "", dashboardCallsPerCampaign)
 			if err != nil {
 				return nil, err
 			}
@@ -340,11 +341,12 @@ var dashboardTemplate = template.Must(template.New("dashboard").Parse(`<!doctype
 <div class="tile" id="stuck-count"><span class="muted">stuck calls</span><b>{{len .Stuck}}</b></div>
 </div>
 <h2>Campaigns</h2>
-<table id="campaigns"><tr><th>campaign</th><th>status</th><th>progress</th><th>outcomes</th><th>cost (USD)</th></tr>
+<table id="campaigns"><tr><th>campaign</th><th>status</th><th>progress</th><th>outcomes</th><th>cost (USD)</th><th></th></tr>
 {{range .Campaigns}}<tr data-campaign="{{.ID}}"><td>{{.Name}}<br><span class="muted">{{.ID}}</span></td><td>{{.Status}}</td>
 <td><span class="bar"><span style="width:{{.Percent}}%"></span></span> <span class="progress">{{.Done}} / {{.Total}}</span></td>
-<td>{{range .Outcomes}}<span class="outcome">{{.Name}} {{.Count}}</span> {{end}}</td><td class="cost">{{.Cost}}</td></tr>
-{{else}}<tr><td colspan="5" class="muted">No campaigns yet.</td></tr>{{end}}</table>
+<td>{{range .Outcomes}}<span class="outcome">{{.Name}} {{.Count}}</span> {{end}}</td><td class="cost">{{.Cost}}</td>
+<td>{{$id := .ID}}{{range .Actions}}<form method="post" action="/dashboard/campaigns/{{$id}}/{{.}}" style="display:inline"><button type="submit">{{.}}</button></form> {{end}}</td></tr>
+{{else}}<tr><td colspan="6" class="muted">No campaigns yet.</td></tr>{{end}}</table>
 <h2>Stuck calls</h2>
 <table id="stuck"><tr><th>call</th><th>status</th><th>last news</th></tr>
 {{range .Stuck}}<tr><td>{{.CallID}}</td><td>{{.What}}</td><td>{{.At}}</td></tr>{{else}}<tr><td colspan="3" class="muted">None.</td></tr>{{end}}</table>

@@ -67,7 +67,14 @@ func (c Client) Do(ctx context.Context, method, path string, body any) ([]byte, 
 
 // Refused is the error for a provider's refusal: its status and what its body says under the
 // first of keys present (providers name the message differently).
+//
+// A 429 (Too Many Requests) is the provider's rate or concurrency limit, which the official SDKs
+// name apart (the Retell SDK's RateLimitError, retell-sdk core/error.d.ts): it also wraps
+// ringfence.ErrProviderBusy, so the call waits and is dialled again instead of failing.
 func Refused(provider string, status int, raw []byte, keys ...string) error {
+	if status == http.StatusTooManyRequests {
+		return fmt.Errorf("%w: %w: %s answered %d: %s", ringfence.ErrDialRefused, ringfence.ErrProviderBusy, provider, status, errorMessage(raw, keys))
+	}
 	return fmt.Errorf("%w: %s answered %d: %s", ringfence.ErrDialRefused, provider, status, errorMessage(raw, keys))
 }
 

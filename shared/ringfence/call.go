@@ -42,6 +42,8 @@ const (
 	StatusBusy      CallStatus = "busy"
 	StatusFailed    CallStatus = "failed"
 	StatusCancelled CallStatus = "cancelled"
+	// StatusSkipped ends a call that was never dialled because its number is suppressed.
+	StatusSkipped CallStatus = "skipped"
 )
 
 // TerminalRank is the rank shared by all terminal statuses: once a call has one, no status moves it.
@@ -64,7 +66,7 @@ func (s CallStatus) Rank() int {
 		return 40
 	case StatusEnded:
 		return 50
-	case StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled:
+	case StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled, StatusSkipped:
 		return TerminalRank
 	}
 	return 0
@@ -119,6 +121,15 @@ type Call struct {
 	FromNumber string
 	AgentID    string
 	Direction  Direction
+	// Attempt is a campaign call's attempt number for its contact (from 1), and Retry the
+	// campaign's retry policy, copied onto the call so that its terminal transition can queue the
+	// next attempt without reading the campaign.
+	Attempt   int
+	Retry     *RetryPolicy
+	RetriedAs string        // The id of the attempt that followed this one, if any.
+	Hours     *CallingHours // A campaign call's calling hours, the contact's own zone applied.
+	// BusyRefusals counts the dials of this call the provider refused for its own limit.
+	BusyRefusals int
 	// Context is set on inbound calls, in the same write that creates the call.
 	Context   CallContext
 	CreatedAt time.Time
@@ -183,6 +194,9 @@ type CallUpdate struct {
 	// outcome moves from PreviousOutcome to Status, once, and the campaign's counts with it.
 	Correction      bool
 	PreviousOutcome CallStatus
+	// AtCapacity is true when the provider ended the call for its own concurrency limit: a
+	// campaign's contact is then called again, without spending an attempt.
+	AtCapacity bool
 
 	// Transcript is set when the event's transcript is longer than the stored one.
 	Transcript string
@@ -226,6 +240,7 @@ func PlanCallUpdate(c Call, ev CallEvent) CallUpdate {
 		u.Status = ev.Status
 		u.Terminal = ev.Status.IsTerminal()
 		u.EndReason = ev.EndReason
+		u.AtCapacity = u.Terminal && ev.AtCapacity
 	}
 	if c.EndedStale && ev.Status.IsTerminal() {
 		// The provider's own end arrived after the sweep gave up on the call: it is the truth.

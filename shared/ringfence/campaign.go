@@ -20,9 +20,16 @@ type Campaign struct {
 	CreatedAt     time.Time
 	// Counters, moved only by the first terminal transition of each call (and a cost change
 	// after it), in the same transaction.
-	CallsCompleted int
+	CallsCompleted int // Contacts finished: their last attempt ended.
 	TotalCost      Decimal
-	OutcomeCounts  map[CallStatus]int
+	OutcomeCounts  map[CallStatus]int // One per finished contact: its last attempt's outcome.
+	Attempts       int                // Calls placed, every attempt counted.
+	Retry          *RetryPolicy       // nil: each contact is called once.
+	Hours          *CallingHours      // nil: no restriction.
+	// MaxConcurrency caps the campaign's calls in flight (0: the account's campaign limit), so
+	// that direct and inbound calls keep capacity; InFlight is how many it holds now.
+	MaxConcurrency int
+	InFlight       int
 }
 
 // CampaignStatus is where a campaign is in its life.
@@ -32,8 +39,14 @@ type CampaignStatus string
 const (
 	CampaignCreated   CampaignStatus = "created"
 	CampaignRunning   CampaignStatus = "running"
+	CampaignPaused    CampaignStatus = "paused"
+	CampaignCancelled CampaignStatus = "cancelled"
 	CampaignCompleted CampaignStatus = "completed"
 )
+
+// CampaignOutcomes lists the outcomes a campaign counts, in the order the API shows them: every
+// terminal status a provider reports, and skipped (a suppressed contact, never dialled).
+var CampaignOutcomes = append(append([]CallStatus{}, Outcomes...), StatusSkipped)
 
 // Contact is one person a campaign calls.
 type Contact struct {
@@ -41,6 +54,7 @@ type Contact struct {
 	CampaignID    string
 	Name          string
 	Phone         string
+	Timezone      string            // The contact's own IANA zone, which overrides the campaign's calling hours zone.
 	Fields        map[string]string // Anything else the campaign's creator sent, passed to the agent.
 	CallID        string            // The call placed to this contact, once placed.
 	Outcome       CallStatus        // The terminal status of that call.
@@ -49,7 +63,12 @@ type Contact struct {
 
 // Limits on what one request may create.
 const (
-	MaxContactsPerCampaign = 10000
+	// MaxContactsPerRequest bounds the contacts of one request (POST /campaigns or POST
+	// /campaigns/{id}/contacts); a campaign grows past it by adding more.
+	MaxContactsPerRequest = 10000
+	// MaxContactsPerCampaign is the old name of MaxContactsPerRequest: a campaign itself has no
+	// such limit any more.
+	MaxContactsPerCampaign = MaxContactsPerRequest
 )
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
@@ -96,8 +115,31 @@ func (c *Campaign) Validate(contacts []Contact) error {
 	if err := ValidateFromNumber(c.Provider, c.FromNumber); err != nil {
 		return err
 	}
-	if len(contacts) == 0 || len(contacts) > MaxContactsPerCampaign {
-		return Errorf(EINVALID, "contacts must hold between 1 and %d entries", MaxContactsPerCampaign)
+	if c.Retry != nil {
+		if err := c.Retry.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.Hours != nil {
+		if err := c.Hours.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.MaxConcurrency < 0 || c.MaxConcurrency > 10000 {
+		return Errorf(EINVALID, "max_concurrency must be from 1 to the account's campaign limit")
+	}
+	if contacts == nil {
+		return nil // Contacts may be added later, through POST /campaigns/{id}/contacts.
+	}
+	return ValidateContacts(contacts)
+}
+
+// ValidateContacts checks the contacts of one request, all of them, before anything is written:
+// between 1 and MaxContactsPerRequest, each with an E.164 phone that appears once, a name of
+// bounded length and, when given, a time zone the runtime knows.
+func ValidateContacts(contacts []Contact) error {
+	if len(contacts) == 0 || len(contacts) > MaxContactsPerRequest {
+		return Errorf(EINVALID, "contacts must hold between 1 and %d entries", MaxContactsPerRequest)
 	}
 	seen := make(map[string]bool, len(contacts))
 	for i, ct := range contacts {
@@ -113,6 +155,11 @@ func (c *Campaign) Validate(contacts []Contact) error {
 		}
 		if err := ValidateFields(fmt.Sprintf("contacts[%d]", i), ct.Fields); err != nil {
 			return err
+		}
+		if ct.Timezone != "" {
+			if _, err := LoadZone(ct.Timezone); err != nil {
+				return Errorf(EINVALID, "contacts[%d].timezone %q is not an IANA time zone", i, ct.Timezone)
+			}
 		}
 	}
 	return nil

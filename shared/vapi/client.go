@@ -51,8 +51,16 @@ func (c *Client) Dial(ctx context.Context, req ringfence.DialRequest) (string, e
 	}
 	var out struct {
 		ID string `json:"id"`
+		// Set when Vapi's call concurrency limit blocked the call (SubscriptionLimits).
+		SubscriptionLimits struct {
+			ConcurrencyBlocked bool `json:"concurrencyBlocked"`
+		} `json:"subscriptionLimits"`
 	}
-	if err := json.Unmarshal(raw, &out); err != nil || strings.TrimSpace(out.ID) == "" {
+	err = json.Unmarshal(raw, &out)
+	if err == nil && strings.TrimSpace(out.ID) == "" && out.SubscriptionLimits.ConcurrencyBlocked {
+		return "", fmt.Errorf("%w: %w: Vapi answered %d with concurrencyBlocked", ringfence.ErrDialRefused, ringfence.ErrProviderBusy, status)
+	}
+	if err != nil || strings.TrimSpace(out.ID) == "" {
 		return "", fmt.Errorf("%w: Vapi answered %d without a call id", ringfence.ErrDialUnknown, status)
 	}
 	return out.ID, nil
