@@ -108,3 +108,50 @@ func TestWebhookBetweenSweepReadAndWriteWins(t *testing.T) {
 		t.Fatalf("call status=%v ended_stale=%v, want in-progress and not swept", got.Status, got.EndedStale)
 	}
 }
+
+// Invariant 10 (the provider is the source of truth): when the provider says a quiet call is still
+// live, the sweep moves the call's activity forward to its own clock, never back over what a
+// webhook wrote since. A check older than the call's latest activity changes nothing, so the
+// call is not judged quiet again before its time; a later one moves the activity forward.
+func TestLiveCallCheckNeverMovesActivityBack(t *testing.T) {
+	env := dynamotest.MustNewStore(t)
+	ctx := context.Background()
+	_, calls := MustCampaignWithCalls(t, env.Store, 1)
+	c := calls[0]
+	progress := ringfence.CallEvent{Provider: c.Provider, ProviderCallID: c.ProviderCallID, Status: ringfence.StatusInProgress}
+	if _, r, err := env.Store.ApplyCallEvent(ctx, c.ID, progress); err != nil || r != ringfence.ResultAdvanced {
+		t.Fatalf("in-progress webhook: %v, %v; want advanced", r, err)
+	}
+	moved, err := env.Store.GetCall(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := time.Parse(time.RFC3339Nano, moved.LastActivity)
+	if err != nil {
+		t.Fatalf("activity %q: %v", moved.LastActivity, err)
+	}
+
+	wrote, err := env.Store.MarkCallChecked(ctx, c.ID, latest.Add(-time.Minute), ringfence.StatusInProgress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := env.Store.GetCall(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrote || got.LastActivity != moved.LastActivity {
+		t.Fatalf("an older check wrote=%v, activity %s; want no write and %s kept", wrote, got.LastActivity, moved.LastActivity)
+	}
+
+	wrote, err = env.Store.MarkCallChecked(ctx, c.ID, latest.Add(time.Minute), ringfence.StatusInProgress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = env.Store.GetCall(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, _ := time.Parse(time.RFC3339Nano, got.LastActivity); !wrote || !at.Equal(latest.Add(time.Minute)) {
+		t.Fatalf("a later check wrote=%v, activity %s; want it moved to %s", wrote, got.LastActivity, latest.Add(time.Minute))
+	}
+}
