@@ -2,6 +2,9 @@ package dynamo
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -32,43 +35,109 @@ func (s *Store) CampaignByID(ctx context.Context, id string) (ringfence.Campaign
 // A campaign stays in the sparse index gsi2 (RUNNING#<shard>) while it is running, paused or
 // cancelled with work left, which is where the dispatcher finds contacts to queue and a cancel to
 // finish.
+//
+// Each move adds one to the campaign's move counter, on condition that the counter is still what
+// was read. The move's event (campaign.paused, campaign.resumed or campaign.cancelled) takes its
+// id from the counter's new value and commits in the same transaction, when an endpoint
+// subscribes: a retry that finds the move done writes nothing, while a second pause after a
+// resume is another move with its own event.
 func (s *Store) MoveCampaign(ctx context.Context, accountID, id string, to ringfence.CampaignStatus, from ...ringfence.CampaignStatus) (ringfence.Campaign, error) {
-	c, err := s.GetCampaign(ctx, accountID, id)
+	for attempt := 0; attempt < maxApplyAttempts; attempt++ {
+		it, err := s.campaignOf(ctx, accountID, id)
+		if err != nil {
+			return ringfence.Campaign{}, err
+		}
+		c := it.toDomain()
+		if c.Status == to {
+			return c, nil
+		}
+		if !slices.Contains(from, c.Status) {
+			return c, ringfence.Errorf(ringfence.ECONFLICT, "campaign %s is %s and cannot become %s", id, c.Status, to)
+		}
+		applied, err := s.moveOnce(ctx, it, to)
+		if err != nil {
+			return c, err
+		}
+		if applied {
+			return s.GetCampaign(ctx, accountID, id)
+		}
+		// Someone moved it in between: read it again to see where it is now.
+		if err := pause(ctx, attempt); err != nil {
+			return c, err
+		}
+	}
+	return ringfence.Campaign{}, ringfence.Errorf(ringfence.EUNAVAILABLE, "campaign %s is being moved by many requests at once; retry", id)
+}
+
+// campaignOf reads the stored campaign item of the account, for a write that depends on its
+// attributes.
+func (s *Store) campaignOf(ctx context.Context, accountID, id string) (campaignItem, error) {
+	var it campaignItem
+	found, err := s.getItem(ctx, itemKey(campaignPK(id), skCampaign), true, &it)
 	if err != nil {
-		return c, err
+		return it, internal(err, "get campaign %s", id)
 	}
-	if c.Status == to {
-		return c, nil
+	if !found || it.AccountID != accountID {
+		return it, notFound("campaign", id)
 	}
-	allowed := make([]expression.OperandBuilder, 0, len(from))
-	for _, f := range from {
-		allowed = append(allowed, expression.Value(f))
+	return it, nil
+}
+
+// movesStill is the condition that the campaign's move counter is still what was read (absent on a
+// campaign that never moved).
+func movesStill(read int) expression.ConditionBuilder {
+	if read == 0 {
+		return expression.AttributeNotExists(expression.Name("moves"))
 	}
+	return expression.Name("moves").Equal(expression.Value(read))
+}
+
+// moveEvents is the event each move of a campaign reports.
+var moveEvents = map[ringfence.CampaignStatus]string{
+	ringfence.CampaignPaused:    ringfence.EventCampaignPaused,
+	ringfence.CampaignRunning:   ringfence.EventCampaignResumed,
+	ringfence.CampaignCancelled: ringfence.EventCampaignCancelled,
+}
+
+// moveOnce writes one move of the campaign as read, with its event when an endpoint subscribes.
+// It reports false when the campaign changed since it was read.
+func (s *Store) moveOnce(ctx context.Context, it campaignItem, to ringfence.CampaignStatus) (bool, error) {
 	set := expression.Set(expression.Name("status"), expression.Value(to)).
-		Set(expression.Name("gsi2pk"), expression.Value("RUNNING#"+shardOf(id))).
-		Set(expression.Name("gsi2sk"), expression.Value(s.now()))
+		Set(expression.Name("gsi2pk"), expression.Value("RUNNING#"+shardOf(it.ID))).
+		Set(expression.Name("gsi2sk"), expression.Value(s.now())).
+		Add(expression.Name("moves"), expression.Value(1))
 	if to == ringfence.CampaignCancelled {
 		set = set.Set(expression.Name("cancelled_at"), expression.Value(s.now()))
 	}
-	cond := expression.Name("account_id").Equal(expression.Value(accountID))
-	if len(allowed) == 1 {
-		cond = cond.And(expression.Name("status").Equal(allowed[0]))
-	} else {
-		cond = cond.And(expression.Name("status").In(allowed[0], allowed[1:]...))
-	}
-	applied, err := s.updateIf(ctx, itemKey(campaignPK(id), skCampaign), set, cond)
-	if err != nil {
-		return c, internal(err, "move campaign %s to %s", id, to)
-	}
-	if !applied {
-		// Someone moved it in between: if to the same place, the move is done; else it conflicts.
-		now, err := s.GetCampaign(ctx, accountID, id)
-		if err == nil && now.Status == to {
-			return now, nil
+	cond := expression.Name("account_id").Equal(expression.Value(it.AccountID)).
+		And(expression.Name("status").Equal(expression.Value(it.Status))).
+		And(movesStill(it.Moves))
+	key := itemKey(campaignPK(it.ID), skCampaign)
+	eventType, ok := moveEvents[to]
+	if ok {
+		event, err := s.outboxEvent(ctx, it.AccountID, eventType, it.ID, "move", strconv.Itoa(it.Moves+1))
+		if err != nil {
+			return false, err
 		}
-		return c, ringfence.Errorf(ringfence.ECONFLICT, "campaign %s is %s and cannot become %s", id, now.Status, to)
+		if event != nil {
+			// The event commits with the move, or neither does.
+			update, err := s.update(key, set, cond)
+			if err != nil {
+				return false, err
+			}
+			err = s.transact(ctx, []types.TransactWriteItem{{Update: update}, *event}, "move campaign %s to %s", it.ID, to)
+			var cancelled *cancelledAt
+			if errors.As(err, &cancelled) {
+				return false, nil
+			}
+			return err == nil, err
+		}
 	}
-	return s.GetCampaign(ctx, accountID, id)
+	applied, err := s.updateIf(ctx, key, set, cond)
+	if err != nil {
+		return false, internal(err, "move campaign %s to %s", it.ID, to)
+	}
+	return applied, nil
 }
 
 // cancelPendingBatch is how many never-queued contacts one transaction ends: one item each, and

@@ -188,6 +188,8 @@ type campaignItem struct {
 	hoursAttributes
 	MaxConcurrency int `dynamodbav:"max_concurrency,omitempty"`
 	InFlight       int `dynamodbav:"in_flight,omitempty"`
+	// Moves counts the campaign's pauses, resumes and cancels; each move's event takes its id from it.
+	Moves int `dynamodbav:"moves,omitempty"`
 }
 
 // outcomeAttribute names the campaign counter of one terminal status.

@@ -17,10 +17,16 @@ const (
 	EventCallCorrected     = "call.corrected"     // the provider's late report replaced the sweep's outcome
 	EventCallRescheduled   = "call.rescheduled"   // a mid-call tool set the call's reschedule_day
 	EventCampaignCompleted = "campaign.completed" // every contact's call has ended
+	EventCampaignPaused    = "campaign.paused"    // the campaign was paused
+	EventCampaignResumed   = "campaign.resumed"   // a paused campaign runs again
+	EventCampaignCancelled = "campaign.cancelled" // the campaign was cancelled
 )
 
 // EventTypes lists every event type an endpoint may subscribe to.
-var EventTypes = []string{EventCallEnded, EventCallCorrected, EventCallRescheduled, EventCampaignCompleted}
+var EventTypes = []string{
+	EventCallEnded, EventCallCorrected, EventCallRescheduled,
+	EventCampaignCompleted, EventCampaignPaused, EventCampaignResumed, EventCampaignCancelled,
+}
 
 // EventID derives an event's id from the change it reports: the event type, the call or
 // campaign it is about and, for changes that may happen more than once, what distinguishes this
