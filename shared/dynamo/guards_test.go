@@ -431,6 +431,38 @@ func TestCampaignCompletesOnce(t *testing.T) {
 	}
 }
 
+// Invariant 1 (a decision is a condition): a campaign completes only while every contact has
+// ended. Contacts can be added to a running campaign, so the completion's own condition, not the
+// read before it, decides: contacts added between that read and the write keep it running.
+func TestCampaignWithNewContactsDoesNotComplete(t *testing.T) {
+	env := dynamotest.MustNewStore(t)
+	ctx := context.Background()
+	campaign, calls := MustCampaignWithCalls(t, env.Store, 1)
+	if _, err := env.Store.StartCampaign(ctx, "acct", campaign.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.Store.ApplyCallEvent(ctx, calls[0].ID, ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusBusy}); err != nil {
+		t.Fatal(err)
+	}
+	racing := env.Reopen(beforeWrite(func() {
+		added, err := env.Store.AddContacts(ctx, "acct", campaign.ID, []ringfence.Contact{{Name: "late", Phone: "+14155559999"}})
+		if err != nil || added != 1 {
+			t.Errorf("AddContacts: %d, %v; want 1 added", added, err)
+		}
+	}))
+	done, err := racing.CompleteCampaignIfDone(ctx, campaign.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := env.Store.GetCampaign(ctx, "acct", campaign.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done || got.Status != ringfence.CampaignRunning || got.TotalContacts != 2 {
+		t.Fatalf("completed=%v status=%v total_contacts=%d; want a running campaign of 2 contacts", done, got.Status, got.TotalContacts)
+	}
+}
+
 // Invariant 5: an account with a limit of 0 places no call, not even the first one.
 func TestNoSlotAtLimitZero(t *testing.T) {
 	env := dynamotest.MustNewStore(t)
