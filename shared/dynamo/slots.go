@@ -275,29 +275,7 @@ func (s *Store) QueueLength(ctx context.Context, accountID string, kind ringfenc
 // NextQueued returns up to n entries at the head of an account's queue of one kind that may be
 // dialled now (entries scheduled for later stay).
 func (s *Store) NextQueued(ctx context.Context, accountID string, kind ringfence.SlotKind, n int) ([]ringfence.QueueEntry, error) {
-	keyCond := expression.Key("pk").Equal(expression.Value(queuePK(accountID, kind))).
-		And(expression.Key("sk").LessThanEqual(expression.Value(s.now() + "~")))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return nil, internal(err, "build queue query")
-	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(n)),
-	})
-	if err != nil {
-		return nil, internal(err, "read queue of account %s", accountID)
-	}
-	entries := make([]ringfence.QueueEntry, 0, len(out.Items))
-	for _, item := range out.Items {
-		var it queueItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, internal(err, "unmarshal queue entry")
-		}
-		entries = append(entries, it.toDomain())
-	}
-	return entries, nil
+	return s.NextQueuedAfter(ctx, accountID, kind, "", n)
 }
 
 // ClaimQueued leases a queue entry to owner until now+lease, if no one else holds a live lease on
