@@ -145,7 +145,8 @@ func TestCampaignStartIsConstantAndQueuesEachContactOnceAcrossACrash(t *testing.
 		}()
 		crashing.AdvanceCampaigns(ctx)
 	}()
-	// Two dispatchers then run at once, and finish the job.
+	// Two dispatchers then run at once. One run queues for at most queueBudget, so a campaign too
+	// large for it is finished by the next scheduled runs, as the dispatcher's schedule does.
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)
@@ -157,6 +158,21 @@ func TestCampaignStartIsConstantAndQueuesEachContactOnceAcrossACrash(t *testing.
 		}()
 	}
 	wg.Wait()
+	for run := 0; ; run++ {
+		waiting, err := s.app.Store.PendingContacts(ctx, large.ID, "", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(waiting) == 0 {
+			break
+		}
+		if run == n/1000+5 {
+			t.Fatalf("contacts still wait to be queued after %d more dispatcher runs", run)
+		}
+		if err := s.app.Calling.AdvanceCampaigns(ctx); err != nil {
+			t.Fatalf("AdvanceCampaigns: %v", err)
+		}
+	}
 
 	for _, c := range []struct {
 		id string
