@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -269,24 +267,12 @@ func (s *Store) NextQueuedAfter(ctx context.Context, accountID string, kind ring
 	} else {
 		keyCond = keyCond.And(expression.Key("sk").Between(expression.Value(after+"\x00"), expression.Value(s.now()+"~")))
 	}
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return nil, internal(err, "build queue query")
-	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(n)),
-	})
+	items, err := queryPage[queueItem](ctx, s, keyCond, page{consistent: true, limit: n})
 	if err != nil {
 		return nil, internal(err, "read queue of account %s", accountID)
 	}
-	entries := make([]ringfence.QueueEntry, 0, len(out.Items))
-	for _, item := range out.Items {
-		var it queueItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, internal(err, "unmarshal queue entry")
-		}
+	entries := make([]ringfence.QueueEntry, 0, len(items))
+	for _, it := range items {
 		entries = append(entries, it.toDomain())
 	}
 	return entries, nil

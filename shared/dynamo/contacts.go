@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -176,23 +175,12 @@ func (s *Store) PendingContacts(ctx context.Context, campaignID, after string, n
 	if after != "" {
 		keyCond = keyCond.And(expression.Key("gsi1sk").GreaterThan(expression.Value(contactSK(after))))
 	}
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return nil, internal(err, "build pending contacts query")
-	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String("gsi1"), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(int32(n)),
-	})
+	items, err := queryPage[contactItem](ctx, s, keyCond, page{index: "gsi1", limit: n})
 	if err != nil {
 		return nil, internal(err, "read pending contacts of campaign %s", campaignID)
 	}
-	contacts := make([]ringfence.Contact, 0, len(out.Items))
-	for _, item := range out.Items {
-		var it contactItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, internal(err, "unmarshal contact")
-		}
+	contacts := make([]ringfence.Contact, 0, len(items))
+	for _, it := range items {
 		contacts = append(contacts, it.toDomain())
 	}
 	return contacts, nil
@@ -292,24 +280,13 @@ func (s *Store) CampaignCallsPage(ctx context.Context, campaignID, after string,
 	if after != "" {
 		keyCond = keyCond.And(expression.Key("gsi1sk").GreaterThan(expression.Value("CALL#" + after)))
 	}
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return nil, nil, internal(err, "build campaign calls query")
-	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String("gsi1"), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(int32(limit)),
-	})
+	items, err := queryPage[callItem](ctx, s, keyCond, page{index: "gsi1", limit: limit})
 	if err != nil {
 		return nil, nil, internal(err, "list calls of campaign %s", campaignID)
 	}
-	calls := make([]ringfence.Call, 0, len(out.Items))
+	calls := make([]ringfence.Call, 0, len(items))
 	first, last := "", ""
-	for _, item := range out.Items {
-		var it callItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, nil, internal(err, "unmarshal call")
-		}
+	for _, it := range items {
 		c := it.toDomain()
 		calls = append(calls, c)
 		if c.ContactID != "" && (first == "" || c.ContactID < first) {

@@ -8,10 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
@@ -309,26 +306,14 @@ func (s *Store) RecordAttempt(ctx context.Context, d ringfence.Delivery, a ringf
 
 // ListDeliveryAttempts returns an endpoint's most recent attempts, newest first.
 func (s *Store) ListDeliveryAttempts(ctx context.Context, endpointID string, limit int) ([]ringfence.DeliveryAttempt, error) {
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key("pk").Equal(expression.Value(endpointPK(endpointID))).
-			And(expression.Key("sk").BeginsWith("ATTEMPT#"))).Build()
-	if err != nil {
-		return nil, internal(err, "build attempts query")
-	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit)),
-	})
+	keyCond := expression.Key("pk").Equal(expression.Value(endpointPK(endpointID))).
+		And(expression.Key("sk").BeginsWith("ATTEMPT#"))
+	items, err := queryPage[attemptItem](ctx, s, keyCond, page{newestFirst: true, limit: limit})
 	if err != nil {
 		return nil, internal(err, "list attempts of endpoint %s", endpointID)
 	}
-	attempts := make([]ringfence.DeliveryAttempt, 0, len(out.Items))
-	for _, item := range out.Items {
-		var it attemptItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, internal(err, "read attempt of endpoint %s", endpointID)
-		}
+	attempts := make([]ringfence.DeliveryAttempt, 0, len(items))
+	for _, it := range items {
 		attempts = append(attempts, ringfence.DeliveryAttempt{
 			EndpointID: it.EndpointID, EventID: it.EventID, EventType: it.EventType, Attempt: it.Attempt,
 			At: it.At, StatusCode: it.StatusCode, Error: it.Error,

@@ -112,3 +112,43 @@ func queryInto[T any](ctx context.Context, s *Store, index string, keyCond expre
 		return nil
 	})
 }
+
+// page says how to read one page of a query: from the table or an index, strongly consistent
+// (only the table allows it) or not, oldest or newest first, and at most how many items.
+type page struct {
+	index       string
+	consistent  bool
+	newestFirst bool
+	limit       int
+}
+
+// queryPage reads one page of a query, each item decoded into a T: the paged lists of the API and
+// the dispatcher, which read a bounded number of items and go on from the last one's key. The
+// caller names what failed; the error here is DynamoDB's or the decoder's.
+func queryPage[T any](ctx context.Context, s *Store, keyCond expression.KeyConditionBuilder, p page) ([]T, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	if err != nil {
+		return nil, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ConsistentRead: aws.Bool(p.consistent), ScanIndexForward: aws.Bool(!p.newestFirst), Limit: aws.Int32(int32(p.limit)),
+	}
+	if p.index != "" {
+		in.IndexName = aws.String(p.index)
+	}
+	out, err := s.client.Query(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]T, 0, len(out.Items))
+	for _, item := range out.Items {
+		var v T
+		if err := attributevalue.UnmarshalMap(item, &v); err != nil {
+			return nil, err
+		}
+		items = append(items, v)
+	}
+	return items, nil
+}

@@ -65,24 +65,12 @@ func (s *Store) Suppressions(ctx context.Context, accountID, after string, limit
 	if after != "" {
 		keyCond = keyCond.And(expression.Key("sk").GreaterThan(expression.Value(after)))
 	}
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return nil, internal(err, "build suppressions query")
-	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(limit)),
-	})
+	items, err := queryPage[suppressionItem](ctx, s, keyCond, page{consistent: true, limit: limit})
 	if err != nil {
 		return nil, internal(err, "list suppressions of account %s", accountID)
 	}
-	list := make([]ringfence.Suppression, 0, len(out.Items))
-	for _, item := range out.Items {
-		var it suppressionItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, internal(err, "unmarshal suppression")
-		}
+	list := make([]ringfence.Suppression, 0, len(items))
+	for _, it := range items {
 		list = append(list, ringfence.Suppression{Phone: it.Phone, CreatedAt: parseTime(it.CreatedAt)})
 	}
 	return list, nil
