@@ -188,9 +188,24 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 	printBanner(stdout, base, endpoint, simURL, env, t)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping...")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	stopServing(srv, shutdownGrace, stdout)
+	return nil
+}
+
+// shutdownGrace is how long a stopping stack waits for the requests it is serving.
+const shutdownGrace = 5 * time.Second
+
+// stopServing stops taking requests and waits up to grace for those in flight, then cuts
+// off any still running (a webhook waiting on a DynamoDB Local starved of CPU, say). Stopping
+// succeeds either way: a request cut off is a Lambda that died mid-request, which the provider's
+// retry or the sweep finishes, so it is reported, not returned as a failure of the stack.
+func stopServing(srv *http.Server, grace time.Duration, stdout io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
+		fmt.Fprintf(stdout, "requests still running after %s were cut off\n", grace)
+	}
 }
 
 // startSimulator serves the provider simulator, sending its webhooks to ringfence at base with the

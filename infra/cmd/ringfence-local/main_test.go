@@ -214,3 +214,32 @@ func waitCompleted(t *testing.T, url, key string, done chan error) {
 	}
 	t.Fatalf("campaign %s did not complete: %s", url, last)
 }
+
+// A request still running when the stack stops does not make stopping fail: after the grace
+// period it is cut off, the server stops answering, and the cut is reported.
+func TestStopCutsOffRequestsStillRunning(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	base := "http://" + ln.Addr().String()
+	go http.Get(base + "/slow")
+	<-started
+
+	var out bytes.Buffer
+	stopServing(srv, 100*time.Millisecond, &out)
+	if !strings.Contains(out.String(), "cut off") {
+		t.Fatalf("stopping did not report the request it cut off: %q", out.String())
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("server still answers after it was stopped")
+	}
+}
