@@ -23,12 +23,15 @@ func HashAPIKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewAPIKey returns a new random API key: 32 bytes from the system's secure source, readable as
-// text and safe in a header.
-func NewAPIKey() string {
+// NewAPIKey returns a new random API key.
+func NewAPIKey() string { return newSecret("rfk_") }
+
+// newSecret returns a new random secret with a readable prefix: 32 bytes from the system's secure
+// source, readable as text and safe in a header or a query string.
+func newSecret(prefix string) string {
 	b := make([]byte, 32)
 	rand.Read(b)
-	return "rfk_" + base64.RawURLEncoding.EncodeToString(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
 // APIKeyInfo describes one of an account's API keys, never the key itself.

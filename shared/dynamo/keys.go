@@ -18,6 +18,8 @@ import (
 //	ACCOUNT#<id>           SLOTS#<kind>          the account's count of held slots of one kind
 //	ACCOUNT#<id>           SLOT#<kind>#<call>    one held slot
 //	APIKEY#<sha256>        APIKEY                an API key's hash, naming its account
+//	TOOLTOKEN#<sha256>     TOOLTOKEN             a tool token's hash, naming its account
+//	ACCOUNT#<id>           TOOLTOKEN#<id>        one of the account's tool tokens, for listing
 //	QUEUE#<account>#<kind> <enqueued>#<call>     a call waiting for a slot
 //	PARKED#<p>#<id>        <received>#<n>        a webhook that arrived before its call was known
 //	NUMBER#<e164>          NUMBER                whose number it is: the context of inbound calls
@@ -71,6 +73,12 @@ func slotSK(kind ringfence.SlotKind, callID string) string {
 }
 
 func apiKeyPK(hash string) string { return "APIKEY#" + hash }
+
+const skToolToken = "TOOLTOKEN"
+
+func toolTokenPK(hash string) string { return "TOOLTOKEN#" + hash }
+
+func toolTokenSK(id string) string { return "TOOLTOKEN#" + id }
 
 // healthPK is the key the health check reads; no item is ever written there.
 const healthPK = "HEALTH"
