@@ -39,7 +39,8 @@ const unroutedMessage = "I'm sorry, I can't look up the business details right n
 // and written now (ResolveInbound): no sleeping, no polling. When the number has no route, the
 // answer says so in the provider's expected shape (success: false) with a safe message for the
 // agent; no empty company is ever passed on.
-func (s *Server) initializeCall(ctx context.Context, provider ringfence.Provider, args map[string]any) (int, any, error) {
+func (s *Server) initializeCall(ctx context.Context, auth toolAuth, args map[string]any) (int, any, error) {
+	provider := auth.provider
 	call := callObject(args)
 	id, err := stringArgument(args, "call_id", "execution_id")
 	if err != nil {
@@ -67,7 +68,7 @@ func (s *Server) initializeCall(ctx context.Context, provider ringfence.Provider
 	if err := ringfence.ValidatePhone("to_number", routed); err != nil {
 		return 0, nil, err
 	}
-	c, err := s.contextualCall(ctx, provider, call, routed, other)
+	c, err := s.contextualCall(ctx, auth, call, routed, other)
 	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
 		s.log.WarnContext(ctx, "initialize_call for a number with no route; the agent gets the fallback", "provider", provider, "execution_id", call.id, "to_number", ringfence.MaskPhone(routed))
 		return http.StatusOK, initializeReply{Success: false, Error: "unknown_number", Message: unroutedMessage}, nil
@@ -93,8 +94,20 @@ func (s *Server) initializeCall(ctx context.Context, provider ringfence.Provider
 
 // contextualCall returns the call with its context. An inbound call's record is created (or
 // completed) with its context; a call ringfence placed already has its record, and its context is
-// looked up without a write.
-func (s *Server) contextualCall(ctx context.Context, provider ringfence.Provider, call toolCall, routed, other string) (ringfence.Call, error) {
+// looked up without a write. A tool token reaches only its own account's numbers: another
+// account's number is answered as one with no route, before anything is written.
+func (s *Server) contextualCall(ctx context.Context, auth toolAuth, call toolCall, routed, other string) (ringfence.Call, error) {
+	if auth.account != "" {
+		route, err := s.calls.RouteFor(ctx, routed)
+		if err != nil {
+			return ringfence.Call{}, err
+		}
+		if !auth.reaches(route.AccountID) {
+			s.log.WarnContext(ctx, "initialize_call for a number of another account", "provider", auth.provider, "to_number", ringfence.MaskPhone(routed))
+			return ringfence.Call{}, ringfence.Errorf(ringfence.ENOTFOUND, "number %s has no route", ringfence.MaskPhone(routed))
+		}
+	}
+	provider := auth.provider
 	if call.direction != string(ringfence.Outbound) {
 		return s.calls.ResolveInbound(ctx, provider, call.id, routed, other, call.agentID)
 	}

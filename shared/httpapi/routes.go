@@ -43,6 +43,11 @@ func (s *Server) routes() map[string]map[string]endpoint {
 			"POST /endpoints/{id}/rotate-secret": s.rotateEndpointSecret,
 			"GET /endpoints/{id}/deliveries":     s.listEndpointDeliveries,
 			"POST /events/{id}/redeliver":        s.redeliverEvent,
+
+			// The tokens an account's Bolna agents present on tool calls.
+			"POST /tool-tokens":        s.createToolToken,
+			"GET /tool-tokens":         s.listToolTokens,
+			"DELETE /tool-tokens/{id}": s.deleteToolToken,
 		},
 		"bolna-webhook": {
 			"POST /webhooks/bolna": s.bolnaWebhook,

@@ -83,3 +83,113 @@ func TestToolsStayWithTheirProviderAndCall(t *testing.T) {
 		}
 	}
 }
+
+// A Bolna tool call reaches only the calls and numbers of the account whose tool token it
+// presents: the deployment's Bolna token is the deployment account's, and another account issues
+// its own with POST /tool-tokens. Naming another account's call, by ringfence's id or by Bolna's
+// execution id, is answered 404 and writes nothing; initialize_call for another account's number
+// gets the unknown_number answer and creates no call. A deleted token is refused.
+func TestToolTokensReachOnlyTheirAccount(t *testing.T) {
+	h := MustHarness(t)
+	ctx := context.Background()
+	const otherKey = "other-account-api-key-0123456789"
+	if err := h.env.Store.EnsureAccount(ctx, ringfence.Account{ID: "acct_other", Name: "other"}, otherKey); err != nil {
+		t.Fatal(err)
+	}
+	_, deploymentCalls := h.MustCreateCampaign(t, 1)
+	ours := deploymentCalls[0]
+	theirs := ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_other", Provider: ringfence.ProviderBolna, ProviderCallID: "exec-other-1", Status: ringfence.StatusInProgress}
+	if err := h.env.Store.CreateCall(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	asOther := func(file string) events.APIGatewayV2HTTPRequest {
+		req := MustEvent(t, file)
+		req.Headers["authorization"] = "Bearer " + otherKey
+		return req
+	}
+	var issued struct {
+		ID        string `json:"id"`
+		ToolToken string `json:"tool_token"`
+	}
+	MustDecode(t, invoke(t, h.srv.Management(), asOther("api-create-tool-token.json")), 201, &issued)
+	if !strings.HasPrefix(issued.ToolToken, "rft_") || issued.ID == "" {
+		t.Fatalf("issued tool token %+v, want an id and an rft_ token", issued)
+	}
+	reschedule := func(token, args string) events.APIGatewayV2HTTPResponse {
+		req := MustEvent(t, "tools-reschedule-lead.json")
+		req.Headers["authorization"] = "Bearer " + token
+		req.Body = `{"day":"monday",` + args + `}`
+		return invoke(t, h.srv.Tools(), req)
+	}
+	for _, tt := range []struct {
+		name, token, args string
+		want              int
+	}{
+		{"deployment token, other account's call by id", testBolnaToken, `"ringfence_call_id":"` + theirs.ID + `"`, 404},
+		{"deployment token, other account's execution", testBolnaToken, `"execution_id":"` + theirs.ProviderCallID + `"`, 404},
+		{"deployment token, other account's call_id", testBolnaToken, `"call_id":"` + theirs.ID + `"`, 404},
+		{"other's token, deployment account's call by id", issued.ToolToken, `"ringfence_call_id":"` + ours.ID + `"`, 404},
+		{"other's token, deployment account's execution", issued.ToolToken, `"execution_id":"` + ours.ProviderCallID + `"`, 404},
+		{"an unknown token", "rft_not-a-token", `"ringfence_call_id":"` + theirs.ID + `"`, 401},
+	} {
+		if resp := reschedule(tt.token, tt.args); resp.StatusCode != tt.want {
+			t.Fatalf("%s: status=%d body=%s, want %d", tt.name, resp.StatusCode, resp.Body, tt.want)
+		}
+	}
+	for _, c := range []ringfence.Call{ours, theirs} {
+		got, err := h.env.Store.GetCall(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.RescheduleDay != "" {
+			t.Fatalf("call of %s got reschedule_day %q from another account's tool call", c.AccountID, got.RescheduleDay)
+		}
+	}
+	// Each token still reaches its own account's call.
+	MustDecode(t, reschedule(testBolnaToken, `"ringfence_call_id":"`+ours.ID+`"`), 200, nil)
+	MustDecode(t, reschedule(issued.ToolToken, `"execution_id":"`+theirs.ProviderCallID+`"`), 200, nil)
+	if got, _ := h.env.Store.GetCall(ctx, theirs.ID); got.RescheduleDay != "monday" {
+		t.Fatalf("the other account's own tool call left reschedule_day %q, want monday", got.RescheduleDay)
+	}
+
+	// initialize_call with the other account's token, for the deployment account's confirmed
+	// number, learns nothing and writes no call.
+	put := MustEvent(t, "api-put-number.json")
+	put.PathParameters = map[string]string{"e164": "+14155550100"}
+	put.Body = `{"company_id":"salon","branch_id":"main","agent_id":"agent-salon"}`
+	MustDecode(t, invoke(t, h.srv.Management(), put), 200, nil)
+	if _, err := h.env.Store.ConfirmNumber(ctx, "+14155550100"); err != nil {
+		t.Fatal(err)
+	}
+	initialize := MustEvent(t, "tools-initialize-call.json")
+	initialize.Headers = map[string]string{"authorization": "Bearer " + issued.ToolToken, "content-type": "application/json"}
+	initialize.Body = strings.Replace(initialize.Body, "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6", "exec-scoping-1", 1)
+	var reply map[string]any
+	MustDecode(t, invoke(t, h.srv.Tools(), initialize), 200, &reply)
+	if reply["success"] != false || reply["error"] != "unknown_number" {
+		t.Fatalf("initialize_call for another account's number: %v, want the unknown_number answer", reply)
+	}
+	if _, err := h.env.Store.GetCall(ctx, ringfence.InboundCallID(ringfence.ProviderBolna, "exec-scoping-1")); ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
+		t.Fatalf("initialize_call for another account's number left a call record (err %v)", err)
+	}
+
+	// The list shows the token's id, never the token; once deleted, the token is refused.
+	var listed struct {
+		ToolTokens []map[string]any `json:"tool_tokens"`
+	}
+	MustDecode(t, invoke(t, h.srv.Management(), asOther("api-list-tool-tokens.json")), 200, &listed)
+	if len(listed.ToolTokens) != 1 || listed.ToolTokens[0]["id"] != issued.ID || listed.ToolTokens[0]["tool_token"] != nil {
+		t.Fatalf("listed %v, want the one token's id only", listed.ToolTokens)
+	}
+	MustDecode(t, invoke(t, h.srv.Management(), MustEvent(t, "api-list-tool-tokens.json")), 200, &listed)
+	if len(listed.ToolTokens) != 0 {
+		t.Fatalf("the deployment account lists the other account's tokens: %v", listed.ToolTokens)
+	}
+	del := asOther("api-delete-tool-token.json")
+	del.PathParameters = map[string]string{"id": issued.ID}
+	MustDecode(t, invoke(t, h.srv.Management(), del), 200, nil)
+	MustDecode(t, invoke(t, h.srv.Management(), del), 404, nil)
+	if resp := reschedule(issued.ToolToken, `"execution_id":"`+theirs.ProviderCallID+`"`); resp.StatusCode != 401 {
+		t.Fatalf("a deleted tool token: status=%d body=%s, want 401", resp.StatusCode, resp.Body)
+	}
+}

@@ -25,13 +25,13 @@ type toolReply struct {
 
 // tool dispatches a mid-call function call made by POST, its arguments in the JSON body. The
 // caller is a provider: Retell signs its function calls (x-retell-signature over the raw body);
-// Bolna presents the tool token.
+// Bolna presents a tool token.
 func (s *Server) tool(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	b, err := body(req)
 	if err != nil {
 		return 0, nil, err
 	}
-	provider, err := s.toolCaller(ctx, req, b)
+	auth, err := s.toolCaller(ctx, req, b)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -39,14 +39,14 @@ func (s *Server) tool(ctx context.Context, req events.APIGatewayV2HTTPRequest) (
 	if err != nil {
 		return 0, nil, err
 	}
-	return s.runTool(ctx, provider, req.PathParameters["name"], args)
+	return s.runTool(ctx, auth, req.PathParameters["name"], args)
 }
 
 // toolByQuery dispatches a mid-call function call made by GET, its arguments in the query string:
 // a Bolna custom function configured with "method": "GET" sends its "param" values that way, as
 // Bolna's own documentation example does. Any body is ignored, as a GET's body means nothing.
 func (s *Server) toolByQuery(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	provider, err := s.toolCaller(ctx, req, nil)
+	auth, err := s.toolCaller(ctx, req, nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -54,35 +54,37 @@ func (s *Server) toolByQuery(ctx context.Context, req events.APIGatewayV2HTTPReq
 	if err != nil {
 		return 0, nil, err
 	}
-	return s.runTool(ctx, provider, req.PathParameters["name"], args)
+	return s.runTool(ctx, auth, req.PathParameters["name"], args)
 }
 
 // runTool runs one tool by name with its arguments (flattened, with the provider's call object
 // under "call"), for POST /tools/{name} and for Vapi's tool-calls messages alike.
-func (s *Server) runTool(ctx context.Context, provider ringfence.Provider, name string, args map[string]any) (int, any, error) {
+func (s *Server) runTool(ctx context.Context, auth toolAuth, name string, args map[string]any) (int, any, error) {
 	switch name {
 	case "reschedule_lead":
-		return s.rescheduleLead(ctx, provider, args)
+		return s.rescheduleLead(ctx, auth, args)
 	case "initialize_call":
-		return s.initializeCall(ctx, provider, args)
+		return s.initializeCall(ctx, auth, args)
 	default:
 		// The agent reads the answer aloud or acts on it: a clear refusal it can speak around
 		// serves the caller better than an HTTP error.
-		s.log.WarnContext(ctx, "unknown tool called", "provider", provider, "tool", name)
+		s.log.WarnContext(ctx, "unknown tool called", "provider", auth.provider, "tool", name)
 		return http.StatusOK, toolReply{Success: false, Error: "unknown_tool",
 			Message: fmt.Sprintf("There is no tool named %q. Carry on with the conversation without it.", name)}, nil
 	}
 }
 
-// toolCaller authenticates the provider calling a tool: a valid Retell signature, or Bolna's tool
-// token in the query string or the Authorization header (Bolna sends a tool's configured
-// api_token verbatim, with or without "Bearer").
-func (s *Server) toolCaller(ctx context.Context, req events.APIGatewayV2HTTPRequest, b []byte) (ringfence.Provider, error) {
+// toolCaller authenticates the provider calling a tool: a valid Retell signature, or a tool token
+// from Bolna in the query string or the Authorization header (Bolna sends a tool's configured
+// api_token verbatim, with or without "Bearer"). A tool token belongs to one account: one the
+// account issued (POST /tool-tokens), or the deployment's Bolna token, which is the deployment
+// account's. Either reaches only its own account's calls and numbers.
+func (s *Server) toolCaller(ctx context.Context, req events.APIGatewayV2HTTPRequest, b []byte) (toolAuth, error) {
 	if sig := header(req, retell.SignatureHeader); sig != "" {
 		if err := s.verifyRetell(ctx, b, sig); err != nil {
-			return "", err
+			return toolAuth{}, err
 		}
-		return ringfence.ProviderRetell, nil
+		return toolAuth{provider: ringfence.ProviderRetell}, nil
 	}
 	presented := req.QueryStringParameters["token"]
 	if presented == "" {
@@ -91,14 +93,25 @@ func (s *Server) toolCaller(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	if presented == "" {
 		presented = strings.TrimSpace(header(req, "Authorization"))
 	}
+	refused := ringfence.Errorf(ringfence.EUNAUTHORIZED, "sign the request (x-retell-signature) or send the tool token as ?token=<token> or 'Authorization: Bearer <token>'")
+	if presented == "" {
+		return toolAuth{}, refused
+	}
 	token, err := s.secret(ctx, secrets.BolnaWebhookToken)
 	if err != nil {
-		return "", err
+		return toolAuth{}, err
 	}
-	if !token.Accepts(presented) {
-		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "sign the request (x-retell-signature) or send the tool token as ?token=<token> or 'Authorization: Bearer <token>'")
+	if token.Accepts(presented) {
+		return toolAuth{provider: ringfence.ProviderBolna, account: s.cfg.AccountID}, nil
 	}
-	return ringfence.ProviderBolna, nil
+	account, err := s.store.AccountIDByToolToken(ctx, presented)
+	if ringfence.ErrorCode(err) == ringfence.EUNAUTHORIZED {
+		return toolAuth{}, refused
+	}
+	if err != nil {
+		return toolAuth{}, err
+	}
+	return toolAuth{provider: ringfence.ProviderBolna, account: account}, nil
 }
 
 // toolArguments flattens a tool call body into one map of arguments. Providers and agent
@@ -183,7 +196,7 @@ func stringArgument(args map[string]any, names ...string) (string, error) {
 
 // rescheduleLead stores the day the caller asked to be called again, on the call and its contact.
 // The call is named by ringfence's call id or by the provider's execution id.
-func (s *Server) rescheduleLead(ctx context.Context, provider ringfence.Provider, args map[string]any) (int, any, error) {
+func (s *Server) rescheduleLead(ctx context.Context, auth toolAuth, args map[string]any) (int, any, error) {
 	raw, err := stringArgument(args, "reschedule_day", "day", "preferred_day")
 	if err != nil {
 		return 0, nil, err
@@ -192,7 +205,7 @@ func (s *Server) rescheduleLead(ctx context.Context, provider ringfence.Provider
 	if err != nil {
 		return 0, nil, err
 	}
-	callID, err := s.toolCallID(ctx, provider, args)
+	callID, err := s.toolCallID(ctx, auth, args)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -203,17 +216,35 @@ func (s *Server) rescheduleLead(ctx context.Context, provider ringfence.Provider
 	return http.StatusOK, toolReply{Success: true, CallID: callID, Day: day, Message: "The call back is noted for " + day + "."}, nil
 }
 
-// toolCallID finds the call a tool call is about, only among the calls of the provider that
+// toolCallID finds the call a tool call is about, only among the calls it may reach: calls of the
+// provider that authenticated it and, for a tool token, of the token's account. A call of another
+// account is answered as one that does not exist, so a token cannot tell whether it does.
+func (s *Server) toolCallID(ctx context.Context, auth toolAuth, args map[string]any) (string, error) {
+	id, err := s.providerToolCallID(ctx, auth.provider, args)
+	if err != nil || auth.account == "" {
+		return id, err
+	}
+	c, err := s.store.GetCall(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if !auth.reaches(c.AccountID) {
+		s.log.WarnContext(ctx, "tool call named a call of another account", "provider", auth.provider, "call_id", id)
+		return "", ringfence.Errorf(ringfence.ENOTFOUND, "call %s not found", id)
+	}
+	return id, nil
+}
+
+// providerToolCallID finds the call a tool call is about among the calls of the provider that
 // authenticated it: ringfence's id from the call's metadata or the "ringfence_call_id" argument;
 // the provider's id from the provider's call object; a "call_id" argument (ringfence's id, or else
 // the provider's); an "execution_id" argument (the provider's id). Provider ids are looked up
 // with a consistent read.
 //
-// The tool's secret belongs to the deployment, not to an account, so a tool call's account is
-// the account of the provider call it belongs to: a ringfence id is taken only for a call of the
-// same provider and, when the provider's call object names its call, only for that call. A tool
-// call naming any other call is answered "not found" and changes nothing.
-func (s *Server) toolCallID(ctx context.Context, provider ringfence.Provider, args map[string]any) (string, error) {
+// A ringfence id is taken only for a call of the same provider and, when the provider's call
+// object names its call, only for that call. A tool call naming any other call is answered "not
+// found" and changes nothing.
+func (s *Server) providerToolCallID(ctx context.Context, provider ringfence.Provider, args map[string]any) (string, error) {
 	call := callObject(args)
 	if call.id != "" {
 		if err := ringfence.ValidateID("call.call_id", call.id); err != nil {
