@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
@@ -27,6 +28,54 @@ func CountRequests(n *atomic.Int64) func(*aws.Config) {
 		n.Add(1)
 		return next.HandleFinalize(ctx, in)
 	})
+}
+
+// CountItemsRead adds to n the items each of the client's reads (Query, Scan, GetItem,
+// BatchGetItem, TransactGetItems) read. A query or scan counts its ScannedCount, not the items it
+// returned: DynamoDB reads, and charges for, every item it evaluates, including those a filter
+// then drops. It sits at the Initialize step, outside the retry loop, because that is where the
+// operation's typed output is: each answered operation counts once, however many attempts it took.
+func CountItemsRead(n *atomic.Int64) func(*aws.Config) {
+	return func(cfg *aws.Config) {
+		cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("ringfence-count-items-read", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleInitialize(ctx, in)
+				if err == nil {
+					n.Add(int64(itemsRead(out.Result)))
+				}
+				return out, md, err
+			}), middleware.After)
+		})
+	}
+}
+
+// itemsRead is how many items an operation's output says it read; 0 for a write.
+func itemsRead(result any) int {
+	switch out := result.(type) {
+	case *dynamodb.QueryOutput:
+		return int(out.ScannedCount)
+	case *dynamodb.ScanOutput:
+		return int(out.ScannedCount)
+	case *dynamodb.GetItemOutput:
+		if out.Item != nil {
+			return 1
+		}
+	case *dynamodb.BatchGetItemOutput:
+		total := 0
+		for _, items := range out.Responses {
+			total += len(items)
+		}
+		return total
+	case *dynamodb.TransactGetItemsOutput:
+		total := 0
+		for _, r := range out.Responses {
+			if r.Item != nil {
+				total++
+			}
+		}
+		return total
+	}
+	return 0
 }
 
 // CrashAt makes the client panic with Crash at its request number `request` (counted from 1):
