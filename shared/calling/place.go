@@ -62,11 +62,12 @@ func (s *Service) PlaceDirect(ctx context.Context, accountID string, d DirectCal
 		ID: dynamo.NewID("call"), AccountID: accountID, Provider: d.Provider, AgentID: d.AgentID,
 		FromNumber: d.FromNumber, ToNumber: d.To, Variables: d.Metadata,
 	}
-	waiting, err := s.store.QueueLength(ctx, accountID, ringfence.SlotDirect, "")
+	// Whether anyone waits reads one queue entry at most, however long the queue is.
+	_, waiting, err := s.store.CountQueued(ctx, accountID, ringfence.SlotDirect, 0)
 	if err != nil {
 		return Placed{}, err
 	}
-	if waiting == 0 {
+	if !waiting {
 		// Nobody waits: take a slot if one is free. Otherwise join the queue behind the others.
 		held, err := s.store.CreateCallWithSlot(ctx, c, ringfence.SlotDirect, limit)
 		if err == nil {

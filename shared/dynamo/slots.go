@@ -272,6 +272,18 @@ func (s *Store) QueueLength(ctx context.Context, accountID string, kind ringfenc
 	return n, nil
 }
 
+// CountQueued counts the entries waiting in an account's queue of one kind, reading at most `most`
+// of them: a render of the dashboard, or a check that anyone waits, costs the same however long
+// the queue is. more reports that the queue holds more than most.
+func (s *Store) CountQueued(ctx context.Context, accountID string, kind ringfence.SlotKind, most int) (n int, more bool, err error) {
+	keyCond := expression.Key("pk").Equal(expression.Value(queuePK(accountID, kind)))
+	items, err := queryPage[queueItem](ctx, s, keyCond, page{consistent: true, limit: most + 1})
+	if err != nil {
+		return 0, false, internal(err, "count queue of account %s", accountID)
+	}
+	return min(len(items), most), len(items) > most, nil
+}
+
 // NextQueued returns up to n entries at the head of an account's queue of one kind that may be
 // dialled now (entries scheduled for later stay).
 func (s *Store) NextQueued(ctx context.Context, accountID string, kind ringfence.SlotKind, n int) ([]ringfence.QueueEntry, error) {
