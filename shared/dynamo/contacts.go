@@ -271,6 +271,23 @@ func (s *Store) conditionCheck(key map[string]types.AttributeValue, cond express
 	}}, nil
 }
 
+// LatestCampaignCalls returns up to limit of a campaign's calls, last contact first: the calls
+// dialled most recently, since a campaign dials its contacts in order. The dashboard's recent
+// activity reads them, one page however many calls the campaign has. The index is eventually
+// consistent: a call created a moment ago may be missing.
+func (s *Store) LatestCampaignCalls(ctx context.Context, campaignID string, limit int) ([]ringfence.Call, error) {
+	keyCond := expression.Key("gsi1pk").Equal(expression.Value(campaignCallsGSI1PK(campaignID)))
+	items, err := queryPage[callItem](ctx, s, keyCond, page{index: "gsi1", newestFirst: true, limit: limit})
+	if err != nil {
+		return nil, internal(err, "list latest calls of campaign %s", campaignID)
+	}
+	calls := make([]ringfence.Call, 0, len(items))
+	for _, it := range items {
+		calls = append(calls, it.toDomain())
+	}
+	return calls, nil
+}
+
 // CampaignCallsPage returns up to limit calls of a campaign from index gsi1, in call id order
 // (which for a campaign's calls is contact order), after the call `after` ("" from the first),
 // and the contacts of those calls, read by one Query over their range of contact ids. The index

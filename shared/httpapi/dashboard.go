@@ -216,7 +216,7 @@ type outcomeCount struct {
 type slotRow struct {
 	Kind         string
 	InUse, Limit int
-	Queued       int
+	Queued       string // "1000+" when more wait than the dashboard counts
 }
 
 type activityLine struct {
@@ -239,8 +239,8 @@ func (s *Server) dashboardView(ctx context.Context, account string) (map[string]
 			row.Outcomes = append(row.Outcomes, outcomeCount{string(o), c.OutcomeCounts[o]})
 		}
 		rows = append(rows, row)
-		if i < 3 { // Recent activity comes from a page of the newest campaigns' call histories.
-			calls, _, err := s.store.CampaignCallsPage(ctx, c.ID, "", dashboardCallsPerCampaign)
+		if i < 3 { // Recent activity comes from the latest calls of the newest campaigns.
+			calls, err := s.store.LatestCampaignCalls(ctx, c.ID, dashboardCallsPerCampaign)
 			if err != nil {
 				return nil, err
 			}
@@ -262,11 +262,15 @@ func (s *Server) dashboardView(ctx context.Context, account string) (map[string]
 	}
 	var slots []slotRow
 	for _, u := range usage {
-		queued, err := s.store.QueueLength(ctx, account, u.Kind, "")
+		queued, more, err := s.store.CountQueued(ctx, account, u.Kind, dashboardQueueCount)
 		if err != nil {
 			return nil, err
 		}
-		slots = append(slots, slotRow{Kind: string(u.Kind), InUse: u.InUse, Limit: u.Limit, Queued: queued})
+		row := slotRow{Kind: string(u.Kind), InUse: u.InUse, Limit: u.Limit, Queued: strconv.Itoa(queued)}
+		if more {
+			row.Queued += "+"
+		}
+		slots = append(slots, row)
 	}
 	stuck, err := s.stuckCalls(ctx, account)
 	if err != nil {

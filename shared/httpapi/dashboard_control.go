@@ -12,6 +12,10 @@ import (
 // activity: everything else it shows comes from the campaigns' counters, whatever their size.
 const dashboardCallsPerCampaign = 50
 
+// dashboardQueueCount bounds the queue entries the dashboard counts per kind of slot; a longer
+// queue shows as "1000+ waiting".
+const dashboardQueueCount = 1000
+
 // campaignActions are the dashboard's buttons for a campaign in a status.
 func campaignActions(st ringfence.CampaignStatus) []string {
 	switch st {
