@@ -97,7 +97,7 @@ func (s *Server) initializeCall(ctx context.Context, auth toolAuth, args map[str
 // looked up without a write. A tool token reaches only its own account's numbers: another
 // account's number is answered as one with no route, before anything is written.
 func (s *Server) contextualCall(ctx context.Context, auth toolAuth, call toolCall, routed, other string) (ringfence.Call, error) {
-	if auth.account != "" {
+	if !auth.anyAccount {
 		route, err := s.calls.RouteFor(ctx, routed)
 		if err != nil {
 			return ringfence.Call{}, err

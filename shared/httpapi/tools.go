@@ -84,7 +84,7 @@ func (s *Server) toolCaller(ctx context.Context, req events.APIGatewayV2HTTPRequ
 		if err := s.verifyRetell(ctx, b, sig); err != nil {
 			return toolAuth{}, err
 		}
-		return toolAuth{provider: ringfence.ProviderRetell}, nil
+		return toolAuth{provider: ringfence.ProviderRetell, anyAccount: true}, nil
 	}
 	presented := req.QueryStringParameters["token"]
 	if presented == "" {
@@ -221,7 +221,7 @@ func (s *Server) rescheduleLead(ctx context.Context, auth toolAuth, args map[str
 // account is answered as one that does not exist, so a token cannot tell whether it does.
 func (s *Server) toolCallID(ctx context.Context, auth toolAuth, args map[string]any) (string, error) {
 	id, err := s.providerToolCallID(ctx, auth.provider, args)
-	if err != nil || auth.account == "" {
+	if err != nil || auth.anyAccount {
 		return id, err
 	}
 	c, err := s.store.GetCall(ctx, id)

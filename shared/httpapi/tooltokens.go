@@ -70,11 +70,13 @@ func (s *Server) deleteToolToken(ctx context.Context, req events.APIGatewayV2HTT
 // toolAuth is who a tool call was authenticated as: the provider and, for a tool token, the
 // account whose calls and numbers it may reach. A provider that signs its requests (Retell) or
 // names its own call in a signed or secret-bearing message (Vapi) vouches for the call itself, so
-// its tool calls carry no account; the call's own account applies.
+// its tool calls reach any account's (anyAccount); the call's own account applies. The zero
+// value reaches nothing.
 type toolAuth struct {
-	provider ringfence.Provider
-	account  string
+	provider   ringfence.Provider
+	account    string
+	anyAccount bool
 }
 
 // reaches reports whether a tool call so authenticated may act on a call or number of account.
-func (a toolAuth) reaches(account string) bool { return a.account == "" || a.account == account }
+func (a toolAuth) reaches(account string) bool { return a.anyAccount || a.account == account }

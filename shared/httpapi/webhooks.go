@@ -309,7 +309,7 @@ func (s *Server) runVapiTool(ctx context.Context, tc vapi.ToolCall, callObject m
 		args[k] = v
 	}
 	args["call"] = callObject
-	_, reply, err := s.runTool(ctx, toolAuth{provider: ringfence.ProviderVapi}, tc.Name, args)
+	_, reply, err := s.runTool(ctx, toolAuth{provider: ringfence.ProviderVapi, anyAccount: true}, tc.Name, args)
 	return reply, err
 }
 
