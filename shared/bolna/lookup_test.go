@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -17,9 +16,7 @@ import (
 // MustServe serves handler as Bolna's API and returns a client of it.
 func MustServe(tb testing.TB, handler http.HandlerFunc) *bolna.Client {
 	tb.Helper()
-	srv := httptest.NewServer(handler)
-	tb.Cleanup(srv.Close)
-	return bolna.NewClient(srv.URL, "key")
+	return bolna.NewClient(testio.ServeAPI(tb, handler), "key")
 }
 
 // GET /executions/{id} reads as the execution webhook would, with the API's conversation_time
@@ -41,11 +38,7 @@ func TestReportCall(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var path string
-			c := MustServe(t, func(w http.ResponseWriter, r *http.Request) {
-				path = r.Method + " " + r.URL.Path
-				w.WriteHeader(tc.status)
-				w.Write(tc.body)
-			})
+			c := MustServe(t, testio.Answer(tc.status, tc.body, &path))
 			ev, err := c.ReportCall(context.Background(), "4c06b4d1-4096-4561-919a-4f94539c8d4a")
 			if path != "GET /executions/4c06b4d1-4096-4561-919a-4f94539c8d4a" {
 				t.Fatalf("request=%q, want GET /executions/{execution_id}", path)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -18,9 +17,7 @@ import (
 // MustServe serves handler as Retell's API and returns a client of it.
 func MustServe(tb testing.TB, handler http.HandlerFunc) *retell.Client {
 	tb.Helper()
-	srv := httptest.NewServer(handler)
-	tb.Cleanup(srv.Close)
-	return retell.NewClient(srv.URL, "key")
+	return retell.NewClient(testio.ServeAPI(tb, handler), "key")
 }
 
 // get-call reads as the webhook carrying the same call object would: an ended call with its
@@ -42,11 +39,7 @@ func TestReportCall(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var path string
-			c := MustServe(t, func(w http.ResponseWriter, r *http.Request) {
-				path = r.Method + " " + r.URL.Path
-				w.WriteHeader(tc.status)
-				w.Write(tc.body)
-			})
+			c := MustServe(t, testio.Answer(tc.status, tc.body, &path))
 			ev, err := c.ReportCall(context.Background(), "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6")
 			if path != "GET /v2/get-call/Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6" {
 				t.Fatalf("request=%q, want GET /v2/get-call/{call_id}", path)

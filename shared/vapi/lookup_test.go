@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"testing"
 	"time"
@@ -18,9 +17,7 @@ import (
 // MustServe serves handler as Vapi's API and returns a client of it.
 func MustServe(tb testing.TB, handler http.HandlerFunc) *vapi.Client {
 	tb.Helper()
-	srv := httptest.NewServer(handler)
-	tb.Cleanup(srv.Close)
-	return vapi.NewClient(srv.URL, "key")
+	return vapi.NewClient(testio.ServeAPI(tb, handler), "key")
 }
 
 // GET /call/{id} reads as the server messages would: an ended call with its outcome, cost,
@@ -43,11 +40,7 @@ func TestReportCall(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var path string
-			c := MustServe(t, func(w http.ResponseWriter, r *http.Request) {
-				path = r.Method + " " + r.URL.Path
-				w.WriteHeader(tc.status)
-				w.Write(tc.body)
-			})
+			c := MustServe(t, testio.Answer(tc.status, tc.body, &path))
 			ev, err := c.ReportCall(context.Background(), "2b1f2d1c-7c1e-4a57-9d7e-6e2f4b1c9a10")
 			if path != "GET /call/2b1f2d1c-7c1e-4a57-9d7e-6e2f4b1c9a10" {
 				t.Fatalf("request=%q, want GET /call/{id}", path)
