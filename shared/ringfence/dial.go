@@ -115,6 +115,17 @@ type Finder interface {
 	FindCall(ctx context.Context, req DialRequest, since time.Time) (providerCallID string, err error)
 }
 
+// ProviderClient is everything ringfence asks of a provider's API: place a call, find one whose
+// dial went unanswered, and report one it stopped hearing about. Each provider's client is one,
+// and so is anything that wraps it: a wrapper that dropped an ability would silently turn off
+// what depends on it (the sweep asking the provider before ending a quiet call), so the type
+// says what a wired client can do.
+type ProviderClient interface {
+	Dialer
+	Finder
+	Reporter
+}
+
 // Reporter asks a provider what it knows of one call: the provider is the source of truth for a
 // call ringfence has stopped hearing about.
 type Reporter interface {
