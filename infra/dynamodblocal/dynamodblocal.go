@@ -100,9 +100,11 @@ func Start(ctx context.Context, root string, port int, log io.Writer) (*Server, 
 			return nil, err
 		}
 	}
+	// -sharedDb: one database for every caller. Without it DynamoDB Local keeps a database per
+	// access key, and each function signs with its own role's key (infra/iam), as on Lambda.
 	cmd := exec.Command("java",
 		"-Djava.library.path="+filepath.Join(filepath.Dir(jar), "DynamoDBLocal_lib"),
-		"-jar", jar, "-inMemory", "-disableTelemetry", "-port", strconv.Itoa(port))
+		"-jar", jar, "-inMemory", "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = log, log
 	// The server dies with the process that started it, even if that process is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
@@ -224,13 +225,14 @@ type App struct {
 
 // New builds the App from the environment. Logs go to stdout as JSON, where Lambda sends them to
 // CloudWatch. Secrets come from Secrets Manager where the environment names their ARNs
-// (NAME_ARN), and from the environment otherwise (shared/secrets).
-func New(ctx context.Context, getenv func(string) string, stdout io.Writer) (*App, error) {
+// (NAME_ARN), and from the environment otherwise (shared/secrets). Options change the AWS
+// configuration, as tests do to add middleware; a function's main passes none.
+func New(ctx context.Context, getenv func(string) string, stdout io.Writer, options ...func(*aws.Config)) (*App, error) {
 	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg := dynamo.LocalConfig()
+	awsCfg := localConfig(getenv)
 	var manager *secrets.Manager
 	if cfg.DynamoDBEndpoint == "" || secrets.InSecretsManager(getenv) {
 		loaded, err := config.LoadDefaultConfig(ctx)
@@ -246,7 +248,22 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer) (*Ap
 	if err := cfg.withSecrets(ctx, getenv, store); err != nil {
 		return nil, err
 	}
+	for _, o := range options {
+		o(&awsCfg)
+	}
 	return NewWithAWS(cfg, awsCfg, stdout), nil
+}
+
+// localConfig is the AWS configuration for DynamoDB Local. Its credentials are those the
+// environment gives, as Lambda gives each function its role's credentials in AWS_ACCESS_KEY_ID
+// and AWS_SECRET_ACCESS_KEY: the local stack names each function's role that way, so that the
+// role is enforced off AWS too (infra/iam). Without them the credentials are the operator's.
+func localConfig(getenv func(string) string) aws.Config {
+	cfg := dynamo.LocalConfig()
+	if id := getenv("AWS_ACCESS_KEY_ID"); id != "" {
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(id, getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN"))
+	}
+	return cfg
 }
 
 // withSecrets gives the configuration its secret store and notes which providers have a key.

@@ -24,6 +24,9 @@ const (
 	VapiWebhookSecret = "VAPI_WEBHOOK_SECRET"      // Authenticates Vapi's server messages.
 )
 
+// Names lists every secret.
+var Names = []string{APIKey, SessionSecret, BolnaWebhookToken, BolnaAPIKey, RetellAPIKey, VapiAPIKey, VapiWebhookSecret}
+
 // ARNSuffix ends the name of the environment variable holding a secret's ARN on AWS.
 const ARNSuffix = "_ARN"
 
@@ -90,7 +93,7 @@ func FromEnvironment(getenv func(string) string, manager *Manager) Store {
 // InSecretsManager says whether the environment names any secret's ARN, so that a Secrets
 // Manager client is needed.
 func InSecretsManager(getenv func(string) string) bool {
-	for _, name := range []string{APIKey, SessionSecret, BolnaWebhookToken, BolnaAPIKey, RetellAPIKey, VapiAPIKey, VapiWebhookSecret} {
+	for _, name := range Names {
 		if getenv(name+ARNSuffix) != "" {
 			return true
 		}

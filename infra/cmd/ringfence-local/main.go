@@ -31,6 +31,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/infra/dynamodblocal"
+	"github.com/ringfence/ringfence/infra/iam"
 	"github.com/ringfence/ringfence/infra/localstack"
 	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/infra/simulator"
@@ -156,32 +157,50 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 		simURL = url
 		appEnv = simulatorProviders(appEnv, url)
 	}
-	a, err := app.New(ctx, appEnv, stdout)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	// The development account: the local API key, stored hashed, with the default limits.
-	if err := a.Store.EnsureAccount(ctx, ringfence.Account{ID: a.Config.AccountID, Name: "local development"}, env("RINGFENCE_API_KEY")); err != nil {
-		ln.Close()
-		return err
-	}
 	t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	handlers := a.Handlers()
-	gw, err := localstack.NewGateway(t, handlers, a.Log)
+	// Each function reaches DynamoDB through the IAM proxy, with its own role, as on AWS; the
+	// operator's work (the table, the development account) goes to DynamoDB Local directly.
+	roles, err := iam.LoadRepository(root)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	proxy, err := iam.Start(endpoint, roles)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer proxy.Close()
+	functions, err := localstack.Functions(ctx, t, localstack.Overlay(appEnv, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": proxy.Endpoint}), stdout)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	operator, err := app.New(ctx, appEnv, io.Discard)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// The development account: the local API key, stored hashed, with the default limits.
+	if err := operator.Store.EnsureAccount(ctx, ringfence.Account{ID: operator.Config.AccountID, Name: "local development"}, env("RINGFENCE_API_KEY")); err != nil {
+		ln.Close()
+		return err
+	}
+	handlers := localstack.Handlers(functions)
+	gw, err := localstack.NewGateway(t, handlers, operator.Log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	localstack.RunSchedules(ctx, t, handlers, a.Log)
+	localstack.RunSchedules(ctx, t, handlers, operator.Log)
 
-	stack, _ := json.Marshal(map[string]string{"endpoint": endpoint, "table": env("RINGFENCE_TABLE"), "session_secret": a.Config.SessionSecret})
+	stack, _ := json.Marshal(map[string]string{"endpoint": endpoint, "table": env("RINGFENCE_TABLE"), "session_secret": operator.Config.SessionSecret})
 	os.WriteFile(filepath.Join(root, localstack.StackFile), stack, 0o644)
 	defer os.Remove(filepath.Join(root, localstack.StackFile))
 
@@ -332,14 +351,33 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 	} else if bytes.Contains(event, []byte(`"x-retell-signature"`)) {
 		fmt.Fprintln(stderr, "re-signed the event's x-retell-signature with RETELL_API_KEY at the current time")
 	}
-	a, err := app.New(ctx, localstack.Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": endpoint}), stderr)
+	t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		return err
 	}
-	handler, ok := a.Handlers()[function]
-	if !ok {
+	var fn samtemplate.Function
+	for _, f := range t.Functions {
+		if f.Name == function {
+			fn = f
+		}
+	}
+	if fn.Name == "" {
 		return fmt.Errorf("no function %q; the functions are the folders under functions/", function)
 	}
+	roles, err := iam.LoadRepository(root)
+	if err != nil {
+		return err
+	}
+	proxy, err := iam.Start(endpoint, roles)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	a, err := app.New(ctx, localstack.FunctionEnv(fn, localstack.Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": proxy.Endpoint})), stderr)
+	if err != nil {
+		return err
+	}
+	handler := a.Handlers()[function]
 	out, err := localstack.Invoke(ctx, handler, event)
 	if err != nil {
 		return fmt.Errorf("function %s returned an error: %w", function, err)

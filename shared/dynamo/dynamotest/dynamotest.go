@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/ringfence/ringfence/infra/dynamodblocal"
+	"github.com/ringfence/ringfence/infra/iam"
 	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/shared/dynamo"
 )
@@ -88,8 +90,54 @@ func MustNewStore(tb testing.TB, options ...func(*aws.Config)) Env {
 	return Env{Table: name, Store: dynamo.NewStore(client, name), Client: client}
 }
 
-// Endpoint returns the DynamoDB Local endpoint the tests use.
+// Endpoint returns the DynamoDB Local endpoint the tests use as the operator: to create tables,
+// to seed them, and to read what the functions wrote. Functions use FunctionEndpoint.
 func Endpoint() string { return endpoint }
+
+var (
+	proxyOnce sync.Once
+	proxy     *iam.Server
+	proxyErr  error
+)
+
+// FunctionEndpoint returns the endpoint through which the functions under test reach DynamoDB
+// Local: a proxy that allows each request only what the role of the function that signed it
+// allows (infra/iam), as AWS does and DynamoDB Local does not. It starts on first use.
+func FunctionEndpoint(tb testing.TB) string {
+	tb.Helper()
+	return mustProxy(tb).Endpoint
+}
+
+// Denied returns the requests on table that the proxy refused (and any whose credentials named
+// no function's role).
+func Denied(tb testing.TB, table string) []string {
+	tb.Helper()
+	return mustProxy(tb).Denied(table)
+}
+
+func mustProxy(tb testing.TB) *iam.Server {
+	tb.Helper()
+	if endpoint == "" {
+		tb.Fatal("dynamotest: call dynamotest.Main from the package's TestMain")
+	}
+	proxyOnce.Do(func() {
+		root, err := dynamodblocal.RepoRoot()
+		if err != nil {
+			proxyErr = err
+			return
+		}
+		roles, err := iam.LoadRepository(root)
+		if err != nil {
+			proxyErr = err
+			return
+		}
+		proxy, proxyErr = iam.Start(endpoint, roles)
+	})
+	if proxyErr != nil {
+		tb.Fatalf("the IAM proxy in front of DynamoDB Local: %v", proxyErr)
+	}
+	return proxy
+}
 
 // MustLoadTable reads the table definition from the repository's template.yaml.
 func MustLoadTable(tb testing.TB) dynamo.TableDefinition {
