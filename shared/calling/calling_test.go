@@ -31,7 +31,7 @@ func TestCampaignRunsWithinItsLimit(t *testing.T) {
 				return
 			case <-time.After(5 * time.Millisecond):
 			}
-			counts, _, err := s.app.Store.ListSlots(context.Background(), "acct_test")
+			counts, _, err := s.env.Store.ListSlots(context.Background(), "acct_test")
 			if err == nil {
 				maxInUse = max(maxInUse, counts[ringfence.SlotCampaign])
 			}
@@ -123,7 +123,7 @@ func TestLostDialAnswerIsNeverRedialled(t *testing.T) {
 	s := MustStack(t, simulator.Options{DropAnswer: true, CallLength: 2 * time.Second}, 2, 2)
 	var c callView
 	s.do(t, "POST", "/calls", `{"to":"+14155550101","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100"}`, 201, &c)
-	got, err := s.app.Store.GetCall(context.Background(), c.ID)
+	got, err := s.env.Store.GetCall(context.Background(), c.ID)
 	if err != nil || got.Status != ringfence.StatusDialing || got.SlotKind != ringfence.SlotDirect || got.DialError == "" {
 		t.Fatalf("call=%+v err=%v, want dialing with its slot and the reason", got, err)
 	}
@@ -184,7 +184,7 @@ func TestEarlyWebhookIsApplied(t *testing.T) {
 		if got.Outcome != want || got.ProviderCallID == "" {
 			t.Fatalf("omit call id=%v: call=%+v, want outcome %s", omit, got, want)
 		}
-		parked, err := s.app.Store.ParkedEvents(context.Background(), ringfence.ProviderBolna, got.ProviderCallID)
+		parked, err := s.env.Store.ParkedEvents(context.Background(), ringfence.ProviderBolna, got.ProviderCallID)
 		if err != nil || len(parked) != 0 {
 			t.Fatalf("omit call id=%v: %d events still parked (err %v)", omit, len(parked), err)
 		}
@@ -200,7 +200,7 @@ func TestConcurrentDispatchersDialEachCallOnce(t *testing.T) {
 		calls = append(calls, ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderBolna,
 			AgentID: "agent-1", FromNumber: "+14155550100", ToNumber: "+1415555" + string(rune('0'+i/10)) + "00" + string(rune('0'+i%10))})
 	}
-	if n, err := s.app.Store.EnqueueCalls(ctx, calls, ringfence.SlotDirect); err != nil || n != 30 {
+	if n, err := s.env.Store.EnqueueCalls(ctx, calls, ringfence.SlotDirect); err != nil || n != 30 {
 		t.Fatalf("enqueued=%d err=%v", n, err)
 	}
 	var wg sync.WaitGroup
@@ -209,7 +209,7 @@ func TestConcurrentDispatchersDialEachCallOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := s.app.Calling.Drain(ctx, "acct_test", ringfence.SlotDirect, 30)
+			n, err := s.fn("dispatcher").Calling.Drain(ctx, "acct_test", ringfence.SlotDirect, 30)
 			if err != nil {
 				t.Error(err)
 			}

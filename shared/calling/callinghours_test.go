@@ -24,7 +24,7 @@ func TestCallingHoursAcrossDSTInThreeZones(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.app.Store.Now = func() time.Time { return tm }
+		s.setStoreNow(func() time.Time { return tm })
 	}
 	// Friday 30 October 2026, 17:30 in New York: every window is closed. New York leaves DST on
 	// Sunday 1 November, Berlin left it on 25 October, Sydney entered it on 4 October.
@@ -42,7 +42,7 @@ func TestCallingHoursAcrossDSTInThreeZones(t *testing.T) {
 	}
 	callOf := func(i int) ringfence.Call {
 		t.Helper()
-		call, err := s.app.Store.GetCall(ctx, "call_"+strings.TrimPrefix(c.ID, "cmp_")+"_"+dynamo.ContactID(i))
+		call, err := s.env.Store.GetCall(ctx, "call_"+strings.TrimPrefix(c.ID, "cmp_")+"_"+dynamo.ContactID(i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func TestCallingHoursAcrossDSTInThreeZones(t *testing.T) {
 	}
 	drain := func(want int) {
 		t.Helper()
-		n, err := s.app.Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5)
+		n, err := s.fn("dispatcher").Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestCallingHoursAcrossDSTInThreeZones(t *testing.T) {
 		t.Helper()
 		call := callOf(i)
 		ev := ringfence.CallEvent{Provider: ringfence.ProviderBolna, CallID: call.ID, ProviderCallID: call.ProviderCallID, Status: ringfence.StatusCompleted}
-		if _, _, err := s.app.Calling.ApplyEvent(ctx, ev); err != nil {
+		if _, _, err := s.fn("bolna-webhook").Calling.ApplyEvent(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -152,14 +152,14 @@ func TestCampaignStartIsConstantAndQueuesEachContactOnceAcrossACrash(t *testing.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.app.Calling.AdvanceCampaigns(ctx); err != nil {
+			if err := s.fn("dispatcher").Calling.AdvanceCampaigns(ctx); err != nil {
 				t.Errorf("AdvanceCampaigns: %v", err)
 			}
 		}()
 	}
 	wg.Wait()
 	for run := 0; ; run++ {
-		waiting, err := s.app.Store.PendingContacts(ctx, large.ID, "", 1)
+		waiting, err := s.env.Store.PendingContacts(ctx, large.ID, "", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func TestCampaignStartIsConstantAndQueuesEachContactOnceAcrossACrash(t *testing.
 		if run == n/1000+5 {
 			t.Fatalf("contacts still wait to be queued after %d more dispatcher runs", run)
 		}
-		if err := s.app.Calling.AdvanceCampaigns(ctx); err != nil {
+		if err := s.fn("dispatcher").Calling.AdvanceCampaigns(ctx); err != nil {
 			t.Fatalf("AdvanceCampaigns: %v", err)
 		}
 	}
@@ -178,7 +178,7 @@ func TestCampaignStartIsConstantAndQueuesEachContactOnceAcrossACrash(t *testing.
 		id string
 		n  int
 	}{{small.ID, 100}, {large.ID, n}} {
-		contacts, err := s.app.Store.ListContacts(ctx, c.id)
+		contacts, err := s.env.Store.ListContacts(ctx, c.id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestCampaignStartIsConstantAndQueuesEachContactOnceAcrossACrash(t *testing.
 				t.Fatalf("contact %s (%s) was never queued", ct.ID, ct.Phone)
 			}
 		}
-		calls, err := s.app.Store.ListCampaignCalls(ctx, c.id)
+		calls, err := s.env.Store.ListCampaignCalls(ctx, c.id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +205,7 @@ func TestCampaignStartIsConstantAndQueuesEachContactOnceAcrossACrash(t *testing.
 			t.Fatalf("%d calls for %d contacts, want one each of %d", len(calls), len(perContact), c.n)
 		}
 	}
-	entries, err := s.app.Store.QueueEntries(ctx, "acct_test", ringfence.SlotCampaign)
+	entries, err := s.env.Store.QueueEntries(ctx, "acct_test", ringfence.SlotCampaign)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestAddContactsValidatesFirstAndIsIdempotentPerPhone(t *testing.T) {
 	}
 	var got campaignView
 	s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &got)
-	contacts, err := s.app.Store.ListContacts(context.Background(), c.ID)
+	contacts, err := s.env.Store.ListContacts(context.Background(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestAddContactsValidatesFirstAndIsIdempotentPerPhone(t *testing.T) {
 	if added.Added != 50 || added.Duplicates != 50 || added.TotalContacts != 200 {
 		t.Fatalf("second upload: %+v, want 50 added, 50 duplicates, 200 in all", added)
 	}
-	contacts, err = s.app.Store.ListContacts(context.Background(), c.ID)
+	contacts, err = s.env.Store.ListContacts(context.Background(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,9 +292,7 @@ func TestPauseResumeCancelRaceThreeDispatchers(t *testing.T) {
 	var controlled atomic.Bool
 	dispatchers := make([]*app.App, 3)
 	for i := range dispatchers {
-		cfg := s.app.Config
-		cfg.CampaignLimit = 2
-		dispatchers[i] = app.NewWithAWS(cfg, dynamotest.Config(pauseBeforeClaim(&phase, func() { control(); controlled.Store(true) })), s.out)
+		dispatchers[i] = s.another(t, "dispatcher", map[string]string{"RINGFENCE_CAMPAIGN_LIMIT": "2"}, pauseBeforeClaim(&phase, func() { control(); controlled.Store(true) }))
 	}
 	drainAll := func() {
 		var wg sync.WaitGroup
@@ -349,7 +347,7 @@ func TestPauseResumeCancelRaceThreeDispatchers(t *testing.T) {
 		t.Fatalf("no dispatcher tried to claim a dial after the resume")
 	}
 	s.do(t, "POST", "/campaigns/"+c.ID+"/cancel", "", 200, nil) // Idempotent.
-	if err := s.app.Calling.AdvanceCampaigns(ctx); err != nil {
+	if err := s.fn("dispatcher").Calling.AdvanceCampaigns(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s.sim.Wait()

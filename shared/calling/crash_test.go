@@ -12,18 +12,15 @@ import (
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
 	"github.com/ringfence/ringfence/shared/ringfence"
-	"github.com/ringfence/ringfence/shared/vapi"
 )
 
-// servicesWith returns a calling service on the stack's table whose DynamoDB client is built with
-// options, with the stack's clock and the simulator's Vapi as its dialer.
-func (s *stack) serviceWith(c *clock, options ...func(*aws.Config)) *calling.Service {
-	store := s.env.Reopen(options...)
-	store.Now = c.Now
-	svc := calling.New(store, map[ringfence.Provider]ringfence.Dialer{ringfence.ProviderVapi: vapi.NewClient(s.simURL(), simKey)},
-		calling.Defaults{DirectLimit: 5, CampaignLimit: 5}, s.app.Log)
-	svc.Now = c.Now
-	return svc
+// serviceWith returns the calling service of a new instance of one function (built by app.New,
+// under that function's role) whose DynamoDB client is built with options, on the stack's clock.
+func (s *stack) serviceWith(t *testing.T, function string, c *clock, options ...func(*aws.Config)) *calling.Service {
+	t.Helper()
+	a := s.another(t, function, nil, options...)
+	a.Store.Now, a.Calling.Now = c.Now, c.Now
+	return a.Calling
 }
 
 // runUntilCrash runs fn and reports whether it died with dynamotest.Crash.
@@ -44,10 +41,11 @@ func runUntilCrash(fn func()) (crashed bool) {
 // the work that may die at any DynamoDB request, and what must hold once the schedules have run
 // for a while afterwards.
 type writePath struct {
-	name  string
-	setup func(t *testing.T, s *stack, c *clock)
-	work  func(ctx context.Context, svc *calling.Service, c *clock)
-	check func(t *testing.T, s *stack)
+	name     string
+	function string // The function whose work it is, under whose role it runs.
+	setup    func(t *testing.T, s *stack, c *clock)
+	work     func(ctx context.Context, svc *calling.Service, c *clock)
+	check    func(t *testing.T, s *stack)
 }
 
 // recover runs the scheduled jobs over the next quarter of an hour, as EventBridge would.
@@ -55,10 +53,10 @@ func recoverAfter(t *testing.T, s *stack, c *clock) {
 	ctx := context.Background()
 	for range 15 {
 		c.Add(time.Minute)
-		if _, err := s.app.Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
+		if _, err := s.fn("scheduler").Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.app.Calling.Sweep(ctx, c.Now()); err != nil {
+		if _, err := s.fn("sweeper").Calling.Sweep(ctx, c.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,7 +64,7 @@ func recoverAfter(t *testing.T, s *stack, c *clock) {
 
 func noSlotHeld(t *testing.T, s *stack) {
 	t.Helper()
-	counts, held, err := s.app.Store.ListSlots(context.Background(), "acct_test")
+	counts, held, err := s.env.Store.ListSlots(context.Background(), "acct_test")
 	if err != nil || counts[ringfence.SlotDirect] != 0 || len(held) != 0 {
 		t.Fatalf("slots in use=%d held=%d (%v) after recovery, want none", counts[ringfence.SlotDirect], len(held), err)
 	}
@@ -82,8 +80,9 @@ func TestCrashAtEveryStepOfEveryWritePath(t *testing.T) {
 	cu := vapiCustomer(7)
 	paths := []writePath{
 		{
-			name:  "place a direct call",
-			setup: func(t *testing.T, s *stack, c *clock) {},
+			name:     "place a direct call",
+			function: "api",
+			setup:    func(t *testing.T, s *stack, c *clock) {},
 			work: func(ctx context.Context, svc *calling.Service, c *clock) {
 				svc.PlaceDirect(ctx, "acct_test", calling.DirectCall{To: "+14155550123", Provider: ringfence.ProviderVapi, AgentID: "assistant-1", FromNumber: "phone-number-1"})
 			},
@@ -95,7 +94,8 @@ func TestCrashAtEveryStepOfEveryWritePath(t *testing.T) {
 			},
 		},
 		{
-			name: "schedule and dispatch a welcome call",
+			name:     "schedule and dispatch a welcome call",
+			function: "scheduler",
 			setup: func(t *testing.T, s *stack, c *clock) {
 				MustCustomers(t, s, []ringfence.Customer{cu}, func(ringfence.Customer) time.Time { return time.Time{} })
 				c.Add(21 * time.Minute)
@@ -103,20 +103,21 @@ func TestCrashAtEveryStepOfEveryWritePath(t *testing.T) {
 			work: func(ctx context.Context, svc *calling.Service, c *clock) { svc.Schedule(ctx, c.Now(), 15*time.Minute) },
 			check: func(t *testing.T, s *stack) {
 				noSlotHeld(t, s)
-				got, _ := s.app.Store.GetCustomer(context.Background(), cu.ID)
+				got, _ := s.env.Store.GetCustomer(context.Background(), cu.ID)
 				if n := s.sim.Stats().DialsPerNumber[cu.Phone]; n != 1 || got.WelcomeCallID == "" {
 					t.Fatalf("welcome calls placed=%d claim=%q, want exactly one, claimed", n, got.WelcomeCallID)
 				}
 			},
 		},
 		{
-			name: "sweep a stale call",
+			name:     "sweep a stale call",
+			function: "sweeper",
 			setup: func(t *testing.T, s *stack, c *clock) {
-				call, err := s.app.Store.CreateCallWithSlot(context.Background(), ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderVapi, ToNumber: "+14155550124"}, ringfence.SlotDirect, 5)
+				call, err := s.env.Store.CreateCallWithSlot(context.Background(), ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderVapi, ToNumber: "+14155550124"}, ringfence.SlotDirect, 5)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := s.app.Store.RecordProviderCallID(context.Background(), call.ID, "vapi-stale-1"); err != nil {
+				if err := s.env.Store.RecordProviderCallID(context.Background(), call.ID, "vapi-stale-1"); err != nil {
 					t.Fatal(err)
 				}
 				c.Add(10 * time.Minute)
@@ -135,7 +136,7 @@ func TestCrashAtEveryStepOfEveryWritePath(t *testing.T) {
 				c.Set(start)
 				s.useClock(c)
 				p.setup(t, s, c)
-				p.work(context.Background(), s.serviceWith(c, dynamotest.CountRequests(&requests)), c)
+				p.work(context.Background(), s.serviceWith(t, p.function, c, dynamotest.CountRequests(&requests)), c)
 				recoverAfter(t, s, c)
 				p.check(t, s)
 			}
@@ -149,7 +150,7 @@ func TestCrashAtEveryStepOfEveryWritePath(t *testing.T) {
 					c.Set(start)
 					s.useClock(c)
 					p.setup(t, s, c)
-					if !runUntilCrash(func() { p.work(context.Background(), s.serviceWith(c, dynamotest.CrashAt(n, after)), c) }) {
+					if !runUntilCrash(func() { p.work(context.Background(), s.serviceWith(t, p.function, c, dynamotest.CrashAt(n, after)), c) }) {
 						t.Fatalf("request %d (after=%v): the path did not reach the crash point", n, after)
 					}
 					recoverAfter(t, s, c)

@@ -76,7 +76,7 @@ func TestDashboardInChromium(t *testing.T) {
 
 	// A login link signs in once, so each browser run gets its own.
 	link := func() string {
-		return s.base + "/dashboard/login?token=" + httpapi.LoginToken(s.app.Config.SessionSecret, "acct_test", time.Now().Add(httpapi.LoginLinkLifetime))
+		return s.base + "/dashboard/login?token=" + httpapi.LoginToken(s.fn("api").Config.SessionSecret, "acct_test", time.Now().Add(httpapi.LoginLinkLifetime))
 	}
 	dom := headless(t, browser, link(), "--dump-dom")
 	for _, want := range []string{"Demo renewals", c.ID, "8 / 8", "completed", "campaign slots in use", "0 / 3", got.TotalCost, "first_terminal"} {

@@ -21,32 +21,32 @@ func TestWelcomeCallQueuedTwiceIsDialledOnce(t *testing.T) {
 	s := MustStack(t, simulator.Options{Silent: true}, 5, 5)
 	ctx := context.Background()
 	cu := vapiCustomer(1)
-	if _, err := s.app.Store.CreateCustomer(ctx, cu, time.Time{}); err != nil {
+	if _, err := s.env.Store.CreateCustomer(ctx, cu, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	sc := ringfence.ScheduledCall{CustomerID: cu.ID, Type: ringfence.CallWelcome, LocalDate: "2026-11-21", Attempt: 1}
 	for i := range 2 {
 		call := ringfence.Call{ID: fmt.Sprintf("call_imported_%d", i), AccountID: cu.AccountID, Provider: cu.Provider, AgentID: cu.AgentID,
 			FromNumber: cu.FromNumber, ToNumber: cu.Phone, Direction: ringfence.Outbound, Schedule: &sc}
-		if _, err := s.app.Store.EnqueueCall(ctx, call, ringfence.SlotDirect); err != nil {
+		if _, err := s.env.Store.EnqueueCall(ctx, call, ringfence.SlotDirect); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for range 2 {
-		if _, err := s.app.Calling.DrainAll(ctx); err != nil {
+		if _, err := s.fn("dispatcher").Calling.DrainAll(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if st := s.sim.Stats(); st.Placed != 1 || st.DialsPerNumber[cu.Phone] != 1 {
 		t.Fatalf("placed=%d dials to %s=%d, want 1 and 1", st.Placed, cu.Phone, st.DialsPerNumber[cu.Phone])
 	}
-	got, err := s.app.Store.GetCustomer(ctx, cu.ID)
+	got, err := s.env.Store.GetCustomer(ctx, cu.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	statuses := map[ringfence.CallStatus]int{}
 	for i := range 2 {
-		call, err := s.app.Store.GetCall(ctx, fmt.Sprintf("call_imported_%d", i))
+		call, err := s.env.Store.GetCall(ctx, fmt.Sprintf("call_imported_%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,12 +81,12 @@ func TestWebhookDuringSweepWriteWins(t *testing.T) {
 		return false
 	}
 	s := MustStack(t, simulator.Options{Silent: true}, 5, 5, dynamotest.BeforeFirst(sweepsWrite, func() { deliver() }))
-	c := MustStaleCampaign(t, s.app.Store, 1)
+	c := MustStaleCampaign(t, s.env.Store, 1)
 	callID, execID := fmt.Sprintf("call_%s_0", c.ID), fmt.Sprintf("%s-exec-0", c.ID)
 	delivered := ""
 	deliver = func() { delivered = s.deliverBolna(t, []byte(`{"id":"`+execID+`","status":"in-progress"}`)) }
 	ctx := context.Background()
-	r, err := s.app.Calling.Sweep(ctx, time.Now().Add(10*time.Minute))
+	r, err := s.fn("sweeper").Calling.Sweep(ctx, time.Now().Add(10*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestWebhookDuringSweepWriteWins(t *testing.T) {
 	if r.CallsExamined != 1 || r.CallsEnded != 0 {
 		t.Fatalf("sweep=%+v, want the call examined and not ended", r)
 	}
-	got, err := s.app.Store.GetCall(ctx, callID)
+	got, err := s.env.Store.GetCall(ctx, callID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func (s *stack) mustRouteSalon(t *testing.T) {
 	t.Helper()
 	s.do(t, "PUT", "/numbers/%2B14155550100", `{"company_id":"salon-co","company_name":"Snip Salon","branch_id":"downtown","branch_name":"Downtown","agent_id":"agent-salon","greeting":"Welcome to Snip Salon Downtown!"}`, 200, nil)
 	// An operator confirms the claim (ringfence-ops numbers confirm), as for any new number.
-	if _, err := s.app.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
+	if _, err := s.env.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -74,7 +74,7 @@ func TestInboundCallsAlwaysGetTheirContext(t *testing.T) {
 	known := map[string]string{}
 	for i := range 20 {
 		phone := fmt.Sprintf("+1415556%04d", i)
-		c, err := s.app.Store.CreateCustomer(ctx, ringfence.Customer{ID: dynamo.NewID("cus"), AccountID: "acct_test", Name: fmt.Sprintf("Customer %d", i), Phone: phone, Timezone: "UTC", Provider: ringfence.ProviderRetell, AgentID: "a"}, time.Time{})
+		c, err := s.env.Store.CreateCustomer(ctx, ringfence.Customer{ID: dynamo.NewID("cus"), AccountID: "acct_test", Name: fmt.Sprintf("Customer %d", i), Phone: phone, Timezone: "UTC", Provider: ringfence.ProviderRetell, AgentID: "a"}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestInboundCallsAlwaysGetTheirContext(t *testing.T) {
 				reply.Caller.Anonymous != (in.call.From == "anonymous") {
 				t.Errorf("call from %s (order %d): reply=%+v, want salon-co/downtown, customer %q", in.call.From, in.order, reply, wantCustomer)
 			}
-			c, err := s.app.Store.GetCall(ctx, ringfence.InboundCallID(ringfence.ProviderRetell, in.call.CallID))
+			c, err := s.env.Store.GetCall(ctx, ringfence.InboundCallID(ringfence.ProviderRetell, in.call.CallID))
 			if err != nil || c.Context.CompanyID != "salon-co" || c.Context.BranchID != "downtown" || c.Context.CustomerID != wantCustomer || c.Status != ringfence.StatusInProgress {
 				t.Errorf("call record=%+v err=%v, want its context and in-progress", c, err)
 			}
@@ -209,7 +209,7 @@ func TestInitializeCallForUnroutedNumber(t *testing.T) {
 	if status != 200 || reply.Success || reply.Error != "unknown_number" || reply.Message == "" || reply.Company != nil {
 		t.Fatalf("status=%d body=%s, want 200 with success false, error unknown_number, a message and no company", status, b)
 	}
-	if _, err := s.app.Store.GetCall(context.Background(), ringfence.InboundCallID(ringfence.ProviderRetell, call.CallID)); ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
+	if _, err := s.env.Store.GetCall(context.Background(), ringfence.InboundCallID(ringfence.ProviderRetell, call.CallID)); ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
 		t.Fatalf("a record was made for the unrouted call (err %v)", err)
 	}
 }
@@ -252,7 +252,7 @@ func TestRetellSignaturesAreChecked(t *testing.T) {
 			}
 		}
 	}
-	if _, err := s.app.Store.GetCall(context.Background(), ringfence.InboundCallID(ringfence.ProviderRetell, call.CallID)); ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
+	if _, err := s.env.Store.GetCall(context.Background(), ringfence.InboundCallID(ringfence.ProviderRetell, call.CallID)); ringfence.ErrorCode(err) != ringfence.ENOTFOUND {
 		t.Fatalf("a refused request made a record (err %v)", err)
 	}
 }

@@ -83,21 +83,21 @@ func TestLogsAndMetrics(t *testing.T) {
 	ctx := context.Background()
 	silent := ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderBolna,
 		ProviderCallID: "exec-silent", Status: ringfence.StatusInitiated, ToNumber: "+14155550177", FromNumber: "+14155550100", AgentID: "agent-1"}
-	if err := s.app.Store.CreateCall(ctx, silent); err != nil {
+	if err := s.env.Store.CreateCall(ctx, silent); err != nil {
 		t.Fatal(err)
 	}
-	long, err := s.app.Store.CreateCallWithSlot(ctx, ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderBolna,
+	long, err := s.env.Store.CreateCallWithSlot(ctx, ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderBolna,
 		ToNumber: "+14155550178", FromNumber: "+14155550100", AgentID: "agent-1"}, ringfence.SlotDirect, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.app.Store.RecordProviderCallID(ctx, long.ID, "exec-long"); err != nil {
+	if err := s.env.Store.RecordProviderCallID(ctx, long.ID, "exec-long"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.app.Store.ApplyCallEvent(ctx, long.ID, ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusInProgress}); err != nil {
+	if _, _, err := s.env.Store.ApplyCallEvent(ctx, long.ID, ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusInProgress}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.app.Calling.Sweep(ctx, time.Now().Add(calling.StuckSlotAfter+2*time.Minute))
+	r, err := s.fn("sweeper").Calling.Sweep(ctx, time.Now().Add(calling.StuckSlotAfter+2*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func TestRefusedDialSendsCallEnded(t *testing.T) {
 	c := &clock{}
 	c.Set(time.Now())
 	s.useClock(c)
-	s.app.Deliverer.Now = c.Now
+	s.fn("deliverer").Deliverer.Now = c.Now
 	url, setSecret, received := MustReceiver(t, c)
 	var ep struct{ ID, Secret string }
 	s.do(t, "POST", "/endpoints", `{"url": "`+url+`/events", "events": ["call.ended"], "description": "test"}`, 201, &ep)
@@ -78,7 +78,7 @@ func TestRefusedDialSendsCallEnded(t *testing.T) {
 		t.Fatalf("call status=%s, want failed (the provider refused the dial)", call.Status)
 	}
 	c.Add(time.Second)
-	if _, err := s.app.Deliverer.Run(context.Background()); err != nil {
+	if _, err := s.fn("deliverer").Deliverer.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	got := received()
@@ -103,15 +103,15 @@ func TestSweepCrashAtEveryStepWritesOneEvent(t *testing.T) {
 		c := &clock{}
 		c.Set(start)
 		s.useClock(c)
-		if _, err := s.app.Store.CreateEndpoint(context.Background(), ringfence.Endpoint{ID: dynamo.NewID("ep"), AccountID: "acct_test",
+		if _, err := s.env.Store.CreateEndpoint(context.Background(), ringfence.Endpoint{ID: dynamo.NewID("ep"), AccountID: "acct_test",
 			URL: "https://crm.example.com/hook", Events: []string{ringfence.EventCallEnded}, Secret: outbound.NewSecret()}); err != nil {
 			t.Fatal(err)
 		}
-		call, err := s.app.Store.CreateCallWithSlot(context.Background(), ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderVapi, ToNumber: "+14155550124"}, ringfence.SlotDirect, 5)
+		call, err := s.env.Store.CreateCallWithSlot(context.Background(), ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_test", Provider: ringfence.ProviderVapi, ToNumber: "+14155550124"}, ringfence.SlotDirect, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.app.Store.RecordProviderCallID(context.Background(), call.ID, "vapi-stale-"+call.ID); err != nil {
+		if err := s.env.Store.RecordProviderCallID(context.Background(), call.ID, "vapi-stale-"+call.ID); err != nil {
 			t.Fatal(err)
 		}
 		c.Add(10 * time.Minute)
@@ -119,7 +119,7 @@ func TestSweepCrashAtEveryStepWritesOneEvent(t *testing.T) {
 	}
 	check := func(t *testing.T, s *stack, callID string) {
 		t.Helper()
-		work, err := s.app.Store.DueOutbox(context.Background(), time.Now().Add(24*time.Hour), 100)
+		work, err := s.env.Store.DueOutbox(context.Background(), time.Now().Add(24*time.Hour), 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,13 +129,13 @@ func TestSweepCrashAtEveryStepWritesOneEvent(t *testing.T) {
 	}
 	var requests atomic.Int64
 	s, c, callID := setup(t)
-	s.serviceWith(c, dynamotest.CountRequests(&requests)).Sweep(context.Background(), c.Now())
+	s.serviceWith(t, "sweeper", c, dynamotest.CountRequests(&requests)).Sweep(context.Background(), c.Now())
 	recoverAfter(t, s, c)
 	check(t, s, callID)
 	for n := 1; n <= int(requests.Load()); n++ {
 		for _, after := range []bool{false, true} {
 			s, c, callID := setup(t)
-			if !runUntilCrash(func() { s.serviceWith(c, dynamotest.CrashAt(n, after)).Sweep(context.Background(), c.Now()) }) {
+			if !runUntilCrash(func() { s.serviceWith(t, "sweeper", c, dynamotest.CrashAt(n, after)).Sweep(context.Background(), c.Now()) }) {
 				t.Fatalf("request %d (after=%v): the sweep did not reach the crash point", n, after)
 			}
 			recoverAfter(t, s, c)

@@ -3,6 +3,7 @@ package calling_test
 import (
 	"context"
 	"fmt"
+	"github.com/ringfence/ringfence/shared/app"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +20,7 @@ import (
 // campaign ever holds more calls in flight than its max_concurrency.
 func TestProviderLimitStormFailsNoContactAndKeepsMaxConcurrency(t *testing.T) {
 	s := MustStack(t, simulator.Options{CallLength: 200 * time.Millisecond, Seed: 11, CallLimit: 2}, 5, 10)
-	s.app.Calling.BusyBackoff = 20 * time.Millisecond
+	s.each(func(a *app.App) { a.Calling.BusyBackoff = 20 * time.Millisecond })
 	ctx := context.Background()
 	s.do(t, "POST", "/campaigns", `{"name":"x","provider":"bolna","agent_id":"a","from_number":"+14155550100","max_concurrency":11,"contacts":[{"phone":"+14155550101"}]}`, 400, nil)
 
@@ -48,10 +49,10 @@ func TestProviderLimitStormFailsNoContactAndKeepsMaxConcurrency(t *testing.T) {
 				return
 			case <-time.After(2 * time.Millisecond):
 			}
-			if c, err := s.app.Store.CampaignByID(ctx, a.ID); err == nil {
+			if c, err := s.env.Store.CampaignByID(ctx, a.ID); err == nil {
 				maxA = max(maxA, c.InFlight)
 			}
-			if c, err := s.app.Store.CampaignByID(ctx, b.ID); err == nil {
+			if c, err := s.env.Store.CampaignByID(ctx, b.ID); err == nil {
 				maxB = max(maxB, c.InFlight)
 			}
 		}
@@ -106,7 +107,7 @@ func TestCallEndedAtCapacityIsQueuedAgain(t *testing.T) {
 	s := MustStack(t, simulator.Options{Silent: true}, 5, 1)
 	ctx := context.Background()
 	clock := time.Now()
-	s.app.Store.Now = func() time.Time { return clock }
+	s.setStoreNow(func() time.Time { return clock })
 	var c campaignView
 	s.do(t, "POST", "/campaigns", `{"name":"cap","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100",
 		"retry":{"statuses":["no-answer"],"max_attempts":1},"contacts":[{"phone":"+14155550001"}]}`, 201, &c)
@@ -114,13 +115,13 @@ func TestCallEndedAtCapacityIsQueuedAgain(t *testing.T) {
 	first := "call_" + strings.TrimPrefix(c.ID, "cmp_") + "_" + dynamo.ContactID(0)
 	end := func(callID string, ev ringfence.CallEvent) {
 		t.Helper()
-		call, err := s.app.Store.GetCall(ctx, callID)
+		call, err := s.env.Store.GetCall(ctx, callID)
 		if err != nil || call.ProviderCallID == "" {
 			t.Fatalf("call %s not dialled: %+v, %v", callID, call.Status, err)
 		}
 		ev.Provider, ev.CallID, ev.ProviderCallID = ringfence.ProviderBolna, callID, call.ProviderCallID
 		for range 2 {
-			if _, _, err := s.app.Calling.ApplyEvent(ctx, ev); err != nil {
+			if _, _, err := s.fn("bolna-webhook").Calling.ApplyEvent(ctx, ev); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -131,11 +132,11 @@ func TestCallEndedAtCapacityIsQueuedAgain(t *testing.T) {
 	if got.CallsCompleted != 0 || got.Outcomes["failed"] != 0 || got.Status != "running" {
 		t.Fatalf("campaign=%+v, want nothing finished after an end at capacity", got)
 	}
-	if n, err := s.app.Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5); err != nil || n != 0 {
+	if n, err := s.fn("dispatcher").Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5); err != nil || n != 0 {
 		t.Fatalf("dialled %d (%v) before the backoff, want 0", n, err)
 	}
 	clock = clock.Add(6 * time.Second)
-	if n, err := s.app.Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5); err != nil || n != 1 {
+	if n, err := s.fn("dispatcher").Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5); err != nil || n != 1 {
 		t.Fatalf("dialled %d (%v) after the backoff, want 1", n, err)
 	}
 	end(first+"_r1", ringfence.CallEvent{Status: ringfence.StatusCompleted})

@@ -77,7 +77,7 @@ func TestInboundThroughBolnaAndVapi(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	c, err := s.app.Store.GetCall(ctx, ringfence.InboundCallID(ringfence.ProviderBolna, "bolna-inbound-1"))
+	c, err := s.env.Store.GetCall(ctx, ringfence.InboundCallID(ringfence.ProviderBolna, "bolna-inbound-1"))
 	if resp.StatusCode != 200 || err != nil || c.Context.CompanyID != "salon-co" || c.Outcome != ringfence.StatusCompleted {
 		t.Fatalf("status=%d call=%+v err=%v, want a completed inbound call of salon-co", resp.StatusCode, c, err)
 	}
@@ -103,7 +103,7 @@ func TestInboundThroughBolnaAndVapi(t *testing.T) {
 	if vresp.StatusCode != 200 || len(results.Results) != 1 || results.Results[0].ToolCallID != "tc-1" || !strings.Contains(results.Results[0].Result, `"salon-co"`) {
 		t.Fatalf("status=%d body=%s, want a result naming salon-co", vresp.StatusCode, body)
 	}
-	if c, err := s.app.Store.GetCall(ctx, ringfence.InboundCallID(ringfence.ProviderVapi, "vapi-inbound-1")); err != nil || c.Context.BranchID != "downtown" {
+	if c, err := s.env.Store.GetCall(ctx, ringfence.InboundCallID(ringfence.ProviderVapi, "vapi-inbound-1")); err != nil || c.Context.BranchID != "downtown" {
 		t.Fatalf("vapi inbound call=%+v err=%v, want its context", c, err)
 	}
 }

@@ -12,13 +12,10 @@ import (
 	"time"
 
 	"github.com/ringfence/ringfence/infra/simulator"
-	"github.com/ringfence/ringfence/shared/bolna"
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
-	"github.com/ringfence/ringfence/shared/retell"
 	"github.com/ringfence/ringfence/shared/ringfence"
-	"github.com/ringfence/ringfence/shared/vapi"
 )
 
 // fakeProvider stands in for a provider's API when the sweep asks about a call: it answers
@@ -200,14 +197,13 @@ func TestCampaignWithDroppedFinalWebhooksIsReconciled(t *testing.T) {
 			// minutes of ringfence's time.
 			s := MustStack(t, simulator.Options{CallLength: 3 * time.Second, Seed: 7, DropFinal: 0.2}, 5, 20)
 			clock := fastClock{start: time.Now(), factor: 120}
-			s.app.Store.Now, s.app.Calling.Now = clock.Now, clock.Now
-			// The sweeper's own service, with a dial timeout of 30 minutes (15 s here): a dial slowed
+			s.setNow(clock.Now)
+			// The sweeper's own instance, with a dial timeout of 30 minutes (15 s here): a dial slowed
 			// down by a busy DynamoDB Local must not pass for lost before it reaches the simulator.
-			sweeper := calling.New(s.app.Store, map[ringfence.Provider]ringfence.Dialer{
-				ringfence.ProviderBolna:  bolna.NewClient(s.simURL(), simKey),
-				ringfence.ProviderRetell: retell.NewClient(s.simURL(), simKey),
-				ringfence.ProviderVapi:   vapi.NewClient(s.simURL(), simKey),
-			}, calling.Defaults{DirectLimit: 5, CampaignLimit: 20, DialTimeout: 30 * time.Minute}, s.app.Log)
+			// It is built as Lambda builds it, so it asks the providers through the wired clients.
+			sweeperFn := s.another(t, "sweeper", map[string]string{"RINGFENCE_DIAL_TIMEOUT": "30m"})
+			sweeperFn.Store.Now = clock.Now
+			sweeper := sweeperFn.Calling
 			sweeper.Now = clock.Now
 			ctx, stop := context.WithCancel(context.Background())
 			var background sync.WaitGroup
@@ -233,7 +229,7 @@ func TestCampaignWithDroppedFinalWebhooksIsReconciled(t *testing.T) {
 				defer background.Done()
 				for ctx.Err() == nil {
 					before := s.sim.LiveCalls()
-					_, held, err := s.app.Store.ListSlots(context.Background(), "acct_test")
+					_, held, err := s.env.Store.ListSlots(context.Background(), "acct_test")
 					if err != nil {
 						continue
 					}
@@ -243,7 +239,7 @@ func TestCampaignWithDroppedFinalWebhooksIsReconciled(t *testing.T) {
 					}
 					states := map[string]ringfence.Call{}
 					for id := range before {
-						if c, err := s.app.Store.GetCall(context.Background(), id); err == nil {
+						if c, err := s.env.Store.GetCall(context.Background(), id); err == nil {
 							states[id] = c
 						}
 					}
@@ -329,7 +325,7 @@ func TestCampaignWithDroppedFinalWebhooksIsReconciled(t *testing.T) {
 					t.Fatalf("call %s: outcome %s cost %v, want %s and %s (final webhooks dropped: %v)", call.ProviderCallID, call.Outcome, call.Cost, sc.Outcome, sc.Cost, sc.FinalDropped)
 				}
 			}
-			counts, held, err := s.app.Store.ListSlots(context.Background(), "acct_test")
+			counts, held, err := s.env.Store.ListSlots(context.Background(), "acct_test")
 			if err != nil || counts[ringfence.SlotCampaign] != 0 || len(held) != 0 {
 				t.Fatalf("slots in use=%d held=%d (%v), want none", counts[ringfence.SlotCampaign], len(held), err)
 			}

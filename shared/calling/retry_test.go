@@ -19,7 +19,7 @@ func TestRetriesCountAttemptsCostsAndOutcomesExactly(t *testing.T) {
 	s := MustStack(t, simulator.Options{Silent: true}, 5, 5)
 	ctx := context.Background()
 	clock := time.Now()
-	s.app.Store.Now = func() time.Time { return clock }
+	s.setStoreNow(func() time.Time { return clock })
 	var c campaignView
 	s.do(t, "POST", "/campaigns", `{"name":"retry","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100",
 		"retry":{"statuses":["no-answer","busy"],"max_attempts":3,"delays":["30m","2h"]},
@@ -31,7 +31,7 @@ func TestRetriesCountAttemptsCostsAndOutcomesExactly(t *testing.T) {
 	}
 	end := func(callID string, status ringfence.CallStatus, cost string) {
 		t.Helper()
-		call, err := s.app.Store.GetCall(ctx, callID)
+		call, err := s.env.Store.GetCall(ctx, callID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,14 +45,14 @@ func TestRetriesCountAttemptsCostsAndOutcomesExactly(t *testing.T) {
 		ev := ringfence.CallEvent{Provider: ringfence.ProviderBolna, CallID: callID, ProviderCallID: call.ProviderCallID,
 			Status: status, Cost: &d, Version: ringfence.Version(clock)}
 		for range 2 { // Every end is delivered twice; the second changes nothing.
-			if _, _, err := s.app.Calling.ApplyEvent(ctx, ev); err != nil {
+			if _, _, err := s.fn("bolna-webhook").Calling.ApplyEvent(ctx, ev); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	drain := func(want int) {
 		t.Helper()
-		n, err := s.app.Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5)
+		n, err := s.fn("dispatcher").Calling.Drain(ctx, "acct_test", ringfence.SlotCampaign, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func TestRetriesCountAttemptsCostsAndOutcomesExactly(t *testing.T) {
 	if len(page.Calls) != 6 || attempts[1] != 3 || attempts[2] != 2 || attempts[3] != 1 {
 		t.Fatalf("calls=%d attempts=%v, want 6: 3 first, 2 second, 1 third", len(page.Calls), attempts)
 	}
-	contacts, err := s.app.Store.ListContacts(ctx, c.ID)
+	contacts, err := s.env.Store.ListContacts(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package calling_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/ringfence/ringfence/shared/app"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,8 +35,8 @@ func MustSample(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 // `make invoke` would against a stack with the simulator, each get the answer the README promises.
 func TestCallAndRetellSampleEvents(t *testing.T) {
 	s := MustStack(t, simulator.Options{}, 5, 5)
-	s.app.HTTP.Now = func() time.Time { return sampleTime }
-	handlers := s.app.Handlers()
+	s.each(func(a *app.App) { a.HTTP.Now = func() time.Time { return sampleTime } })
+	handlers := s.handlers()
 	send := func(function, file string, mutate func(*events.APIGatewayV2HTTPRequest)) (int, map[string]any) {
 		t.Helper()
 		req := MustSample(t, file)
@@ -77,7 +78,7 @@ func TestCallAndRetellSampleEvents(t *testing.T) {
 
 	status, body = send("api", "api-put-number.json", nil)
 	expect("api-put-number.json", status, 200, body)
-	if _, err := s.app.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
+	if _, err := s.env.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
 		t.Fatal(err)
 	}
 	status, body = send("api", "api-get-number.json", nil)
@@ -127,7 +128,7 @@ func TestCallAndRetellSampleEvents(t *testing.T) {
 		}
 	}
 	// An hour later the same signed sample is stale.
-	s.app.HTTP.Now = func() time.Time { return sampleTime.Add(time.Hour) }
+	s.each(func(a *app.App) { a.HTTP.Now = func() time.Time { return sampleTime.Add(time.Hour) } })
 	status, body = send("retell-webhook", "retell-webhook-call-ended.json", nil)
 	expect("stale retell-webhook-call-ended.json", status, 401, body)
 }

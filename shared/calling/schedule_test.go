@@ -3,6 +3,7 @@ package calling_test
 import (
 	"context"
 	"fmt"
+	"github.com/ringfence/ringfence/shared/app"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,7 +24,8 @@ func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *clock) Set(t time.Time)     { c.ns.Store(t.UnixNano()) }
 func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 func (s *stack) useClock(c *clock) {
-	s.app.Store.Now, s.app.Calling.Now, s.app.HTTP.Now = c.Now, c.Now, time.Now
+	s.each(func(a *app.App) { a.Store.Now, a.Calling.Now, a.HTTP.Now = c.Now, c.Now, time.Now })
+	s.env.Store.Now = c.Now
 }
 func vapiCustomer(i int) ringfence.Customer {
 	return ringfence.Customer{
@@ -36,7 +38,7 @@ func vapiCustomer(i int) ringfence.Customer {
 func MustCustomers(t *testing.T, s *stack, customers []ringfence.Customer, next func(ringfence.Customer) time.Time) {
 	t.Helper()
 	parallel(t, len(customers), func(i int) error {
-		_, err := s.app.Store.CreateCustomer(context.Background(), customers[i], next(customers[i]))
+		_, err := s.env.Store.CreateCustomer(context.Background(), customers[i], next(customers[i]))
 		return err
 	})
 }
@@ -57,7 +59,7 @@ func TestWelcomeCallsArePlacedOnce(t *testing.T) {
 	}
 	MustCustomers(t, s, customers, func(ringfence.Customer) time.Time { return time.Time{} })
 	ctx := context.Background()
-	if r, err := s.app.Calling.Schedule(ctx, c.Now().Add(10*time.Minute), 15*time.Minute); err != nil || r.Enqueued != 0 {
+	if r, err := s.fn("scheduler").Calling.Schedule(ctx, c.Now().Add(10*time.Minute), 15*time.Minute); err != nil || r.Enqueued != 0 {
 		t.Fatalf("10 minutes after sign-up: %+v, %v; want nothing due yet", r, err)
 	}
 	c.Add(21 * time.Minute)
@@ -67,7 +69,7 @@ func TestWelcomeCallsArePlacedOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := s.app.Calling.Schedule(ctx, c.Now(), 15*time.Minute)
+			r, err := s.fn("scheduler").Calling.Schedule(ctx, c.Now(), 15*time.Minute)
 			if err != nil {
 				t.Error(err)
 			}
@@ -78,13 +80,13 @@ func TestWelcomeCallsArePlacedOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.app.Calling.DrainAll(ctx); err != nil {
+			if _, err := s.fn("dispatcher").Calling.DrainAll(ctx); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if _, err := s.app.Calling.DrainAll(ctx); err != nil {
+	if _, err := s.fn("dispatcher").Calling.DrainAll(ctx); err != nil {
 		t.Fatal(err)
 	}
 	st := s.sim.Stats()
@@ -98,7 +100,7 @@ func TestWelcomeCallsArePlacedOnce(t *testing.T) {
 	}
 	// A day later nothing is due: the welcome call is done.
 	c.Add(24 * time.Hour)
-	if r, err := s.app.Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil || r.Enqueued != 0 {
+	if r, err := s.fn("scheduler").Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil || r.Enqueued != 0 {
 		t.Fatalf("a day later: %+v, %v; want nothing enqueued", r, err)
 	}
 }
@@ -132,14 +134,14 @@ func TestDailyCallsOncePerLocalDay(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if _, err := s.app.Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
+					if _, err := s.fn("scheduler").Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
 						t.Error(err)
 					}
 				}()
 			}
 			wg.Wait()
 		}
-		if _, err := s.app.Calling.DrainAll(ctx); err != nil {
+		if _, err := s.fn("dispatcher").Calling.DrainAll(ctx); err != nil {
 			t.Fatal(err)
 		}
 		c.Add(time.Minute)
@@ -164,11 +166,11 @@ func TestDailyCallsOncePerLocalDay(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
 	for _, date := range []string{"2026-10-31", "2026-11-01", "2026-11-02"} {
 		sc := ringfence.ScheduledCall{CustomerID: customers[0].ID, Type: ringfence.CallDaily, LocalDate: date, Attempt: 1}
-		rec, err := s.app.Store.GetSchedule(ctx, sc)
+		rec, err := s.env.Store.GetSchedule(ctx, sc)
 		if err != nil || rec.Status != dynamo.SchedulePlaced {
 			t.Fatalf("New York daily call on %s: %+v, %v; want placed", date, rec, err)
 		}
-		call, err := s.app.Store.GetCall(ctx, rec.CurrentCallID)
+		call, err := s.env.Store.GetCall(ctx, rec.CurrentCallID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,31 +191,31 @@ func TestRefusedScheduledCallIsRetriedOnce(t *testing.T) {
 	MustCustomers(t, s, []ringfence.Customer{cu}, func(ringfence.Customer) time.Time { return time.Time{} })
 	ctx := context.Background()
 	c.Add(21 * time.Minute)
-	if _, err := s.app.Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
+	if _, err := s.fn("scheduler").Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.app.Store.GetCustomer(ctx, cu.ID)
+	got, err := s.env.Store.GetCustomer(ctx, cu.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st := s.sim.Stats(); st.Refused[cu.Phone] != 1 || st.Placed != 0 || got.WelcomeCallID != "" {
 		t.Fatalf("after the refusal: refused=%d placed=%d claim=%q, want 1, 0 and the claim given back", st.Refused[cu.Phone], st.Placed, got.WelcomeCallID)
 	}
-	if n, err := s.app.Calling.DrainAll(ctx); err != nil || n != 0 {
+	if n, err := s.fn("dispatcher").Calling.DrainAll(ctx); err != nil || n != 0 {
 		t.Fatalf("before the backoff: dialled %d (%v), want 0", n, err)
 	}
 	c.Add(2 * time.Minute)
 	for range 3 {
-		if _, err := s.app.Calling.DrainAll(ctx); err != nil {
+		if _, err := s.fn("dispatcher").Calling.DrainAll(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
 	s.sim.Wait()
 	st := s.sim.Stats()
-	if got, err = s.app.Store.GetCustomer(ctx, cu.ID); err != nil {
+	if got, err = s.env.Store.GetCustomer(ctx, cu.ID); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := s.app.Store.GetSchedule(ctx, ringfence.ScheduledCall{CustomerID: cu.ID, Type: ringfence.CallWelcome, LocalDate: "2026-11-21"})
+	rec, err := s.env.Store.GetSchedule(ctx, ringfence.ScheduledCall{CustomerID: cu.ID, Type: ringfence.CallWelcome, LocalDate: "2026-11-21"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +249,7 @@ func TestCrashAfterTheProviderAcceptedDoesNotCallTwice(t *testing.T) {
 	ctx := context.Background()
 	c.Add(21 * time.Minute)
 	// The scheduler run that dies: its dispatcher's provider call succeeds, then the process ends.
-	dying := calling.New(s.app.Store, map[ringfence.Provider]ringfence.Dialer{ringfence.ProviderVapi: crashingDialer{vapi.NewClient(s.simURL(), simKey)}}, calling.Defaults{DirectLimit: 5, CampaignLimit: 5}, s.app.Log)
+	dying := calling.New(s.fn("scheduler").Store, map[ringfence.Provider]ringfence.Dialer{ringfence.ProviderVapi: crashingDialer{vapi.NewClient(s.simURL(), simKey)}}, calling.Defaults{DirectLimit: 5, CampaignLimit: 5}, s.log())
 	dying.Now = c.Now
 	func() {
 		defer func() {
@@ -263,16 +265,16 @@ func TestCrashAfterTheProviderAcceptedDoesNotCallTwice(t *testing.T) {
 	// Everything runs again, as the schedules would, over the next minutes.
 	for range 5 {
 		c.Add(time.Minute)
-		if _, err := s.app.Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
+		if _, err := s.fn("scheduler").Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.app.Calling.Sweep(ctx, c.Now()); err != nil {
+		if _, err := s.fn("sweeper").Calling.Sweep(ctx, c.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	st := s.sim.Stats()
-	got, _ := s.app.Store.GetCustomer(ctx, cu.ID)
-	call, err := s.app.Store.GetCall(ctx, got.WelcomeCallID)
+	got, _ := s.env.Store.GetCustomer(ctx, cu.ID)
+	call, err := s.env.Store.GetCall(ctx, got.WelcomeCallID)
 	if st.Placed != 1 || err != nil || call.ProviderCallID == "" {
 		t.Fatalf("placed=%d, welcome call %+v (%v); want one call, found and recorded", st.Placed, call, err)
 	}
@@ -290,36 +292,36 @@ func TestDedupeQueueKeepsTheOldest(t *testing.T) {
 	var ids []string
 	for i := range 3 {
 		call := ringfence.Call{ID: fmt.Sprintf("call_legacy_%d", i), AccountID: "acct_test", Provider: ringfence.ProviderVapi, Schedule: &sc, ToNumber: "+14155550100"}
-		if _, err := s.app.Store.EnqueueCall(ctx, call, ringfence.SlotDirect); err != nil {
+		if _, err := s.env.Store.EnqueueCall(ctx, call, ringfence.SlotDirect); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, call.ID)
 		c.Add(time.Second)
 	}
 	other := ringfence.ScheduledCall{CustomerID: "cus_other", Type: ringfence.CallDaily, LocalDate: "2026-11-21", Attempt: 1}
-	if _, err := s.app.Store.EnqueueCall(ctx, ringfence.Call{ID: "call_other", AccountID: "acct_test", Provider: ringfence.ProviderVapi, Schedule: &other}, ringfence.SlotDirect); err != nil {
+	if _, err := s.env.Store.EnqueueCall(ctx, ringfence.Call{ID: "call_other", AccountID: "acct_test", Provider: ringfence.ProviderVapi, Schedule: &other}, ringfence.SlotDirect); err != nil {
 		t.Fatal(err)
 	}
-	dups, err := s.app.Calling.DedupeQueue(ctx, false)
+	dups, err := s.operator(t).Calling.DedupeQueue(ctx, false)
 	if err != nil || len(dups) != 2 || dups[0].Kept.CallID != ids[0] {
 		t.Fatalf("dry run: %+v, %v; want 2 duplicates of %s", dups, err, ids[0])
 	}
-	if entries, _ := s.app.Store.QueueEntries(ctx, "acct_test", ringfence.SlotDirect); len(entries) != 4 {
+	if entries, _ := s.env.Store.QueueEntries(ctx, "acct_test", ringfence.SlotDirect); len(entries) != 4 {
 		t.Fatalf("the dry run removed entries: %d left, want 4", len(entries))
 	}
-	if dups, err = s.app.Calling.DedupeQueue(ctx, true); err != nil || len(dups) != 2 {
+	if dups, err = s.operator(t).Calling.DedupeQueue(ctx, true); err != nil || len(dups) != 2 {
 		t.Fatalf("apply: %+v, %v", dups, err)
 	}
-	entries, _ := s.app.Store.QueueEntries(ctx, "acct_test", ringfence.SlotDirect)
+	entries, _ := s.env.Store.QueueEntries(ctx, "acct_test", ringfence.SlotDirect)
 	if len(entries) != 2 || entries[0].CallID != ids[0] && entries[1].CallID != ids[0] {
 		t.Fatalf("entries after apply=%+v, want the oldest and the other customer's", entries)
 	}
 	for _, id := range ids[1:] {
-		if call, _ := s.app.Store.GetCall(ctx, id); call.Status != ringfence.StatusCancelled {
+		if call, _ := s.env.Store.GetCall(ctx, id); call.Status != ringfence.StatusCancelled {
 			t.Fatalf("duplicate %s status=%s, want cancelled", id, call.Status)
 		}
 	}
-	if dups, err = s.app.Calling.DedupeQueue(ctx, true); err != nil || len(dups) != 0 {
+	if dups, err = s.operator(t).Calling.DedupeQueue(ctx, true); err != nil || len(dups) != 0 {
 		t.Fatalf("second apply: %+v, %v; want nothing", dups, err)
 	}
 }

@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
+	"slices"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,14 +36,17 @@ const (
 )
 
 // stack is the whole backend on a fresh table, served over HTTP the way `make run` serves it,
-// with the provider simulator placing the calls and sending the webhooks.
+// with the provider simulator placing the calls and sending the webhooks. Each function is its
+// own App, built by app.New from the environment Lambda would give it, and reaches DynamoDB
+// through the IAM proxy with its own role: a request its deployed role would deny fails here.
 type stack struct {
 	out    *testio.Buffer // Everything the functions wrote: their logs and metrics.
-	env    dynamotest.Env
-	app    *app.App
+	env    dynamotest.Env // The table, and the operator's store on it, for seeding and checking.
+	fns    map[string]*app.App
 	sim    *simulator.Simulator
 	base   string
 	simURL func() string
+	vars   map[string]string // The local settings every function's environment starts from.
 }
 
 func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLimit int, options ...func(*aws.Config)) *stack {
@@ -49,29 +56,126 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 	sim := simulator.New(simOpts)
 	simServer := httptest.NewServer(sim)
 	t.Cleanup(simServer.Close)
-	cfg := app.Config{
-		Table: env.Table, DynamoDBEndpoint: dynamotest.Endpoint(), APIKey: apiKey, AccountID: "acct_test",
-		BolnaWebhookToken: bolnaToken, BolnaAPIURL: simServer.URL, BolnaAPIKey: simKey,
-		RetellAPIURL: simServer.URL, RetellAPIKey: simKey,
-		VapiAPIURL: simServer.URL, VapiAPIKey: simKey, VapiWebhookSecret: simKey,
-		DirectLimit: directLimit, CampaignLimit: campaignLimit, LogLevel: "INFO",
-		SessionSecret: "test-session-secret-0123456789abcdef",
+	vars := map[string]string{
+		"RINGFENCE_TABLE": env.Table, "RINGFENCE_DYNAMODB_ENDPOINT": dynamotest.FunctionEndpoint(t),
+		"RINGFENCE_API_KEY": apiKey, "RINGFENCE_ACCOUNT_ID": "acct_test",
+		"BOLNA_WEBHOOK_TOKEN": bolnaToken, "BOLNA_API_URL": simServer.URL, "BOLNA_API_KEY": simKey,
+		"RETELL_API_URL": simServer.URL, "RETELL_API_KEY": simKey,
+		"VAPI_API_URL": simServer.URL, "VAPI_API_KEY": simKey, "VAPI_WEBHOOK_SECRET": simKey,
+		"RINGFENCE_DIRECT_LIMIT": strconv.Itoa(directLimit), "RINGFENCE_CAMPAIGN_LIMIT": strconv.Itoa(campaignLimit),
+		"RINGFENCE_LOG_LEVEL": "INFO", "RINGFENCE_SESSION_SECRET": "test-session-secret-0123456789abcdef",
 	}
 	out := &testio.Buffer{}
-	a := app.NewWithAWS(cfg, dynamotest.Config(options...), out)
 	tmpl, err := samtemplate.Load(filepath.Join("..", "..", "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := localstack.NewGateway(tmpl, a.Handlers(), a.Log)
+	fns, err := localstack.Functions(context.Background(), tmpl, mapEnv(vars), out, options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{out: out, env: env, fns: fns, sim: sim, simURL: func() string { return simServer.URL }, vars: vars}
+	gw, err := localstack.NewGateway(tmpl, s.handlers(), s.log())
 	if err != nil {
 		t.Fatal(err)
 	}
 	gwServer := httptest.NewServer(gw)
 	t.Cleanup(gwServer.Close)
+	s.base = gwServer.URL
 	sim.SetWebhookBase(gwServer.URL, bolnaToken)
+	// Registered before sim.Wait, so it runs after it: it sees the last webhook's requests too.
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, line := range strings.Split(out.String(), "\n") {
+				if strings.Contains(line, `"level":"ERROR"`) {
+					t.Log(line)
+				}
+			}
+		}
+		// A request a role denies fails the test even where the code only logs the failure (a
+		// webhook that cannot dial the campaign's next contact, say): on AWS it would fail too.
+		if denied := dynamotest.Denied(t, env.Table); len(denied) > 0 {
+			t.Errorf("the functions' roles denied %d requests; the distinct ones:\n%s", len(denied), strings.Join(slices.Compact(slices.Sorted(slices.Values(denied))), "\n"))
+		}
+	})
 	t.Cleanup(sim.Wait) // No webhook outlives its test's table.
-	return &stack{out: out, env: env, app: a, sim: sim, base: gwServer.URL, simURL: func() string { return simServer.URL }}
+	return s
+}
+
+// mapEnv reads an environment from a map.
+func mapEnv(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// fn returns one function's App, named by its folder under functions/.
+func (s *stack) fn(name string) *app.App {
+	a, ok := s.fns[name]
+	if !ok {
+		panic("no function " + name)
+	}
+	return a
+}
+
+// each changes every function, as a test does to set their clocks.
+func (s *stack) each(change func(a *app.App)) {
+	for _, a := range s.fns {
+		change(a)
+	}
+}
+
+// setStoreNow sets the clock of every function's store, and of the operator's.
+func (s *stack) setStoreNow(now func() time.Time) {
+	s.each(func(a *app.App) { a.Store.Now = now })
+	s.env.Store.Now = now
+}
+
+// setNow sets every function's clock: its store's and its calling service's.
+func (s *stack) setNow(now func() time.Time) {
+	s.setStoreNow(now)
+	s.each(func(a *app.App) { a.Calling.Now = now })
+}
+
+// another builds one more instance of a function, as Lambda starts another when runs overlap:
+// app.New with that function's environment and role, the stack's settings changed by overrides,
+// and options on its AWS configuration.
+func (s *stack) another(t *testing.T, name string, overrides map[string]string, options ...func(*aws.Config)) *app.App {
+	t.Helper()
+	tmpl, err := samtemplate.Load(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := maps.Clone(s.vars)
+	maps.Copy(vars, overrides)
+	for _, fn := range tmpl.Functions {
+		if fn.Name == name {
+			a, err := app.New(context.Background(), localstack.FunctionEnv(fn, mapEnv(vars)), s.out, options...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+	}
+	t.Fatalf("no function %s", name)
+	return nil
+}
+
+// handlers returns each function's handler from its own App.
+func (s *stack) handlers() map[string]any { return localstack.Handlers(s.fns) }
+
+// log is where the stack's own messages go: the api function's logger.
+func (s *stack) log() *slog.Logger { return s.fn("api").Log }
+
+// operator returns the App an operator's command (the ops tool) uses: the stack's settings with
+// the operator's own credentials, straight to DynamoDB Local, as ringfence-ops runs.
+func (s *stack) operator(t *testing.T) *app.App {
+	t.Helper()
+	vars := maps.Clone(s.vars)
+	vars["RINGFENCE_DYNAMODB_ENDPOINT"] = dynamotest.Endpoint()
+	a, err := app.New(context.Background(), mapEnv(vars), s.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 // do sends an authenticated API request and decodes the JSON answer into v.
@@ -136,7 +240,7 @@ func (s *stack) dispatchEvery(t *testing.T, interval time.Duration) {
 				return
 			case at := <-time.After(interval):
 				payload, _ := json.Marshal(localstack.ScheduledEvent("dispatcher", at))
-				localstack.Invoke(ctx, s.app.Handlers()["dispatcher"], payload)
+				localstack.Invoke(ctx, s.handlers()["dispatcher"], payload)
 			}
 		}
 	}()

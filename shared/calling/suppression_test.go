@@ -65,10 +65,10 @@ func TestSuppressedNumbersGetNoScheduledCall(t *testing.T) {
 	ctx := context.Background()
 	c.Add(21 * time.Minute)
 	for range 2 { // Two scheduler and dispatcher rounds: the suppressed customer is not tried again.
-		if _, err := s.app.Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
+		if _, err := s.fn("scheduler").Calling.Schedule(ctx, c.Now(), 15*time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.app.Calling.DrainAll(ctx); err != nil {
+		if _, err := s.fn("dispatcher").Calling.DrainAll(ctx); err != nil {
 			t.Fatal(err)
 		}
 		c.Add(15 * time.Minute)

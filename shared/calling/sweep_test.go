@@ -46,11 +46,11 @@ func TestSilentCallIsSweptThenCorrected(t *testing.T) {
 	s.do(t, "POST", "/campaigns", `{"name":"one","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":[{"phone":"+14155550123"}]}`, 201, &c)
 	s.do(t, "POST", "/campaigns/"+c.ID+"/start", "", 202, nil)
 	ctx := context.Background()
-	if r, err := s.app.Calling.Sweep(ctx, time.Now()); err != nil || r.CallsEnded != 0 {
+	if r, err := s.fn("sweeper").Calling.Sweep(ctx, time.Now()); err != nil || r.CallsEnded != 0 {
 		t.Fatalf("sweep right away: %+v, %v; want nothing ended", r, err)
 	}
 	later := time.Now().Add(10 * time.Minute)
-	r, err := s.app.Calling.Sweep(ctx, later)
+	r, err := s.fn("sweeper").Calling.Sweep(ctx, later)
 	if err != nil || r.CallsEnded != 1 || r.CampaignsCompleted != 0 {
 		// The campaign is completed by the transition itself, not left for the campaign sweep.
 		t.Fatalf("sweep later: %+v, %v; want 1 call ended", r, err)
@@ -65,7 +65,7 @@ func TestSilentCallIsSweptThenCorrected(t *testing.T) {
 	if slots.Slots["campaign"].InUse != 0 || len(slots.Held) != 0 {
 		t.Fatalf("slots=%+v, want none held", slots)
 	}
-	if r, err := s.app.Calling.Sweep(ctx, later); err != nil || r.CallsEnded != 0 || r.CallsExamined != 0 {
+	if r, err := s.fn("sweeper").Calling.Sweep(ctx, later); err != nil || r.CallsEnded != 0 || r.CallsExamined != 0 {
 		t.Fatalf("second sweep: %+v, %v; want nothing examined or ended", r, err)
 	}
 
@@ -180,7 +180,7 @@ func TestConcurrentSweepsCountEachCallOnce(t *testing.T) {
 		t.Skip("500 calls are skipped in -short mode")
 	}
 	s := MustStack(t, simulator.Options{}, 5, 5)
-	c := MustStaleCampaign(t, s.app.Store, 500)
+	c := MustStaleCampaign(t, s.env.Store, 500)
 	later := time.Now().Add(10 * time.Minute)
 	var ended atomic.Int64
 	var wg sync.WaitGroup
@@ -188,7 +188,7 @@ func TestConcurrentSweepsCountEachCallOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := s.app.Calling.Sweep(context.Background(), later)
+			r, err := s.fn("sweeper").Calling.Sweep(context.Background(), later)
 			if err != nil {
 				t.Error(err)
 			}
@@ -196,7 +196,7 @@ func TestConcurrentSweepsCountEachCallOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	got, err := s.app.Store.GetCampaign(context.Background(), "acct_test", c.ID)
+	got, err := s.env.Store.GetCampaign(context.Background(), "acct_test", c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,11 +242,11 @@ func TestCallWithoutExecutionIDIsSwept(t *testing.T) {
 	var c callView
 	s.do(t, "POST", "/calls", `{"to":"+14155550123","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100"}`, 201, &c)
 	ctx := context.Background()
-	r, err := s.app.Calling.Sweep(ctx, time.Now().Add(30*time.Second))
+	r, err := s.fn("sweeper").Calling.Sweep(ctx, time.Now().Add(30*time.Second))
 	if err != nil || r.CallsEnded != 0 || len(r.SlotsWithoutExecutionID) != 1 {
 		t.Fatalf("sweep after 30s: %+v, %v; want the slot reported and nothing ended", r, err)
 	}
-	r, err = s.app.Calling.Sweep(ctx, time.Now().Add(3*time.Minute))
+	r, err = s.fn("sweeper").Calling.Sweep(ctx, time.Now().Add(3*time.Minute))
 	if err != nil || r.CallsEnded != 1 {
 		t.Fatalf("sweep after 3m: %+v, %v; want the call ended", r, err)
 	}
@@ -270,7 +270,7 @@ func TestScheduledSampleEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := localstack.Invoke(context.Background(), s.app.Handlers()[fn], event)
+		out, err := localstack.Invoke(context.Background(), s.handlers()[fn], event)
 		if err != nil || string(out) != "null" {
 			t.Fatalf("%s on %s: %s, %v; want a clean run", fn, file, out, err)
 		}
