@@ -2,12 +2,12 @@ package samtemplate_test
 
 import (
 	"encoding/json"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/shared/secrets"
 )
 
@@ -22,17 +22,12 @@ type cfnResource struct {
 	Properties map[string]any `json:"Properties"`
 }
 
-// MustTranslate runs the template through the SAM translator (testdata/translate.py, with
-// cfn-lint's transform pipeline, installed beside cfn-lint).
+// MustTranslate returns the template as CloudFormation receives it (samtemplate.Translate).
 func MustTranslate(tb testing.TB) cfn {
 	tb.Helper()
-	out, err := exec.Command("python3", filepath.Join("testdata", "translate.py"), templatePath).Output()
+	out, err := samtemplate.Translate(filepath.Join("..", ".."))
 	if err != nil {
-		msg := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			msg = string(ee.Stderr)
-		}
-		tb.Fatalf("translate template.yaml: %v\n%s", err, msg)
+		tb.Fatal(err)
 	}
 	var t cfn
 	if err := json.Unmarshal(out, &t); err != nil {
@@ -152,18 +147,22 @@ var functionNeeds = map[string]struct {
 	index   bool // Queries an index (gsi1 or gsi2).
 	secrets []string
 }{
-	"ApiFunction":           {dynamoReadWrite, true, []string{secrets.APIKey, secrets.SessionSecret, secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
-	"BolnaWebhookFunction":  {dynamoReadWrite, false, []string{secrets.BolnaWebhookToken, secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
-	"RetellWebhookFunction": {dynamoReadWrite, false, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
-	"VapiWebhookFunction":   {dynamoReadWrite, false, []string{secrets.VapiWebhookSecret, secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
+	"ApiFunction":           {dynamoClaims, true, []string{secrets.APIKey, secrets.SessionSecret, secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
+	"BolnaWebhookFunction":  {dynamoClaims, true, []string{secrets.BolnaWebhookToken, secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
+	"RetellWebhookFunction": {dynamoClaims, true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
+	"VapiWebhookFunction":   {dynamoClaims, true, []string{secrets.VapiWebhookSecret, secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
 	"ToolsFunction":         {[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}, false, []string{secrets.BolnaWebhookToken, secrets.RetellAPIKey}},
-	"DispatcherFunction":    {dynamoReadWrite, true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
-	"SweeperFunction":       {append(dynamoReadWrite, "dynamodb:ConditionCheckItem"), true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
-	"SchedulerFunction":     {dynamoReadWrite, true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
+	"DispatcherFunction":    {dynamoClaims, true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
+	"SweeperFunction":       {dynamoClaims, true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
+	"SchedulerFunction":     {dynamoClaims, true, []string{secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey}},
 	"DelivererFunction":     {[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}, true, nil},
 }
 
 var dynamoReadWrite = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}
+
+// dynamoClaims is what a function that claims a dial (or starts a call) needs: its transactions
+// check conditions on items they do not write (ConditionCheckItem).
+var dynamoClaims = append(append([]string{}, dynamoReadWrite...), "dynamodb:ConditionCheckItem")
 
 var allSecrets = []string{secrets.APIKey, secrets.SessionSecret, secrets.BolnaWebhookToken, secrets.BolnaAPIKey, secrets.RetellAPIKey, secrets.VapiAPIKey, secrets.VapiWebhookSecret}
 
