@@ -192,7 +192,13 @@ func TestRunSimulatesEachProviderWithoutItsKey(t *testing.T) {
 // last a few seconds.
 func waitCompleted(t *testing.T, url, key string, done chan error) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	waitCompletedWithin(t, url, key, done, 90*time.Second)
+}
+
+// waitCompletedWithin is waitCompleted with a deadline of its own.
+func waitCompletedWithin(t *testing.T, url, key string, done chan error, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	var last string
 	for time.Now().Before(deadline) {
 		select {
