@@ -3,11 +3,15 @@ package calling_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ringfence/ringfence/infra/simulator"
+	"github.com/ringfence/ringfence/infra/testio"
 	"github.com/ringfence/ringfence/shared/calling"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/ringfence"
@@ -97,7 +101,22 @@ func TestLogsAndMetrics(t *testing.T) {
 	if _, _, err := s.env.Store.ApplyCallEvent(ctx, long.ID, ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusInProgress}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.fn("sweeper").Calling.Sweep(ctx, time.Now().Add(calling.StuckSlotAfter+2*time.Minute))
+	// Bolna's API as the sweep finds it: the long call still in progress (Bolna's own example of
+	// an execution in progress), the silent one unknown.
+	live, err := os.ReadFile(filepath.Join("..", "bolna", "testdata", "execution-get-in-progress.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bolnaAPI := testio.ServeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/exec-long") {
+			w.Write(live)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"message":"execution not found"}`))
+	})
+	sweeper := s.another(t, "sweeper", map[string]string{"BOLNA_API_URL": bolnaAPI})
+	r, err := sweeper.Calling.Sweep(ctx, time.Now().Add(calling.StuckSlotAfter+2*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,7 +135,9 @@ func TestSweepCrashAtEveryStepWritesOneEvent(t *testing.T) {
 	for n := 1; n <= int(requests.Load()); n++ {
 		for _, after := range []bool{false, true} {
 			s, c, callID := setup(t)
-			if !runUntilCrash(func() { s.serviceWith(t, "sweeper", c, dynamotest.CrashAt(n, after)).Sweep(context.Background(), c.Now()) }) {
+			if !runUntilCrash(func() {
+				s.serviceWith(t, "sweeper", c, dynamotest.CrashAt(n, after)).Sweep(context.Background(), c.Now())
+			}) {
 				t.Fatalf("request %d (after=%v): the sweep did not reach the crash point", n, after)
 			}
 			recoverAfter(t, s, c)
