@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/ringfence/ringfence/infra/localstack"
+	"github.com/ringfence/ringfence/infra/openapi"
 	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/infra/simulator"
 	"github.com/ringfence/ringfence/shared/app"
@@ -178,11 +180,32 @@ func (s *stack) operator(t *testing.T) *app.App {
 	return a
 }
 
-// do sends an authenticated API request and decodes the JSON answer into v.
+// apiDocument is docs/openapi.yaml, read once for all the tests.
+var apiDocument = sync.OnceValues(func() (*openapi.Checker, error) {
+	return openapi.NewChecker(filepath.Join("..", "..", "docs", "openapi.yaml"))
+})
+
+// mustAPIDocument returns the checker of docs/openapi.yaml; a document that does not load fails
+// the test.
+func mustAPIDocument(t *testing.T) *openapi.Checker {
+	t.Helper()
+	c, err := apiDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// do sends an authenticated API request, checks the exchange against docs/openapi.yaml, and
+// decodes the JSON answer into v.
 func (s *stack) do(t *testing.T, method, path, body string, wantStatus int, v any) {
 	t.Helper()
+	doc := mustAPIDocument(t) // Read before the request, so no test's requests wait on it in between.
 	req, _ := http.NewRequest(method, s.base+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+apiKey)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -191,6 +214,10 @@ func (s *stack) do(t *testing.T, method, path, body string, wantStatus int, v an
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != wantStatus {
 		t.Fatalf("%s %s status=%d body=%s, want %d", method, path, resp.StatusCode, b, wantStatus)
+	}
+	// Every exchange of the end-to-end tests is held against the published description too.
+	if err := doc.Check(req, []byte(body), resp.StatusCode, resp.Header, b); err != nil {
+		t.Fatalf("docs/openapi.yaml and the API disagree: %v", err)
 	}
 	if v != nil {
 		if err := json.Unmarshal(b, v); err != nil {

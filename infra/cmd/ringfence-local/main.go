@@ -196,7 +196,9 @@ func runStack(ctx context.Context, root string, env func(string) string, stdout,
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	// The API's OpenAPI description is served beside the routes, for a viewer to load: a local
+	// convenience only, not a route of template.yaml.
+	srv := &http.Server{Handler: localstack.WithDocument(filepath.Join(root, "docs", "openapi.yaml"), gw), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	localstack.RunSchedules(ctx, t, handlers, operator.Log)
 
@@ -268,6 +270,7 @@ func printBanner(w io.Writer, base, endpoint, simURL string, env func(string) st
 	}
 	fmt.Fprintf(w, "  management API key: Authorization: Bearer %s\n", env("RINGFENCE_API_KEY"))
 	fmt.Fprintf(w, "  dashboard:          %s/dashboard (sign in with the API key)\n", base)
+	fmt.Fprintf(w, "  API description:    %s%s (OpenAPI 3.1, served locally only)\n", base, localstack.DocumentPath)
 	fmt.Fprintf(w, "  Bolna webhook URL:  %s/webhooks/bolna?token=%s\n", base, env("BOLNA_WEBHOOK_TOKEN"))
 	fmt.Fprintf(w, "  Retell webhook URL: %s/webhooks/retell (signed with RETELL_API_KEY)\n", base)
 	fmt.Fprintf(w, "  Vapi server URL:    %s/webhooks/vapi (X-Vapi-Secret: %s)\n", base, vapiWebhookSecret(env))

@@ -65,6 +65,9 @@ func TestRunServesTheAPI(t *testing.T) {
 	if r := do(t, "GET", base+"/nowhere", key, ""); r.status != 404 {
 		t.Fatalf("unknown route status=%d, want 404", r.status)
 	}
+	if r := do(t, "GET", base+"/openapi.yaml", "", ""); r.status != 200 || !strings.HasPrefix(r.body, "openapi: 3.1") {
+		t.Fatalf("GET /openapi.yaml status=%d, want 200 and the API's OpenAPI document", r.status)
+	}
 	if !strings.Contains(out.String(), "Authorization: Bearer "+key) {
 		t.Fatalf("banner does not say how to authenticate:\n%s", out.String())
 	}
