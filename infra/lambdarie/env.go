@@ -48,15 +48,15 @@ func FunctionEnv(tmpl samtemplate.Template, fn string, local map[string]string) 
 			f = &tmpl.Functions[i]
 		}
 	}
-	isSecret := map[string]bool{}
-	for _, name := range secrets.Names {
-		isSecret[name] = true
-	}
 	if f == nil {
 		return nil, fmt.Errorf("no function %q in the template; the functions are the folders under functions/", fn)
 	}
 	if local["RINGFENCE_DYNAMODB_ENDPOINT"] == "" {
 		return nil, fmt.Errorf("functions/%s: RINGFENCE_DYNAMODB_ENDPOINT is not set; a function run locally uses DynamoDB Local", fn)
+	}
+	isSecret := map[string]bool{}
+	for _, name := range secrets.Names {
+		isSecret[name] = true
 	}
 	env := map[string]string{}
 	for k, v := range lambdaDefaults {
@@ -64,8 +64,13 @@ func FunctionEnv(tmpl samtemplate.Template, fn string, local map[string]string) 
 	}
 	env["AWS_LAMBDA_FUNCTION_NAME"] = fn
 	env["AWS_ACCESS_KEY_ID"] = iam.AccessKeyID(f.LogicalID)
-	env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = strconv.Itoa(f.MemorySize)
-	env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = strconv.Itoa(f.Timeout)
+	// Without a timeout or memory size in the template, the emulator's own defaults apply.
+	if f.MemorySize > 0 {
+		env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = strconv.Itoa(f.MemorySize)
+	}
+	if f.Timeout > 0 {
+		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = strconv.Itoa(f.Timeout)
+	}
 	ownSecrets := map[string]bool{}
 	for name, v := range f.Environment {
 		secret, isARN := strings.CutSuffix(name, secrets.ARNSuffix)
