@@ -25,7 +25,9 @@ browser:
 	      echo "could not install chromium; the browser test will say so"; \
 	    else echo "no chromium: the dashboard's browser test is skipped (apt-get install chromium)"; fi; }
 
-## invoke: what `sam local invoke FN -e EVENT` does, e.g. make invoke FN=api EVENT=events/api-healthz.json
+## invoke: what `sam local invoke FN -e EVENT` does, without Docker: the function built for this
+## machine, run under the Lambda Runtime Interface Emulator (go.mod's tool directive), e.g.
+## make invoke FN=api EVENT=events/api-healthz.json
 invoke:
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<folder under functions/> EVENT=events/<file>.json"; exit 2; }
 	$(GO) run ./infra/cmd/ringfence-local invoke $(FN) $(EVENT)

@@ -29,6 +29,10 @@ import (
 const maxPayloadBytes = 10 << 20
 
 // Invoke runs a handler on a JSON event as the Lambda runtime would, and returns its JSON reply.
+// It runs in-process: it serves `make run`'s gateway and schedules, where a process per request
+// would make every request a cold start, and the tests that drive handlers with what only an
+// in-process handler takes (a fixed clock, injected faults). `make invoke` runs the built
+// bootstrap under the Lambda Runtime Interface Emulator instead (infra/lambdarie).
 func Invoke(ctx context.Context, handler any, event []byte) ([]byte, error) {
 	return lambda.NewHandler(handler).Invoke(ctx, event)
 }

@@ -30,8 +30,20 @@ type Function struct {
 	BuildMethod string
 	Routes      []Route
 	Schedules   []Schedule
-	// Environment holds the function's own environment variables whose values are plain strings.
-	Environment map[string]string
+	// Environment is the function's environment as SAM gives it: the Globals' variables, and the
+	// function's own over them.
+	Environment map[string]EnvValue
+	// Timeout (seconds) and MemorySize (MB) are the function's, or the Globals'.
+	Timeout    int
+	MemorySize int
+}
+
+// EnvValue is an environment variable's value in the template: a literal, with parameters
+// resolved to their defaults (what a deployment without overrides gets), or a reference to a
+// resource of the stack (!Ref Table, !Ref ApiKeySecret), whose value exists only once deployed.
+type EnvValue struct {
+	Value string
+	Ref   string // The resource's logical id; Value is then empty.
 }
 
 // Route is an HttpApi event: a method and a path template such as /campaigns/{id}.
@@ -55,7 +67,25 @@ type raw struct {
 	Parameters map[string]struct {
 		Default any `yaml:"Default"`
 	} `yaml:"Parameters"`
+	Globals struct {
+		Function functionSettings `yaml:"Function"`
+	} `yaml:"Globals"`
 	Resources map[string]any `yaml:"Resources"`
+}
+
+// functionSettings are the settings of a function that Globals may give every function. The
+// environment is kept as YAML nodes, whose tags tell a !Ref from a literal.
+type functionSettings struct {
+	Environment struct {
+		Variables yaml.Node `yaml:"Variables"`
+	} `yaml:"Environment"`
+	Timeout    int `yaml:"Timeout"`
+	MemorySize int `yaml:"MemorySize"`
+}
+
+// rawFunctions reads each resource as YAML nodes, for the settings of the functions among them.
+type rawFunctions struct {
+	Resources map[string]yaml.Node `yaml:"Resources"`
 }
 
 // resource is one entry of Resources that is not an Fn::ForEach.
@@ -103,6 +133,10 @@ func Parse(b []byte) (Template, error) {
 			defaults[name] = fmt.Sprint(p.Default)
 		}
 	}
+	var nodes rawFunctions
+	if err := yaml.Unmarshal(b, &nodes); err != nil {
+		return Template{}, fmt.Errorf("parse template: %w", err)
+	}
 	foundTable := false
 	for _, id := range ids {
 		res := resourceOf(r.Resources[id])
@@ -113,6 +147,10 @@ func Parse(b []byte) (Template, error) {
 				return Template{}, err
 			}
 			fn.BuildMethod, _ = res.Metadata["BuildMethod"].(string)
+			node := nodes.Resources[id]
+			if err := fn.applySettings(r.Globals.Function, &node, defaults); err != nil {
+				return Template{}, fmt.Errorf("function %s: %w", id, err)
+			}
 			t.Functions = append(t.Functions, fn)
 		case "AWS::DynamoDB::Table":
 			if foundTable {
@@ -132,18 +170,10 @@ func Parse(b []byte) (Template, error) {
 }
 
 func parseFunction(id string, props map[string]any, defaults map[string]string) (Function, error) {
-	fn := Function{LogicalID: id, Name: FolderOf(id), Environment: map[string]string{}}
+	fn := Function{LogicalID: id, Name: FolderOf(id)}
 	if codeURI, _ := props["CodeUri"].(string); codeURI != "" && codeURI != "." {
 		// A function built from its own folder (BuildMethod go1.x) is named by that folder.
 		fn.Name = path.Base(strings.TrimSuffix(codeURI, "/"))
-	}
-	if env, ok := props["Environment"].(map[string]any); ok {
-		vars, _ := env["Variables"].(map[string]any)
-		for k, v := range vars {
-			if s, ok := v.(string); ok {
-				fn.Environment[k] = s
-			}
-		}
 	}
 	events, _ := props["Events"].(map[string]any)
 	for name, e := range events {
@@ -177,6 +207,77 @@ func parseFunction(id string, props map[string]any, defaults map[string]string) 
 	})
 	sort.Slice(fn.Schedules, func(i, j int) bool { return fn.Schedules[i].Name < fn.Schedules[j].Name })
 	return fn, nil
+}
+
+// applySettings gives the function its environment, timeout and memory size: its own over the
+// Globals', as SAM merges them (variables one by one, the rest whole).
+func (fn *Function) applySettings(globals functionSettings, node *yaml.Node, defaults map[string]string) error {
+	var own struct {
+		Properties functionSettings `yaml:"Properties"`
+	}
+	if err := node.Decode(&own); err != nil {
+		return err
+	}
+	fn.Environment = map[string]EnvValue{}
+	for _, vars := range []*yaml.Node{&globals.Environment.Variables, &own.Properties.Environment.Variables} {
+		for i := 0; i+1 < len(vars.Content); i += 2 {
+			name := vars.Content[i].Value
+			v, err := envValue(vars.Content[i+1], defaults)
+			if err != nil {
+				return fmt.Errorf("environment variable %s: %w", name, err)
+			}
+			fn.Environment[name] = v
+		}
+	}
+	fn.Timeout, fn.MemorySize = globals.Timeout, globals.MemorySize
+	if own.Properties.Timeout != 0 {
+		fn.Timeout = own.Properties.Timeout
+	}
+	if own.Properties.MemorySize != 0 {
+		fn.MemorySize = own.Properties.MemorySize
+	}
+	return nil
+}
+
+// envValue reads a variable's value: a literal, a !Ref (or {Ref: ...}) to a parameter or a
+// resource, or a !Join of parameters and literals. Anything else is refused, so that a new form
+// in the template fails here rather than giving a function a wrong value locally.
+func envValue(n *yaml.Node, defaults map[string]string) (EnvValue, error) {
+	switch {
+	case n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value == "Ref":
+		return ref(n.Content[1].Value, defaults), nil
+	case n.Kind == yaml.ScalarNode && n.Tag == "!Ref":
+		return ref(n.Value, defaults), nil
+	case n.Kind == yaml.ScalarNode && strings.HasPrefix(n.ShortTag(), "!!"):
+		return EnvValue{Value: n.Value}, nil
+	case n.Kind == yaml.SequenceNode && n.Tag == "!Join" && len(n.Content) == 2:
+		sep := n.Content[0].Value
+		items := []*yaml.Node{n.Content[1]}
+		if n.Content[1].Kind == yaml.SequenceNode {
+			items = n.Content[1].Content
+		}
+		var parts []string
+		for _, item := range items {
+			v, err := envValue(item, defaults)
+			if err != nil || v.Ref != "" {
+				return EnvValue{}, fmt.Errorf("a !Join of a resource (%s) has no local value", v.Ref)
+			}
+			if v.Value != "" {
+				// A list parameter's default is comma-separated.
+				parts = append(parts, strings.Split(v.Value, ",")...)
+			}
+		}
+		return EnvValue{Value: strings.Join(parts, sep)}, nil
+	}
+	return EnvValue{}, fmt.Errorf("line %d: only literals, !Ref and !Join are read", n.Line)
+}
+
+// ref resolves a !Ref: a parameter to its default, a resource to a reference.
+func ref(name string, defaults map[string]string) EnvValue {
+	if d, ok := defaults[name]; ok {
+		return EnvValue{Value: d}
+	}
+	return EnvValue{Ref: name}
 }
 
 // FolderOf names the folder under functions/ of a function built from the repository root

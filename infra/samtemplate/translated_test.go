@@ -2,6 +2,7 @@ package samtemplate_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -304,4 +305,40 @@ func equalSets(a, b map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// Load gives each function the environment, timeout and memory size that the SAM translator
+// gives it (the Globals merged under its own), so the local runner starts each function with
+// what Lambda would: the same variables, the same resources referred to, the same literals.
+func TestLoadGivesEachFunctionItsTranslatedSettings(t *testing.T) {
+	translated := MustTranslate(t)
+	tmpl, err := samtemplate.Load(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range tmpl.Functions {
+		props := translated.Resources[fn.LogicalID].Properties
+		vars, _ := path(props, "Environment", "Variables").(map[string]any)
+		if len(vars) != len(fn.Environment) {
+			t.Fatalf("%s: environment %v, translated %v", fn.LogicalID, fn.Environment, vars)
+		}
+		for name, want := range vars {
+			got, ok := fn.Environment[name]
+			ref, isRef := path(want, "Ref").(string)
+			_, isResource := translated.Resources[ref]
+			switch {
+			case !ok:
+				t.Fatalf("%s: %s is missing", fn.LogicalID, name)
+			case isRef && isResource && got.Ref != ref:
+				t.Fatalf("%s: %s=%+v, want a reference to %s", fn.LogicalID, name, got, ref)
+			case (!isRef || !isResource) && got.Ref != "":
+				t.Fatalf("%s: %s=%+v, translated %v", fn.LogicalID, name, got, want)
+			case !isRef && want != nil && fmt.Sprint(want) != got.Value && path(want, "Fn::Join") == nil:
+				t.Fatalf("%s: %s=%q, translated %v", fn.LogicalID, name, got.Value, want)
+			}
+		}
+		if fmt.Sprint(props["Timeout"]) != fmt.Sprint(fn.Timeout) || fmt.Sprint(props["MemorySize"]) != fmt.Sprint(fn.MemorySize) {
+			t.Fatalf("%s: timeout %d, memory %d; translated %v, %v", fn.LogicalID, fn.Timeout, fn.MemorySize, props["Timeout"], props["MemorySize"])
+		}
+	}
 }

@@ -18,7 +18,7 @@ func TestEveryResponseHasSecurityHeaders(t *testing.T) {
 	missing := MustEvent(t, "api-get-campaign.json")
 	missing.PathParameters = map[string]string{"id": "cmp_missing"}
 	noRoute := MustEvent(t, "api-healthz.json")
-	noRoute.RouteKey = "GET /nowhere"
+	noRoute.RouteKey, noRoute.RawPath = "GET /nowhere", "/nowhere"
 	tests := []struct {
 		name string
 		req  events.APIGatewayV2HTTPRequest

@@ -1,6 +1,12 @@
 package httpapi
 
-import "sort"
+import (
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
 
 // routes lists every route the backend serves, grouped by the function (the folder under
 // functions/) that serves it. template.yaml declares the same routes on the same functions; a
@@ -99,4 +105,84 @@ func (s *Server) RouteKeys() map[string][]string {
 		sort.Strings(out[fn])
 	}
 	return out
+}
+
+// route finds the endpoint of a request among routes. API Gateway names the route it matched in
+// routeKey, and that is used when it is one of ours. A request that reached the function through
+// the $default route (or any route key it does not know, as in an event from `sam local
+// generate-event`) is matched on its method and path, as API Gateway matches routes: a literal
+// segment before a {parameter}. Such a request is given the route key and path parameters of the
+// route it matched, so the endpoint, the logs and the idempotency keys see what a routed request
+// carries.
+func route(routes map[string]endpoint, req events.APIGatewayV2HTTPRequest) (endpoint, events.APIGatewayV2HTTPRequest, bool) {
+	if ep, ok := routes[req.RouteKey]; ok {
+		return ep, req, true
+	}
+	best, bestParams := "", map[string]string(nil)
+	for key := range routes {
+		params, ok := matchRoute(key, req.RequestContext.HTTP.Method, requestPath(req))
+		if ok && (best == "" || moreSpecific(key, best)) {
+			best, bestParams = key, params
+		}
+	}
+	if best == "" {
+		return nil, req, false
+	}
+	req.RouteKey, req.RequestContext.RouteKey, req.PathParameters = best, best, bestParams
+	return routes[best], req, true
+}
+
+// matchRoute matches a method and a raw path with a route key such as "GET /campaigns/{id}", and
+// returns the route's path parameters, unescaped as API Gateway passes them.
+func matchRoute(key, method, path string) (map[string]string, bool) {
+	keyMethod, keyPath, _ := strings.Cut(key, " ")
+	if keyMethod != method {
+		return nil, false
+	}
+	want, got := strings.Split(strings.TrimPrefix(keyPath, "/"), "/"), strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if len(want) != len(got) {
+		return nil, false
+	}
+	var params map[string]string
+	for i, seg := range want {
+		name, isParam := strings.CutPrefix(seg, "{")
+		if !isParam {
+			if seg != got[i] {
+				return nil, false
+			}
+			continue
+		}
+		value, err := url.PathUnescape(got[i])
+		if err != nil || value == "" {
+			return nil, false
+		}
+		if params == nil {
+			params = map[string]string{}
+		}
+		params[strings.TrimSuffix(name, "}")] = value
+	}
+	return params, true
+}
+
+// moreSpecific says whether route key a wins over b when both match a request: at the first
+// segment where they differ, a literal beats a {parameter}.
+func moreSpecific(a, b string) bool {
+	_, pa, _ := strings.Cut(a, " ")
+	_, pb, _ := strings.Cut(b, " ")
+	sa, sb := strings.Split(pa, "/"), strings.Split(pb, "/")
+	for i := range min(len(sa), len(sb)) {
+		aParam, bParam := strings.HasPrefix(sa[i], "{"), strings.HasPrefix(sb[i], "{")
+		if aParam != bParam {
+			return bParam
+		}
+	}
+	return a < b
+}
+
+// requestPath is the path a request was sent to, as API Gateway received it.
+func requestPath(req events.APIGatewayV2HTTPRequest) string {
+	if req.RawPath != "" {
+		return req.RawPath
+	}
+	return req.RequestContext.HTTP.Path
 }

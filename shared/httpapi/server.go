@@ -112,9 +112,9 @@ func withSecurityHeaders(resp events.APIGatewayV2HTTPResponse) events.APIGateway
 // respond is serve without the headers every response gets.
 func (s *Server) respond(routes map[string]endpoint) Handler {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		ep, ok := routes[req.RouteKey]
+		ep, req, ok := route(routes, req)
 		if !ok {
-			return errorResponse(ctx, s.log, req, ringfence.Errorf(ringfence.ENOTFOUND, "no route %s", req.RouteKey)), nil
+			return errorResponse(ctx, s.log, req, ringfence.Errorf(ringfence.ENOTFOUND, "no route for %s %s", req.RequestContext.HTTP.Method, requestPath(req))), nil
 		}
 		status, body, err := ep(ctx, req)
 		if err != nil {

@@ -1,18 +1,19 @@
 // Command ringfence-local runs ringfence on this machine without AWS, Docker or the SAM CLI:
 //
 //	ringfence-local run                  DynamoDB Local + the table + the API on 127.0.0.1:3000 + schedules
-//	ringfence-local invoke FN EVENT.json what `sam local invoke FN -e EVENT.json` does, in-process
+//	ringfence-local invoke FN EVENT.json what `sam local invoke FN -e EVENT.json` does: the built
+//	                                     bootstrap under the Lambda Runtime Interface Emulator
 //	ringfence-local seed-calls CAMPAIGN  gives each contact of a campaign a call with a Bolna
 //	                                     execution id, as if it had been dialled (for trying webhooks)
 //
-// Both read template.yaml for the functions, routes, schedules and table, and build the handlers
-// with the same wiring (shared/app) as the Lambda functions.
+// Each reads template.yaml for the functions, routes, schedules and table. run builds the
+// handlers in-process with the same wiring (shared/app) as the Lambda functions; invoke runs the
+// function's own bootstrap.
 package main
 
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,9 +30,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/infra/dynamodblocal"
 	"github.com/ringfence/ringfence/infra/iam"
+	"github.com/ringfence/ringfence/infra/lambdarie"
 	"github.com/ringfence/ringfence/infra/localstack"
 	"github.com/ringfence/ringfence/infra/samtemplate"
 	"github.com/ringfence/ringfence/infra/simulator"
@@ -325,8 +326,10 @@ func seedCalls(ctx context.Context, root string, env func(string) string, campai
 	return nil
 }
 
-// invoke runs one function on one event file and prints the handler's JSON reply. It uses the
-// DynamoDB of a running `make run` stack when there is one, and a throwaway one otherwise.
+// invoke runs one function on one event file as `sam local invoke` does, and prints its JSON
+// reply: the function's bootstrap, built for this machine, runs under the Lambda Runtime Interface
+// Emulator with the environment the template gives it (infra/lambdarie). It uses the DynamoDB of
+// a running `make run` stack when there is one, and a throwaway one otherwise.
 func invoke(ctx context.Context, root string, env func(string) string, function, eventFile string, stdout, stderr io.Writer) error {
 	event, err := os.ReadFile(eventFile)
 	if err != nil {
@@ -334,6 +337,10 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 	}
 	if !json.Valid(event) {
 		return fmt.Errorf("%s is not valid JSON", eventFile)
+	}
+	t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return err
 	}
 	if env("RINGFENCE_DYNAMODB_ENDPOINT") == "" {
 		if stackEnv, err := localstack.RunningStack(root, env); err == nil {
@@ -349,24 +356,13 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 	}
 	defer stopDB()
 	env = withSimulatorProviders(env)
-	if event, err = resignRetell(event, env("RETELL_API_KEY")); err != nil {
+	if event, err = lambdarie.SignRetell(event, env("RETELL_API_KEY"), time.Now()); err != nil {
 		return err
 	} else if bytes.Contains(event, []byte(`"x-retell-signature"`)) {
 		fmt.Fprintln(stderr, "re-signed the event's x-retell-signature with RETELL_API_KEY at the current time")
 	}
-	t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		return err
-	}
-	var fn samtemplate.Function
-	for _, f := range t.Functions {
-		if f.Name == function {
-			fn = f
-		}
-	}
-	if fn.Name == "" {
-		return fmt.Errorf("no function %q; the functions are the folders under functions/", function)
-	}
+	// The function reaches DynamoDB through the IAM proxy, with its own role's credentials
+	// (FunctionEnv), as on AWS.
 	roles, err := iam.LoadRepository(root)
 	if err != nil {
 		return err
@@ -376,14 +372,21 @@ func invoke(ctx context.Context, root string, env func(string) string, function,
 		return err
 	}
 	defer proxy.Close()
-	a, err := app.New(ctx, localstack.FunctionEnv(fn, localstack.Overlay(env, map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": proxy.Endpoint})), stderr)
+	local := lambdarie.LocalValues(t, env)
+	local["RINGFENCE_DYNAMODB_ENDPOINT"] = proxy.Endpoint
+	fnEnv, err := lambdarie.FunctionEnv(t, function, local)
 	if err != nil {
 		return err
 	}
-	handler := a.Handlers()[function]
-	out, err := localstack.Invoke(ctx, handler, event)
+	dir, err := os.MkdirTemp("", "ringfence-invoke-")
 	if err != nil {
-		return fmt.Errorf("function %s returned an error: %w", function, err)
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprintf(stderr, "building functions/%s and running it under aws-lambda-rie\n", function)
+	out, err := lambdarie.Invoke(ctx, lambdarie.NewBuilder(root, dir), function, fnEnv, event, stderr)
+	if err != nil {
+		return fmt.Errorf("function %s: %w", function, err)
 	}
 	fmt.Fprintln(stdout, string(out))
 	return nil
@@ -442,32 +445,4 @@ func simulatorProviders(env func(string) string, url string) func(string) string
 		}
 	}
 	return localstack.Overlay(env, overlay)
-}
-
-// resignRetell signs a Retell event's body again, at the current time: a signature is valid for
-// five minutes, so a sample signed once in events/ would otherwise always be refused. The
-// gateway would never do this; it is what lets a stored Retell event be replayed locally.
-func resignRetell(event []byte, key string) ([]byte, error) {
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(event, &req); err != nil || req.Headers == nil {
-		return event, nil
-	}
-	name := ""
-	for k := range req.Headers {
-		if strings.EqualFold(k, retell.SignatureHeader) {
-			name = k
-		}
-	}
-	if name == "" {
-		return event, nil
-	}
-	body := []byte(req.Body)
-	if req.IsBase64Encoded {
-		var err error
-		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
-			return nil, fmt.Errorf("the event's body is marked base64 but is not: %w", err)
-		}
-	}
-	req.Headers[name] = retell.Sign(body, key, time.Now())
-	return json.Marshal(req)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringfence/ringfence/infra/testio"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
 )
 
@@ -41,9 +42,10 @@ func TestRunServesTheAPI(t *testing.T) {
 		"RINGFENCE_LOG_LEVEL":         "ERROR",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out bytes.Buffer
+	// The stack's functions log to out while the test reads it.
+	out := &testio.Buffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"run"}, func(k string) string { return env[k] }, &out, io.Discard) }()
+	go func() { done <- run(ctx, []string{"run"}, func(k string) string { return env[k] }, out, io.Discard) }()
 	base := "http://" + addr
 	waitHealthy(t, base+"/healthz", done)
 
@@ -160,9 +162,10 @@ func TestRunSimulatesEachProviderWithoutItsKey(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out bytes.Buffer
+	// The stack's functions log to out while the test reads it.
+	out := &testio.Buffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"run"}, func(k string) string { return env[k] }, &out, io.Discard) }()
+	go func() { done <- run(ctx, []string{"run"}, func(k string) string { return env[k] }, out, io.Discard) }()
 	base := "http://" + addr
 	waitHealthy(t, base+"/healthz", done)
 	key := localDefaults["RINGFENCE_API_KEY"]
