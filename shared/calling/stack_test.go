@@ -148,17 +148,11 @@ func (s *stack) another(t *testing.T, name string, overrides map[string]string, 
 	}
 	vars := maps.Clone(s.vars)
 	maps.Copy(vars, overrides)
-	for _, fn := range tmpl.Functions {
-		if fn.Name == name {
-			a, err := app.New(context.Background(), localstack.FunctionEnv(fn, mapEnv(vars)), s.out, options...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return a
-		}
+	a, err := localstack.Function(context.Background(), tmpl, name, mapEnv(vars), s.out, options...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no function %s", name)
-	return nil
+	return a
 }
 
 // handlers returns each function's handler from its own App.
