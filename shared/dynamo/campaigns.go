@@ -29,8 +29,8 @@ func (s *Store) CreateCampaign(ctx context.Context, c ringfence.Campaign, contac
 	statuses, max, delays := retryAttributes(c.Retry)
 	item, err := attributevalue.MarshalMap(campaignItem{
 		RetryStatuses: statuses, RetryMax: max, RetryDelays: delays, hoursAttributes: hoursAttributesOf(c.Hours),
-		MaxConcurrency: c.MaxConcurrency,
-		PK:             campaignPK(c.ID), SK: skCampaign,
+		MaxConcurrency: c.MaxConcurrency, DefaultRegion: c.DefaultRegion,
+		PK: campaignPK(c.ID), SK: skCampaign,
 		GSI1PK: accountCampaignsGSI1PK(c.AccountID), GSI1SK: now + "#" + c.ID,
 		ID: c.ID, AccountID: c.AccountID, Name: c.Name, Provider: string(c.Provider), AgentID: c.AgentID,
 		FromNumber: c.FromNumber, Status: string(c.Status), TotalCost: "0", CreatedAt: now,

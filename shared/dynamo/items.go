@@ -190,6 +190,8 @@ type campaignItem struct {
 	InFlight       int `dynamodbav:"in_flight,omitempty"`
 	// Moves counts the campaign's pauses, resumes and cancels; each move's event takes its id from it.
 	Moves int `dynamodbav:"moves,omitempty"`
+	// DefaultRegion is where contacts' national numbers are read (ISO 3166 alpha-2).
+	DefaultRegion string `dynamodbav:"default_region,omitempty"`
 }
 
 // outcomeAttribute names the campaign counter of one terminal status.
@@ -230,6 +232,7 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 		Hours:          it.hoursAttributes.toDomain(),
 		MaxConcurrency: it.MaxConcurrency,
 		InFlight:       it.InFlight,
+		DefaultRegion:  it.DefaultRegion,
 		TotalCost:      *cost,
 		OutcomeCounts: map[ringfence.CallStatus]int{
 			ringfence.StatusCompleted: it.OutcomeCompleted,

@@ -17,6 +17,7 @@ type placeCallRequest struct {
 	AgentID    string                     `json:"agent_id"`
 	FromNumber string                     `json:"from_number"`
 	Metadata   map[string]json.RawMessage `json:"metadata"`
+	Region     string                     `json:"default_region"`
 }
 
 // placedResponse is a placed call; a call waiting for a slot also has its queue position.
@@ -25,9 +26,13 @@ type placedResponse struct {
 	Position int `json:"position,omitempty"`
 }
 
-// validate checks the call request before anything is written.
-func (in placeCallRequest) validate() error {
-	if err := ringfence.ValidatePhone("to", in.To); err != nil {
+// validate checks the call request before anything is written, and writes to in E.164.
+func (in *placeCallRequest) validate() error {
+	region, err := ringfence.ValidateRegion("default_region", in.Region)
+	if err != nil {
+		return err
+	}
+	if in.To, err = ringfence.NormalizePhone("to", in.To, region); err != nil {
 		return err
 	}
 	if err := ringfence.ValidateText("agent_id", in.AgentID, ringfence.MaxTextLength); err != nil {

@@ -24,6 +24,7 @@ type createCampaignRequest struct {
 	Retry      *retryJSON                   `json:"retry"`
 	Hours      *hoursJSON                   `json:"calling_hours"`
 	MaxConc    int                          `json:"max_concurrency"`
+	Region     string                       `json:"default_region"`
 }
 
 // hoursJSON is a campaign's calling hours as the API reads and shows them.
@@ -94,6 +95,7 @@ type campaignResponse struct {
 	Hours          *hoursJSON     `json:"calling_hours,omitempty"`
 	MaxConcurrency int            `json:"max_concurrency,omitempty"`
 	InFlight       int            `json:"in_flight"`
+	DefaultRegion  string         `json:"default_region,omitempty"`
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
@@ -103,7 +105,7 @@ func toCampaignResponse(c ringfence.Campaign) campaignResponse {
 		Status: string(c.Status), TotalContacts: c.TotalContacts, CallsCompleted: c.CallsCompleted,
 		TotalCost: c.TotalCost.String(), Outcomes: map[string]int{}, CreatedAt: c.CreatedAt,
 		Attempts: c.Attempts, Retry: toRetryJSON(c.Retry), Hours: toHoursJSON(c.Hours),
-		MaxConcurrency: c.MaxConcurrency, InFlight: max(c.InFlight, 0),
+		MaxConcurrency: c.MaxConcurrency, InFlight: max(c.InFlight, 0), DefaultRegion: c.DefaultRegion,
 	}
 	for _, o := range ringfence.CampaignOutcomes {
 		out.Outcomes[string(o)] = c.OutcomeCounts[o]
@@ -128,6 +130,7 @@ func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTP
 	c := ringfence.Campaign{
 		ID: dynamo.NewID("cmp"), AccountID: account, Name: in.Name, Provider: provider,
 		AgentID: in.AgentID, FromNumber: in.FromNumber, Retry: in.Retry.toDomain(), Hours: in.Hours.toDomain(), MaxConcurrency: in.MaxConc,
+		DefaultRegion: in.Region,
 	}
 	if err := c.Validate(contacts); err != nil {
 		return 0, nil, err
