@@ -63,7 +63,7 @@ func (s *Service) queuePage(ctx context.Context, c ringfence.Campaign, after str
 	calls := make([]ringfence.Call, 0, len(contacts))
 	notBefore := make([]string, 0, len(contacts))
 	for _, ct := range contacts {
-		call := contactCall(c, ct)
+		call := contactCall(c, ct, now)
 		calls = append(calls, call)
 		// A contact outside its calling hours waits in the queue until they open.
 		notBefore = append(notBefore, queueTime(call.Hours.NextOpen(now)))
@@ -72,8 +72,9 @@ func (s *Service) queuePage(ctx context.Context, c ringfence.Campaign, after str
 	return n, contacts[len(contacts)-1].ID, err
 }
 
-// contactCall is the call a campaign places to a contact.
-func contactCall(c ringfence.Campaign, ct ringfence.Contact) ringfence.Call {
+// contactCall is the call a campaign places to a contact, queued at now: its calling hours are
+// judged in the contact's zones (its own, its number's, or the campaign's).
+func contactCall(c ringfence.Campaign, ct ringfence.Contact, now time.Time) ringfence.Call {
 	vars := map[string]string{"name": ct.Name}
 	for k, v := range ct.Fields {
 		vars[k] = v
@@ -81,7 +82,7 @@ func contactCall(c ringfence.Campaign, ct ringfence.Contact) ringfence.Call {
 	return ringfence.Call{
 		ID: campaignCallID(c.ID, ct.ID), AccountID: c.AccountID, CampaignID: c.ID, ContactID: ct.ID,
 		Provider: c.Provider, AgentID: c.AgentID, FromNumber: c.FromNumber, ToNumber: ct.Phone,
-		Variables: vars, Attempt: 1, Retry: c.Retry, Hours: c.Hours.In(ct.Timezone),
+		Variables: vars, Attempt: 1, Retry: c.Retry, Hours: c.Hours.For(ct.Timezone, ct.Phone, now),
 	}
 }
 

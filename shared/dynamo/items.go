@@ -93,21 +93,26 @@ type callItem struct {
 	RetriedAs       string   `dynamodbav:"retried_as,omitempty"`
 	BusyRefusals    int      `dynamodbav:"busy_refusals,omitempty"`
 	hoursAttributes
-	Variables    map[string]string `dynamodbav:"variables,omitempty"`
-	Direction    string            `dynamodbav:"direction,omitempty"`
-	CompanyID    string            `dynamodbav:"company_id,omitempty"`
-	CompanyName  string            `dynamodbav:"company_name,omitempty"`
-	BranchID     string            `dynamodbav:"branch_id,omitempty"`
-	BranchName   string            `dynamodbav:"branch_name,omitempty"`
-	Greeting     string            `dynamodbav:"greeting,omitempty"`
-	CustomerID   string            `dynamodbav:"customer_id,omitempty"`
-	CustomerName string            `dynamodbav:"customer_name,omitempty"`
-	Anonymous    bool              `dynamodbav:"anonymous,omitempty"`
-	ToNumber     string            `dynamodbav:"to_number,omitempty"`
-	FromNumber   string            `dynamodbav:"from_number,omitempty"`
-	AgentID      string            `dynamodbav:"agent_id,omitempty"`
-	CreatedAt    string            `dynamodbav:"created_at"`
-	UpdatedAt    string            `dynamodbav:"updated_at"`
+	// Held and HeldUntil say why a waiting call is held back, and until when; RespectFrequency
+	// marks a direct call that waits for the contact frequency cap.
+	Held             string            `dynamodbav:"held,omitempty"`
+	HeldUntil        string            `dynamodbav:"held_until,omitempty"`
+	RespectFrequency bool              `dynamodbav:"respect_frequency,omitempty"`
+	Variables        map[string]string `dynamodbav:"variables,omitempty"`
+	Direction        string            `dynamodbav:"direction,omitempty"`
+	CompanyID        string            `dynamodbav:"company_id,omitempty"`
+	CompanyName      string            `dynamodbav:"company_name,omitempty"`
+	BranchID         string            `dynamodbav:"branch_id,omitempty"`
+	BranchName       string            `dynamodbav:"branch_name,omitempty"`
+	Greeting         string            `dynamodbav:"greeting,omitempty"`
+	CustomerID       string            `dynamodbav:"customer_id,omitempty"`
+	CustomerName     string            `dynamodbav:"customer_name,omitempty"`
+	Anonymous        bool              `dynamodbav:"anonymous,omitempty"`
+	ToNumber         string            `dynamodbav:"to_number,omitempty"`
+	FromNumber       string            `dynamodbav:"from_number,omitempty"`
+	AgentID          string            `dynamodbav:"agent_id,omitempty"`
+	CreatedAt        string            `dynamodbav:"created_at"`
+	UpdatedAt        string            `dynamodbav:"updated_at"`
 }
 
 func (it callItem) toDomain() ringfence.Call {
@@ -143,16 +148,19 @@ func (it callItem) toDomain() ringfence.Call {
 			CompanyID: it.CompanyID, CompanyName: it.CompanyName, BranchID: it.BranchID, BranchName: it.BranchName,
 			Greeting: it.Greeting, CustomerID: it.CustomerID, CustomerName: it.CustomerName, Anonymous: it.Anonymous,
 		},
-		ToNumber:     it.ToNumber,
-		FromNumber:   it.FromNumber,
-		AgentID:      it.AgentID,
-		Attempt:      it.CampaignAttempt,
-		RetriedAs:    it.RetriedAs,
-		BusyRefusals: it.BusyRefusals,
-		Hours:        it.hoursAttributes.toDomain(),
-		Retry:        retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
-		CreatedAt:    parseTime(it.CreatedAt),
-		UpdatedAt:    parseTime(it.UpdatedAt),
+		ToNumber:         it.ToNumber,
+		FromNumber:       it.FromNumber,
+		AgentID:          it.AgentID,
+		Attempt:          it.CampaignAttempt,
+		RetriedAs:        it.RetriedAs,
+		BusyRefusals:     it.BusyRefusals,
+		Hours:            it.hoursAttributes.toDomain(),
+		Held:             it.Held,
+		HeldUntil:        parseTime(it.HeldUntil),
+		RespectFrequency: it.RespectFrequency,
+		Retry:            retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
+		CreatedAt:        parseTime(it.CreatedAt),
+		UpdatedAt:        parseTime(it.UpdatedAt),
 	}
 }
 
@@ -359,6 +367,10 @@ type queueItem struct {
 	CampaignID string `dynamodbav:"campaign_id,omitempty"`
 	ToNumber   string `dynamodbav:"to_number,omitempty"`
 	hoursAttributes
+	windowAttributes
+	// RespectFrequency: the claim that dials the entry holds only within the contact frequency
+	// cap (every campaign call, and a direct call that asked for it).
+	RespectFrequency bool `dynamodbav:"respect_frequency,omitempty"`
 }
 
 // parkedItem is a webhook kept until its call is known. It ages out after a week.

@@ -18,6 +18,9 @@ type placeCallRequest struct {
 	FromNumber string                     `json:"from_number"`
 	Metadata   map[string]json.RawMessage `json:"metadata"`
 	Region     string                     `json:"default_region"`
+	// RespectFrequency holds the call back while its number is at the account's contact
+	// frequency cap; without it the call counts toward the cap but is placed.
+	RespectFrequency bool `json:"respect_frequency"`
 }
 
 // placedResponse is a placed call; a call waiting for a slot also has its queue position.
@@ -63,6 +66,7 @@ func (s *Server) placeCall(ctx context.Context, req events.APIGatewayV2HTTPReque
 func (s *Server) placeDirect(ctx context.Context, account string, provider ringfence.Provider, in placeCallRequest) (int, any, error) {
 	placed, err := s.calls.PlaceDirect(ctx, account, calling.DirectCall{
 		To: in.To, Provider: provider, AgentID: in.AgentID, FromNumber: in.FromNumber, Metadata: stringValues(in.Metadata),
+		RespectFrequency: in.RespectFrequency,
 	})
 	if err != nil {
 		return 0, nil, err

@@ -33,20 +33,21 @@ type hoursJSON struct {
 	Days     []string `json:"days"`
 	Start    string   `json:"start"`
 	End      string   `json:"end"`
+	Blackout []string `json:"blackout_dates,omitempty"`
 }
 
 func (h *hoursJSON) toDomain() *ringfence.CallingHours {
 	if h == nil {
 		return nil
 	}
-	return &ringfence.CallingHours{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End}
+	return &ringfence.CallingHours{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End, BlackoutDates: h.Blackout}
 }
 
 func toHoursJSON(h *ringfence.CallingHours) *hoursJSON {
 	if h == nil {
 		return nil
 	}
-	return &hoursJSON{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End}
+	return &hoursJSON{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End, Blackout: h.BlackoutDates}
 }
 
 // retryJSON is a campaign's retry policy as the API reads and shows it.
@@ -252,8 +253,16 @@ type callResponse struct {
 	ExtractedData  json.RawMessage  `json:"extracted_data,omitempty"`
 	ToNumber       string           `json:"to_number,omitempty"`
 	Contact        *contactResponse `json:"contact,omitempty"`
-	CreatedAt      time.Time        `json:"created_at"`
-	UpdatedAt      time.Time        `json:"updated_at"`
+	// The recipient's zone its calling hours are judged in, where it came from (contact, number,
+	// campaign), and every zone when its number spans several.
+	Timezone       string   `json:"timezone,omitempty"`
+	TimezoneSource string   `json:"timezone_source,omitempty"`
+	Timezones      []string `json:"timezones,omitempty"`
+	// Held says why a waiting call is held back (contact_frequency), and HeldUntil when it may go.
+	Held      string     `json:"held,omitempty"`
+	HeldUntil *time.Time `json:"held_until,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // contactResponse is a campaign contact as the API shows it.
@@ -264,6 +273,17 @@ type contactResponse struct {
 	Fields        map[string]string `json:"fields,omitempty"`
 	Outcome       *string           `json:"outcome"`
 	RescheduleDay *string           `json:"reschedule_day"`
+}
+
+// callZones are a call's time zone, its source, and its zones when there are several.
+func callZones(h *ringfence.CallingHours) (zone, source string, zones []string) {
+	if h == nil {
+		return "", "", nil
+	}
+	if len(h.Zones) > 1 {
+		zones = h.Zones
+	}
+	return h.Timezone, string(h.Source), zones
 }
 
 func optional(s string) *string {
@@ -290,6 +310,10 @@ func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
 	}
 	if c.ExtractedData != "" {
 		out.ExtractedData = json.RawMessage(c.ExtractedData)
+	}
+	out.Timezone, out.TimezoneSource, out.Timezones = callZones(c.Hours)
+	if c.Held != "" && c.Status == ringfence.StatusQueued {
+		out.Held, out.HeldUntil = c.Held, &c.HeldUntil
 	}
 	if contact != nil {
 		out.Contact = &contactResponse{
