@@ -216,6 +216,14 @@ func (s *Service) stepOver(ctx context.Context, e ringfence.QueueEntry, owner st
 		_, err := s.store.CancelQueuedCall(ctx, e.CallID, "campaign cancelled")
 		return err
 	}
+	if c.Status == ringfence.CampaignRunning && c.Ended(s.store.Now()) {
+		// Its end_at has come: the call is never dialled, and ends expired.
+		if _, err := s.store.EndQueuedCall(ctx, e.CallID, ringfence.StatusExpired, "campaign reached its end_at"); err != nil {
+			return err
+		}
+		_, err := s.store.CompleteCampaignIfDone(ctx, c.ID)
+		return err
+	}
 	stopped[e.CampaignID] = true
 	return s.store.ReleaseLease(ctx, e, owner)
 }

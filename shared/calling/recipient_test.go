@@ -253,3 +253,65 @@ func TestContactFrequencyCapAcrossCampaigns(t *testing.T) {
 		t.Fatalf("direct drain dialled %d (%v), want 0", n, err)
 	}
 }
+
+// A campaign started before its start_at is scheduled: it dials nothing until then, and the
+// dispatcher starts it once start_at has come, once however many runs overlap. At its end_at it
+// stops dialling: the calls not yet placed end expired (counted once), calls in flight finish,
+// and the campaign completes with exact counters.
+func TestScheduledStartAndEnd(t *testing.T) {
+	s := MustStack(t, simulator.Options{Silent: true}, 5, 1)
+	ctx := context.Background()
+	s.at(t, "2026-11-02T15:00:00Z")
+	var c campaignView
+	s.do(t, "POST", "/campaigns", `{"name":"window","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100",
+		"start_at":"2026-11-02T15:01:00Z","end_at":"2026-11-02T16:00:00Z","contacts":`+contacts(3)+`}`, 201, &c)
+	var started struct {
+		Campaign campaignView
+		Queued   int
+		Dialled  int
+	}
+	s.do(t, "POST", "/campaigns/"+c.ID+"/start", "", 202, &started)
+	if started.Campaign.Status != "scheduled" || started.Dialled != 0 {
+		t.Fatalf("start=%+v, want scheduled and nothing dialled", started)
+	}
+	dispatch := func() {
+		t.Helper()
+		if _, err := s.app.Calling.DrainAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dispatch()
+	if placed := s.sim.Stats().Placed; placed != 0 {
+		t.Fatalf("placed=%d before start_at, want 0", placed)
+	}
+	s.at(t, "2026-11-02T15:01:00Z")
+	dispatch()
+	dispatch() // A second run finds it started.
+	s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &c)
+	if c.Status != "running" || s.sim.Stats().Placed != 1 {
+		t.Fatalf("campaign=%s placed=%d, want running with one call placed (one campaign slot)", c.Status, s.sim.Stats().Placed)
+	}
+	// At end_at the call in flight finishes, and the drain its webhook runs finds the dial claim
+	// refused: the next call is never dialled.
+	s.at(t, "2026-11-02T16:00:00Z")
+	call, err := s.app.Store.GetCall(ctx, "call_"+strings.TrimPrefix(c.ID, "cmp_")+"_"+dynamo.ContactID(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := ringfence.CallEvent{Provider: ringfence.ProviderBolna, CallID: call.ID, ProviderCallID: call.ProviderCallID, Status: ringfence.StatusCompleted}
+	if _, _, err := s.app.Calling.ApplyEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if placed := s.sim.Stats().Placed; placed != 1 {
+		t.Fatalf("placed=%d after end_at, want 1", placed)
+	}
+	dispatch()
+	dispatch()
+	s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &c)
+	if c.Status != "completed" || c.CallsCompleted != 3 || c.Outcomes["expired"] != 2 || c.Outcomes["completed"] != 1 || c.Attempts != 1 {
+		t.Fatalf("campaign=%+v, want completed: 1 completed, 2 expired, 1 attempt", c)
+	}
+	if placed := s.sim.Stats().Placed; placed != 1 {
+		t.Fatalf("placed=%d, want 1", placed)
+	}
+}

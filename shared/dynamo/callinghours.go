@@ -76,8 +76,10 @@ func (s *Store) RequeueAt(ctx context.Context, e ringfence.QueueEntry, owner, no
 // RequeueHeld is RequeueAt for a call the contact frequency cap holds back until `until`: the
 // call shows why it waits, and until when.
 func (s *Store) RequeueHeld(ctx context.Context, e ringfence.QueueEntry, owner, notBefore string, until time.Time) error {
-	return s.requeue(ctx, e, owner, notBefore, expression.Set(expression.Name("held"), expression.Value(ringfence.HoldContactFrequency)).
-		Set(expression.Name("held_until"), expression.Value(timestamp(until))))
+	// The hold enters the call's history, which the dashboard's recent activity shows.
+	hold := withHistory(expression.Set(expression.Name("held"), expression.Value(ringfence.HoldContactFrequency)), s.now(),
+		"held by "+ringfence.HoldContactFrequency+" until "+timestamp(until))
+	return s.requeue(ctx, e, owner, notBefore, hold.Set(expression.Name("held_until"), expression.Value(timestamp(until))))
 }
 
 func (s *Store) requeue(ctx context.Context, e ringfence.QueueEntry, owner, notBefore string, hold expression.UpdateBuilder) error {

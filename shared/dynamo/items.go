@@ -187,6 +187,9 @@ type campaignItem struct {
 	OutcomeFailed    int    `dynamodbav:"outcome_failed"`
 	OutcomeCancelled int    `dynamodbav:"outcome_cancelled"`
 	OutcomeSkipped   int    `dynamodbav:"outcome_skipped,omitempty"`
+	OutcomeExpired   int    `dynamodbav:"outcome_expired,omitempty"`
+	StartAt          string `dynamodbav:"start_at,omitempty"`
+	EndAt            string `dynamodbav:"end_at,omitempty"`
 	CreatedAt        string `dynamodbav:"created_at"`
 	// Calls placed, and the retry policy.
 	Attempts      int      `dynamodbav:"attempts,omitempty"`
@@ -215,6 +218,8 @@ func outcomeAttribute(s ringfence.CallStatus) string {
 		return "outcome_failed"
 	case ringfence.StatusSkipped:
 		return "outcome_skipped"
+	case ringfence.StatusExpired:
+		return "outcome_expired"
 	}
 	return "outcome_cancelled"
 }
@@ -241,6 +246,8 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 		MaxConcurrency: it.MaxConcurrency,
 		InFlight:       it.InFlight,
 		DefaultRegion:  it.DefaultRegion,
+		StartAt:        parseTime(it.StartAt),
+		EndAt:          parseTime(it.EndAt),
 		TotalCost:      *cost,
 		OutcomeCounts: map[ringfence.CallStatus]int{
 			ringfence.StatusCompleted: it.OutcomeCompleted,
@@ -249,6 +256,7 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 			ringfence.StatusFailed:    it.OutcomeFailed,
 			ringfence.StatusCancelled: it.OutcomeCancelled,
 			ringfence.StatusSkipped:   it.OutcomeSkipped,
+			ringfence.StatusExpired:   it.OutcomeExpired,
 		},
 	}
 }

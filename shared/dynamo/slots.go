@@ -407,7 +407,8 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 			expression.Name("status").Equal(expression.Value(ringfence.CampaignRunning)).And(expression.Or(
 				expression.AttributeNotExists(expression.Name("max_concurrency")),
 				expression.AttributeNotExists(expression.Name("in_flight")),
-				expression.Name("in_flight").LessThan(expression.Name("max_concurrency")))))
+				expression.Name("in_flight").LessThan(expression.Name("max_concurrency")))).
+				And(beforeEnd(now)))
 		if err != nil {
 			return ringfence.Call{}, err
 		}
@@ -493,6 +494,13 @@ func (s *Store) stillLeased(ctx context.Context, e ringfence.QueueEntry, owner s
 
 // ErrOutsideWindow says a leased entry's calling window is not open now: it waits for the next.
 var ErrOutsideWindow = errors.New("the call's calling window is not open")
+
+// beforeEnd is the condition of a campaign dial claim that the campaign's end_at, if it has one,
+// has not come by the store's clock: from end_at on, no dial of the campaign starts.
+func beforeEnd(now string) expression.ConditionBuilder {
+	return expression.Or(expression.AttributeNotExists(expression.Name("end_at")),
+		expression.Name("end_at").GreaterThan(expression.Value(now)))
+}
 
 func (s *Store) dropQueueEntry(ctx context.Context, e ringfence.QueueEntry, owner string) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{

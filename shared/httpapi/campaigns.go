@@ -25,6 +25,8 @@ type createCampaignRequest struct {
 	Hours      *hoursJSON                   `json:"calling_hours"`
 	MaxConc    int                          `json:"max_concurrency"`
 	Region     string                       `json:"default_region"`
+	StartAt    *time.Time                   `json:"start_at"`
+	EndAt      *time.Time                   `json:"end_at"`
 }
 
 // hoursJSON is a campaign's calling hours as the API reads and shows them.
@@ -97,6 +99,8 @@ type campaignResponse struct {
 	MaxConcurrency int            `json:"max_concurrency,omitempty"`
 	InFlight       int            `json:"in_flight"`
 	DefaultRegion  string         `json:"default_region,omitempty"`
+	StartAt        *time.Time     `json:"start_at,omitempty"`
+	EndAt          *time.Time     `json:"end_at,omitempty"`
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
@@ -110,6 +114,12 @@ func toCampaignResponse(c ringfence.Campaign) campaignResponse {
 	}
 	for _, o := range ringfence.CampaignOutcomes {
 		out.Outcomes[string(o)] = c.OutcomeCounts[o]
+	}
+	if !c.StartAt.IsZero() {
+		out.StartAt = &c.StartAt
+	}
+	if !c.EndAt.IsZero() {
+		out.EndAt = &c.EndAt
 	}
 	return out
 }
@@ -132,6 +142,12 @@ func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTP
 		ID: dynamo.NewID("cmp"), AccountID: account, Name: in.Name, Provider: provider,
 		AgentID: in.AgentID, FromNumber: in.FromNumber, Retry: in.Retry.toDomain(), Hours: in.Hours.toDomain(), MaxConcurrency: in.MaxConc,
 		DefaultRegion: in.Region,
+	}
+	if in.StartAt != nil {
+		c.StartAt = in.StartAt.UTC()
+	}
+	if in.EndAt != nil {
+		c.EndAt = in.EndAt.UTC()
 	}
 	if err := c.Validate(contacts); err != nil {
 		return 0, nil, err

@@ -44,6 +44,8 @@ const (
 	StatusCancelled CallStatus = "cancelled"
 	// StatusSkipped ends a call that was never dialled because its number is suppressed.
 	StatusSkipped CallStatus = "skipped"
+	// StatusExpired ends a campaign call that was not dialled before the campaign's end_at.
+	StatusExpired CallStatus = "expired"
 )
 
 // TerminalRank is the rank shared by all terminal statuses: once a call has one, no status moves it.
@@ -66,7 +68,7 @@ func (s CallStatus) Rank() int {
 		return 40
 	case StatusEnded:
 		return 50
-	case StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled, StatusSkipped:
+	case StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled, StatusSkipped, StatusExpired:
 		return TerminalRank
 	}
 	return 0

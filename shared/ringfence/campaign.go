@@ -31,7 +31,14 @@ type Campaign struct {
 	// DefaultRegion (ISO 3166 alpha-2) is the region contacts' numbers in national format are
 	// read in; "" takes E.164 only.
 	DefaultRegion string
+	// StartAt and EndAt bound when the campaign dials (zero: no bound). Started before StartAt,
+	// it is scheduled; at EndAt its calls not yet dialled end expired and it completes.
+	StartAt time.Time
+	EndAt   time.Time
 }
+
+// Ended reports whether the campaign's end_at has come at now.
+func (c Campaign) Ended(now time.Time) bool { return !c.EndAt.IsZero() && !now.Before(c.EndAt) }
 
 // CampaignStatus is where a campaign is in its life.
 type CampaignStatus string
@@ -39,6 +46,7 @@ type CampaignStatus string
 // Campaign statuses.
 const (
 	CampaignCreated   CampaignStatus = "created"
+	CampaignScheduled CampaignStatus = "scheduled" // Started before its start_at: dialling begins then.
 	CampaignRunning   CampaignStatus = "running"
 	CampaignPaused    CampaignStatus = "paused"
 	CampaignCancelled CampaignStatus = "cancelled"
@@ -47,7 +55,7 @@ const (
 
 // CampaignOutcomes lists the outcomes a campaign counts, in the order the API shows them: every
 // terminal status a provider reports, and skipped (a suppressed contact, never dialled).
-var CampaignOutcomes = append(append([]CallStatus{}, Outcomes...), StatusSkipped)
+var CampaignOutcomes = append(append([]CallStatus{}, Outcomes...), StatusSkipped, StatusExpired)
 
 // Contact is one person a campaign calls.
 type Contact struct {
@@ -114,6 +122,9 @@ func (c *Campaign) Validate(contacts []Contact) error {
 		if err := c.Hours.Validate(); err != nil {
 			return err
 		}
+	}
+	if !c.StartAt.IsZero() && !c.EndAt.IsZero() && !c.EndAt.After(c.StartAt) {
+		return Errorf(EINVALID, "end_at must be after start_at")
 	}
 	region, err := ValidateRegion("default_region", c.DefaultRegion)
 	if err != nil {
