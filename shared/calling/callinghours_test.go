@@ -32,7 +32,7 @@ func TestCallingHoursAcrossDSTInThreeZones(t *testing.T) {
 	var c campaignView
 	s.do(t, "POST", "/campaigns", `{"name":"hours","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100",
 		"calling_hours":{"timezone":"America/New_York","days":["mon","tue","wed","thu","fri"],"start":"09:00","end":"17:00"},
-		"contacts":[{"name":"NY","phone":"+14155550001"},
+		"contacts":[{"name":"NY","phone":"+12125550001"},
 		            {"name":"Berlin","phone":"+4930555001","timezone":"Europe/Berlin"},
 		            {"name":"Sydney","phone":"+61255550001","timezone":"Australia/Sydney"}]}`, 201, &c)
 	var started struct{ Queued, Dialled int }

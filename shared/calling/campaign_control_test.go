@@ -44,7 +44,7 @@ func contactsCSV(from, to int) string {
 	var b strings.Builder
 	b.WriteString("name,phone,timezone,plan\n")
 	for i := from; i < to; i++ {
-		fmt.Fprintf(&b, "Contact %d,+1415%07d,America/New_York,gold\n", i, i)
+		fmt.Fprintf(&b, "Contact %d,+1415555%04d,America/New_York,gold\n", i, i)
 	}
 	return b.String()
 }
@@ -53,7 +53,7 @@ func contactsCSV(from, to int) string {
 func contactsJSON(from, to int) string {
 	parts := make([]string, 0, to-from)
 	for i := from; i < to; i++ {
-		parts = append(parts, fmt.Sprintf(`{"name":"Contact %d","phone":"+1415%07d"}`, i, i))
+		parts = append(parts, fmt.Sprintf(`{"name":"Contact %d","phone":"+1415555%04d"}`, i, i))
 	}
 	return `{"contacts":[` + strings.Join(parts, ",") + `]}`
 }

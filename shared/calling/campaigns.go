@@ -32,6 +32,11 @@ func (s *Service) StartCampaign(ctx context.Context, accountID, campaignID strin
 	if c.TotalContacts == 0 {
 		return Started{}, ringfence.Errorf(ringfence.EINVALID, "campaign %s has no contacts; add them with POST /campaigns/%s/contacts", c.ID, c.ID)
 	}
+	if c.StartAt.After(s.store.Now()) || c.Status == ringfence.CampaignScheduled {
+		// Its start_at is ahead: the dispatcher starts it then (advanceCampaign).
+		scheduled, err := s.store.ScheduleCampaign(ctx, accountID, campaignID)
+		return Started{Campaign: scheduled}, err
+	}
 	campaign, err := s.store.StartCampaign(ctx, accountID, campaignID)
 	if err != nil {
 		return Started{}, err
@@ -63,7 +68,7 @@ func (s *Service) queuePage(ctx context.Context, c ringfence.Campaign, after str
 	calls := make([]ringfence.Call, 0, len(contacts))
 	notBefore := make([]string, 0, len(contacts))
 	for _, ct := range contacts {
-		call := contactCall(c, ct)
+		call := contactCall(c, ct, now)
 		calls = append(calls, call)
 		// A contact outside its calling hours waits in the queue until they open.
 		notBefore = append(notBefore, queueTime(call.Hours.NextOpen(now)))
@@ -72,8 +77,9 @@ func (s *Service) queuePage(ctx context.Context, c ringfence.Campaign, after str
 	return n, contacts[len(contacts)-1].ID, err
 }
 
-// contactCall is the call a campaign places to a contact.
-func contactCall(c ringfence.Campaign, ct ringfence.Contact) ringfence.Call {
+// contactCall is the call a campaign places to a contact, queued at now: its calling hours are
+// judged in the contact's zones (its own, its number's, or the campaign's).
+func contactCall(c ringfence.Campaign, ct ringfence.Contact, now time.Time) ringfence.Call {
 	vars := map[string]string{"name": ct.Name}
 	for k, v := range ct.Fields {
 		vars[k] = v
@@ -81,7 +87,7 @@ func contactCall(c ringfence.Campaign, ct ringfence.Contact) ringfence.Call {
 	return ringfence.Call{
 		ID: campaignCallID(c.ID, ct.ID), AccountID: c.AccountID, CampaignID: c.ID, ContactID: ct.ID,
 		Provider: c.Provider, AgentID: c.AgentID, FromNumber: c.FromNumber, ToNumber: ct.Phone,
-		Variables: vars, Attempt: 1, Retry: c.Retry, Hours: c.Hours.In(ct.Timezone),
+		Variables: vars, Attempt: 1, Retry: c.Retry, Hours: c.Hours.For(ct.Timezone, ct.Phone, now),
 	}
 }
 
@@ -119,6 +125,20 @@ func (s *Service) advanceCampaign(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	now := s.store.Now()
+	if c.Status == ringfence.CampaignScheduled {
+		// Whether its start_at has come is the write's condition, against the store's clock.
+		started, err := s.store.StartScheduled(ctx, c.ID)
+		if err != nil || !started {
+			return err
+		}
+		if c, err = s.store.CampaignByID(ctx, id); err != nil {
+			return err
+		}
+	}
+	if c.Status == ringfence.CampaignRunning && c.Ended(now) {
+		return s.expire(ctx, c)
+	}
 	switch c.Status {
 	case ringfence.CampaignRunning, ringfence.CampaignPaused:
 		if err := s.queueAll(ctx, c, time.Now().Add(queueBudget)); err != nil {
@@ -133,6 +153,33 @@ func (s *Service) advanceCampaign(ctx context.Context, id string) error {
 		return err
 	}
 	return nil
+}
+
+// expire ends a running campaign at its end_at: its never-queued contacts and its calls still
+// waiting end expired, each through the same exactly-once transition as any call (the dial claim
+// already refuses them: it holds only before end_at), and the campaign completes once the calls
+// in flight have finished.
+func (s *Service) expire(ctx context.Context, c ringfence.Campaign) error {
+	for {
+		n, err := s.store.ExpirePendingContacts(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	queued, err := s.store.QueuedCampaignCalls(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	for _, callID := range queued {
+		if _, err := s.store.EndQueuedCall(ctx, callID, ringfence.StatusExpired, "campaign reached its end_at"); err != nil {
+			return err
+		}
+	}
+	_, err = s.store.CompleteCampaignIfDone(ctx, c.ID)
+	return err
 }
 
 // queueAll queues a campaign's waiting contacts page by page until none is left or the deadline
@@ -183,7 +230,7 @@ func (s *Service) ResumeCampaign(ctx context.Context, accountID, id string) (rin
 // (AdvanceCampaigns) and its first part right here. Cancelling a cancelled campaign is a no-op.
 func (s *Service) CancelCampaign(ctx context.Context, accountID, id string) (ringfence.Campaign, error) {
 	c, err := s.store.MoveCampaign(ctx, accountID, id, ringfence.CampaignCancelled,
-		ringfence.CampaignCreated, ringfence.CampaignRunning, ringfence.CampaignPaused)
+		ringfence.CampaignCreated, ringfence.CampaignScheduled, ringfence.CampaignRunning, ringfence.CampaignPaused)
 	if err != nil {
 		return c, err
 	}

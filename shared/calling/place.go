@@ -18,6 +18,9 @@ type DirectCall struct {
 	AgentID    string
 	FromNumber string
 	Metadata   map[string]string
+	// RespectFrequency makes the call wait for the account's contact frequency cap; without it
+	// the call counts toward the cap but is placed regardless.
+	RespectFrequency bool
 }
 
 // Placed is the answer to a request to place a call: the call, and its place in the queue when it
@@ -60,7 +63,7 @@ func (s *Service) PlaceDirect(ctx context.Context, accountID string, d DirectCal
 	}
 	c := ringfence.Call{
 		ID: dynamo.NewID("call"), AccountID: accountID, Provider: d.Provider, AgentID: d.AgentID,
-		FromNumber: d.FromNumber, ToNumber: d.To, Variables: d.Metadata,
+		FromNumber: d.FromNumber, ToNumber: d.To, Variables: d.Metadata, RespectFrequency: d.RespectFrequency,
 	}
 	// Whether anyone waits reads one queue entry at most, however long the queue is.
 	_, waiting, err := s.store.CountQueued(ctx, accountID, ringfence.SlotDirect, 0)
@@ -77,7 +80,11 @@ func (s *Service) PlaceDirect(ctx context.Context, accountID string, d DirectCal
 			call, err := s.store.GetCall(ctx, c.ID)
 			return Placed{Call: call}, err
 		}
-		if !errors.Is(err, ringfence.ErrAtLimit) {
+		var capped *dynamo.HeldError
+		if errors.As(err, &capped) {
+			// The number has had its calls for the period: the call waits, held, until then.
+			c.Held, c.HeldUntil = ringfence.HoldContactFrequency, capped.Until
+		} else if !errors.Is(err, ringfence.ErrAtLimit) {
 			return Placed{}, err
 		}
 	}
@@ -131,16 +138,28 @@ func (s *Service) Drain(ctx context.Context, accountID string, kind ringfence.Sl
 			if !claimed {
 				continue // Another dispatcher has it.
 			}
-			if now := s.store.Now(); !e.Hours.Open(now) {
-				// Its calling hours closed while it waited: it waits for them to open again.
+			c, err := s.store.TakeSlotForQueued(ctx, e, owner, limit)
+			if errors.Is(err, dynamo.ErrOutsideWindow) {
+				// Its calling window closed while it waited (or is not open in all of its
+				// recipient's zones): it waits for the next one.
 				after, skipped, progressed = e.Key, skipped+1, true
-				err := s.store.RequeueAt(ctx, e, owner, queueTime(e.Hours.NextOpen(now)))
+				err := s.store.RequeueAt(ctx, e, owner, queueTime(e.Hours.NextOpen(s.store.Now())))
 				if err != nil && !errors.Is(err, dynamo.ErrNotQueued) {
 					return dialled, errors.Join(err, s.store.ReleaseLease(ctx, e, owner))
 				}
 				continue
 			}
-			c, err := s.store.TakeSlotForQueued(ctx, e, owner, limit)
+			var held *dynamo.HeldError
+			if errors.As(err, &held) {
+				// Its number has had the account's calls for the period: it waits, held, until
+				// the period allows one more, inside its calling hours.
+				after, skipped, progressed = e.Key, skipped+1, true
+				err := s.store.RequeueHeld(ctx, e, owner, queueTime(e.Hours.NextOpen(held.Until)), held.Until)
+				if err != nil && !errors.Is(err, dynamo.ErrNotQueued) {
+					return dialled, errors.Join(err, s.store.ReleaseLease(ctx, e, owner))
+				}
+				continue
+			}
 			if errors.Is(err, ringfence.ErrAtLimit) {
 				return dialled, s.store.ReleaseLease(ctx, e, owner)
 			}
@@ -195,6 +214,14 @@ func (s *Service) stepOver(ctx context.Context, e ringfence.QueueEntry, owner st
 	}
 	if c.Status == ringfence.CampaignCancelled {
 		_, err := s.store.CancelQueuedCall(ctx, e.CallID, "campaign cancelled")
+		return err
+	}
+	if c.Status == ringfence.CampaignRunning && c.Ended(s.store.Now()) {
+		// Its end_at has come: the call is never dialled, and ends expired.
+		if _, err := s.store.EndQueuedCall(ctx, e.CallID, ringfence.StatusExpired, "campaign reached its end_at"); err != nil {
+			return err
+		}
+		_, err := s.store.CompleteCampaignIfDone(ctx, c.ID)
 		return err
 	}
 	stopped[e.CampaignID] = true

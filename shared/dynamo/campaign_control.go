@@ -147,6 +147,19 @@ const cancelPendingBatch = maxTransactionItems - 1
 // contact still having no call and no outcome, so each is counted once however many workers do
 // this at once. It returns how many it ended; 0 when none is left.
 func (s *Store) CancelPendingContacts(ctx context.Context, campaignID string) (int, error) {
+	return s.endPendingContacts(ctx, campaignID, ringfence.StatusCancelled,
+		expression.Name("status").Equal(expression.Value(ringfence.CampaignCancelled)))
+}
+
+// ExpirePendingContacts is CancelPendingContacts for a running campaign whose end_at has come,
+// by the store's clock: its never-queued contacts end expired, each counted once.
+func (s *Store) ExpirePendingContacts(ctx context.Context, campaignID string) (int, error) {
+	return s.endPendingContacts(ctx, campaignID, ringfence.StatusExpired,
+		expression.Name("status").Equal(expression.Value(ringfence.CampaignRunning)).
+			And(expression.Name("end_at").LessThanEqual(expression.Value(s.now()))))
+}
+
+func (s *Store) endPendingContacts(ctx context.Context, campaignID string, outcome ringfence.CallStatus, campaignCond expression.ConditionBuilder) (int, error) {
 	contacts, err := s.PendingContacts(ctx, campaignID, "", cancelPendingBatch)
 	if err != nil || len(contacts) == 0 {
 		return 0, err
@@ -155,7 +168,7 @@ func (s *Store) CancelPendingContacts(ctx context.Context, campaignID string) (i
 		var items []types.TransactWriteItem
 		for _, ct := range contacts {
 			u, err := s.update(itemKey(campaignPK(campaignID), contactSK(ct.ID)),
-				expression.Set(expression.Name("outcome"), expression.Value(ringfence.StatusCancelled)).
+				expression.Set(expression.Name("outcome"), expression.Value(outcome)).
 					Remove(expression.Name("gsi1pk")).Remove(expression.Name("gsi1sk")),
 				expression.AttributeNotExists(expression.Name("call_id")).And(expression.AttributeNotExists(expression.Name("outcome"))))
 			if err != nil {
@@ -165,8 +178,8 @@ func (s *Store) CancelPendingContacts(ctx context.Context, campaignID string) (i
 		}
 		counters, err := s.update(itemKey(campaignPK(campaignID), skCampaign),
 			expression.Add(expression.Name("calls_completed"), expression.Value(len(contacts))).
-				Add(expression.Name(outcomeAttribute(ringfence.StatusCancelled)), expression.Value(len(contacts))),
-			expression.Name("status").Equal(expression.Value(ringfence.CampaignCancelled)))
+				Add(expression.Name(outcomeAttribute(outcome)), expression.Value(len(contacts))),
+			campaignCond)
 		if err != nil {
 			return 0, err
 		}
@@ -178,10 +191,10 @@ func (s *Store) CancelPendingContacts(ctx context.Context, campaignID string) (i
 		reason, ok := transactionCancelled(err)
 		switch {
 		case !ok || reason.failedAt(len(items)-1):
-			return 0, internal(err, "cancel pending contacts of campaign %s", campaignID)
+			return 0, internal(err, "end pending contacts of campaign %s as %s", campaignID, outcome)
 		case !reason.anyFailed():
 			if !reason.conflict {
-				return 0, internal(err, "cancel pending contacts of campaign %s", campaignID)
+				return 0, internal(err, "end pending contacts of campaign %s as %s", campaignID, outcome)
 			}
 			continue
 		}

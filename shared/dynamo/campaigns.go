@@ -29,11 +29,12 @@ func (s *Store) CreateCampaign(ctx context.Context, c ringfence.Campaign, contac
 	statuses, max, delays := retryAttributes(c.Retry)
 	item, err := attributevalue.MarshalMap(campaignItem{
 		RetryStatuses: statuses, RetryMax: max, RetryDelays: delays, hoursAttributes: hoursAttributesOf(c.Hours),
-		MaxConcurrency: c.MaxConcurrency,
-		PK:             campaignPK(c.ID), SK: skCampaign,
+		MaxConcurrency: c.MaxConcurrency, DefaultRegion: c.DefaultRegion,
+		PK: campaignPK(c.ID), SK: skCampaign,
 		GSI1PK: accountCampaignsGSI1PK(c.AccountID), GSI1SK: now + "#" + c.ID,
 		ID: c.ID, AccountID: c.AccountID, Name: c.Name, Provider: string(c.Provider), AgentID: c.AgentID,
 		FromNumber: c.FromNumber, Status: string(c.Status), TotalCost: "0", CreatedAt: now,
+		StartAt: optionalTimestamp(c.StartAt), EndAt: optionalTimestamp(c.EndAt),
 	})
 	if err != nil {
 		return c, internal(err, "marshal campaign %s", c.ID)
@@ -204,6 +205,43 @@ func (s *Store) StartCampaign(ctx context.Context, accountID, id string) (ringfe
 	}
 	c.Status = ringfence.CampaignRunning
 	return c, nil
+}
+
+// ScheduleCampaign moves a created campaign whose start_at is ahead to scheduled, and puts it in
+// the dispatcher's index (RUNNING#<shard>), whose runs start it at start_at (StartScheduled).
+// Scheduling a scheduled campaign again is a no-op.
+func (s *Store) ScheduleCampaign(ctx context.Context, accountID, id string) (ringfence.Campaign, error) {
+	c, err := s.GetCampaign(ctx, accountID, id)
+	if err != nil {
+		return c, err
+	}
+	applied, err := s.updateIf(ctx, itemKey(campaignPK(id), skCampaign),
+		expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignScheduled)).
+			Set(expression.Name("gsi2pk"), expression.Value("RUNNING#"+shardOf(id))).
+			Set(expression.Name("gsi2sk"), expression.Value(s.now())),
+		expression.Name("status").In(expression.Value(ringfence.CampaignCreated), expression.Value(ringfence.CampaignScheduled)))
+	if err != nil {
+		return c, internal(err, "schedule campaign %s", id)
+	}
+	if !applied {
+		return c, ringfence.Errorf(ringfence.ECONFLICT, "campaign %s is %s and cannot be scheduled", id, c.Status)
+	}
+	c.Status = ringfence.CampaignScheduled
+	return c, nil
+}
+
+// StartScheduled moves a scheduled campaign to running once its start_at has come, by the store's
+// clock. The condition decides: however many dispatcher runs try at once, it starts once, and
+// never early. It reports whether this call started it.
+func (s *Store) StartScheduled(ctx context.Context, id string) (bool, error) {
+	applied, err := s.updateIf(ctx, itemKey(campaignPK(id), skCampaign),
+		expression.Set(expression.Name("status"), expression.Value(ringfence.CampaignRunning)),
+		expression.Name("status").Equal(expression.Value(ringfence.CampaignScheduled)).
+			And(expression.Name("start_at").LessThanEqual(expression.Value(s.now()))))
+	if err != nil {
+		return false, internal(err, "start scheduled campaign %s", id)
+	}
+	return applied, nil
 }
 
 // CompleteCampaignIfDone marks a running campaign completed once every contact's call has reached

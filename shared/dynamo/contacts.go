@@ -37,7 +37,7 @@ const addContactsBatch = (maxTransactionItems - 1) / 2
 func contactsOpen(accountID string) expression.ConditionBuilder {
 	return expression.AttributeExists(expression.Name("pk")).
 		And(expression.Name("account_id").Equal(expression.Value(accountID))).
-		And(expression.Name("status").In(expression.Value(ringfence.CampaignCreated),
+		And(expression.Name("status").In(expression.Value(ringfence.CampaignCreated), expression.Value(ringfence.CampaignScheduled),
 			expression.Value(ringfence.CampaignRunning), expression.Value(ringfence.CampaignPaused)))
 }
 

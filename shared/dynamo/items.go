@@ -93,21 +93,26 @@ type callItem struct {
 	RetriedAs       string   `dynamodbav:"retried_as,omitempty"`
 	BusyRefusals    int      `dynamodbav:"busy_refusals,omitempty"`
 	hoursAttributes
-	Variables    map[string]string `dynamodbav:"variables,omitempty"`
-	Direction    string            `dynamodbav:"direction,omitempty"`
-	CompanyID    string            `dynamodbav:"company_id,omitempty"`
-	CompanyName  string            `dynamodbav:"company_name,omitempty"`
-	BranchID     string            `dynamodbav:"branch_id,omitempty"`
-	BranchName   string            `dynamodbav:"branch_name,omitempty"`
-	Greeting     string            `dynamodbav:"greeting,omitempty"`
-	CustomerID   string            `dynamodbav:"customer_id,omitempty"`
-	CustomerName string            `dynamodbav:"customer_name,omitempty"`
-	Anonymous    bool              `dynamodbav:"anonymous,omitempty"`
-	ToNumber     string            `dynamodbav:"to_number,omitempty"`
-	FromNumber   string            `dynamodbav:"from_number,omitempty"`
-	AgentID      string            `dynamodbav:"agent_id,omitempty"`
-	CreatedAt    string            `dynamodbav:"created_at"`
-	UpdatedAt    string            `dynamodbav:"updated_at"`
+	// Held and HeldUntil say why a waiting call is held back, and until when; RespectFrequency
+	// marks a direct call that waits for the contact frequency cap.
+	Held             string            `dynamodbav:"held,omitempty"`
+	HeldUntil        string            `dynamodbav:"held_until,omitempty"`
+	RespectFrequency bool              `dynamodbav:"respect_frequency,omitempty"`
+	Variables        map[string]string `dynamodbav:"variables,omitempty"`
+	Direction        string            `dynamodbav:"direction,omitempty"`
+	CompanyID        string            `dynamodbav:"company_id,omitempty"`
+	CompanyName      string            `dynamodbav:"company_name,omitempty"`
+	BranchID         string            `dynamodbav:"branch_id,omitempty"`
+	BranchName       string            `dynamodbav:"branch_name,omitempty"`
+	Greeting         string            `dynamodbav:"greeting,omitempty"`
+	CustomerID       string            `dynamodbav:"customer_id,omitempty"`
+	CustomerName     string            `dynamodbav:"customer_name,omitempty"`
+	Anonymous        bool              `dynamodbav:"anonymous,omitempty"`
+	ToNumber         string            `dynamodbav:"to_number,omitempty"`
+	FromNumber       string            `dynamodbav:"from_number,omitempty"`
+	AgentID          string            `dynamodbav:"agent_id,omitempty"`
+	CreatedAt        string            `dynamodbav:"created_at"`
+	UpdatedAt        string            `dynamodbav:"updated_at"`
 }
 
 func (it callItem) toDomain() ringfence.Call {
@@ -143,16 +148,19 @@ func (it callItem) toDomain() ringfence.Call {
 			CompanyID: it.CompanyID, CompanyName: it.CompanyName, BranchID: it.BranchID, BranchName: it.BranchName,
 			Greeting: it.Greeting, CustomerID: it.CustomerID, CustomerName: it.CustomerName, Anonymous: it.Anonymous,
 		},
-		ToNumber:     it.ToNumber,
-		FromNumber:   it.FromNumber,
-		AgentID:      it.AgentID,
-		Attempt:      it.CampaignAttempt,
-		RetriedAs:    it.RetriedAs,
-		BusyRefusals: it.BusyRefusals,
-		Hours:        it.hoursAttributes.toDomain(),
-		Retry:        retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
-		CreatedAt:    parseTime(it.CreatedAt),
-		UpdatedAt:    parseTime(it.UpdatedAt),
+		ToNumber:         it.ToNumber,
+		FromNumber:       it.FromNumber,
+		AgentID:          it.AgentID,
+		Attempt:          it.CampaignAttempt,
+		RetriedAs:        it.RetriedAs,
+		BusyRefusals:     it.BusyRefusals,
+		Hours:            it.hoursAttributes.toDomain(),
+		Held:             it.Held,
+		HeldUntil:        parseTime(it.HeldUntil),
+		RespectFrequency: it.RespectFrequency,
+		Retry:            retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
+		CreatedAt:        parseTime(it.CreatedAt),
+		UpdatedAt:        parseTime(it.UpdatedAt),
 	}
 }
 
@@ -179,6 +187,9 @@ type campaignItem struct {
 	OutcomeFailed    int    `dynamodbav:"outcome_failed"`
 	OutcomeCancelled int    `dynamodbav:"outcome_cancelled"`
 	OutcomeSkipped   int    `dynamodbav:"outcome_skipped,omitempty"`
+	OutcomeExpired   int    `dynamodbav:"outcome_expired,omitempty"`
+	StartAt          string `dynamodbav:"start_at,omitempty"`
+	EndAt            string `dynamodbav:"end_at,omitempty"`
 	CreatedAt        string `dynamodbav:"created_at"`
 	// Calls placed, and the retry policy.
 	Attempts      int      `dynamodbav:"attempts,omitempty"`
@@ -190,6 +201,8 @@ type campaignItem struct {
 	InFlight       int `dynamodbav:"in_flight,omitempty"`
 	// Moves counts the campaign's pauses, resumes and cancels; each move's event takes its id from it.
 	Moves int `dynamodbav:"moves,omitempty"`
+	// DefaultRegion is where contacts' national numbers are read (ISO 3166 alpha-2).
+	DefaultRegion string `dynamodbav:"default_region,omitempty"`
 }
 
 // outcomeAttribute names the campaign counter of one terminal status.
@@ -205,6 +218,8 @@ func outcomeAttribute(s ringfence.CallStatus) string {
 		return "outcome_failed"
 	case ringfence.StatusSkipped:
 		return "outcome_skipped"
+	case ringfence.StatusExpired:
+		return "outcome_expired"
 	}
 	return "outcome_cancelled"
 }
@@ -230,6 +245,9 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 		Hours:          it.hoursAttributes.toDomain(),
 		MaxConcurrency: it.MaxConcurrency,
 		InFlight:       it.InFlight,
+		DefaultRegion:  it.DefaultRegion,
+		StartAt:        parseTime(it.StartAt),
+		EndAt:          parseTime(it.EndAt),
 		TotalCost:      *cost,
 		OutcomeCounts: map[ringfence.CallStatus]int{
 			ringfence.StatusCompleted: it.OutcomeCompleted,
@@ -238,6 +256,7 @@ func (it campaignItem) toDomain() ringfence.Campaign {
 			ringfence.StatusFailed:    it.OutcomeFailed,
 			ringfence.StatusCancelled: it.OutcomeCancelled,
 			ringfence.StatusSkipped:   it.OutcomeSkipped,
+			ringfence.StatusExpired:   it.OutcomeExpired,
 		},
 	}
 }
@@ -356,6 +375,10 @@ type queueItem struct {
 	CampaignID string `dynamodbav:"campaign_id,omitempty"`
 	ToNumber   string `dynamodbav:"to_number,omitempty"`
 	hoursAttributes
+	windowAttributes
+	// RespectFrequency: the claim that dials the entry holds only within the contact frequency
+	// cap (every campaign call, and a direct call that asked for it).
+	RespectFrequency bool `dynamodbav:"respect_frequency,omitempty"`
 }
 
 // parkedItem is a webhook kept until its call is known. It ages out after a week.

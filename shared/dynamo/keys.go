@@ -29,6 +29,8 @@ import (
 //	EVENT#<id>             EVENT                 an event in the outbox (see outbox.go)
 //	EVENT#<id>             DELIVERY#<endpoint>   the event's delivery to one endpoint
 //	ENDPOINT#<id>          ATTEMPT#<at>#<event>  one delivery attempt, for GET /endpoints/{id}/deliveries
+//	SETTINGS#<account>     SETTINGS              the account's settings (its contact frequency cap)
+//	FREQ#<account>#<e164>  FREQ                  a number's recent dials, which the cap is decided on
 //
 // Index gsi1 lists things that belong together (a campaign's calls, an account's campaigns, all
 // accounts).

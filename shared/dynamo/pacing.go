@@ -43,6 +43,7 @@ func (s *Store) RequeueBusy(ctx context.Context, c ringfence.Call, notBefore str
 		PK: queuePK(c.AccountID, kind), SK: waiting.QueueKey, GSI2PK: "QUEUE#" + shardOf(c.AccountID), GSI2SK: now,
 		CallID: c.ID, AccountID: c.AccountID, Kind: string(kind), EnqueuedAt: now,
 		CampaignID: c.CampaignID, hoursAttributes: hoursAttributesOf(c.Hours), ToNumber: c.ToNumber,
+		windowAttributes: windowOf(c.Hours, notBefore), RespectFrequency: c.RespectFrequency || c.CampaignID != "",
 	})
 	if err != nil {
 		return err

@@ -61,6 +61,10 @@ func (s *Store) newCallItem(c ringfence.Call, now string) callItem {
 		CustomerName: c.Context.CustomerName, Anonymous: c.Context.Anonymous,
 		ToNumber: c.ToNumber, FromNumber: c.FromNumber, AgentID: c.AgentID,
 		CreatedAt: now, UpdatedAt: now, History: []string{now + " created " + string(c.Status)},
+		Held: c.Held, RespectFrequency: c.RespectFrequency,
+	}
+	if !c.HeldUntil.IsZero() {
+		it.HeldUntil = timestamp(c.HeldUntil)
 	}
 	if c.CampaignID != "" {
 		it.GSI1PK, it.GSI1SK = campaignCallsGSI1PK(c.CampaignID), "CALL#"+c.ID
@@ -120,8 +124,24 @@ func (s *Store) CreateCallWithSlot(ctx context.Context, c ringfence.Call, kind r
 		suppressedAt = len(items)
 		items = append(items, check)
 	}
-	if err := s.transact(ctx, items, "create call %s with a slot", c.ID); err != nil {
+	for attempt := 0; ; attempt++ {
+		all, freqAt, claim, err := s.withDialCounted(ctx, items, c.AccountID, c.ToNumber, c.RespectFrequency)
+		if err != nil {
+			return c, err
+		}
+		err = s.transact(ctx, all, "create call %s with a slot", c.ID)
 		var cancelled *cancelledAt
+		if errors.As(err, &cancelled) && cancelled.item == freqAt {
+			// Held by the cap, or another dial of the number committed since the read.
+			err := s.heldOrRace(ctx, c.AccountID, c.ToNumber, claim)
+			if errors.Is(err, errFrequencyRace) && attempt < maxApplyAttempts {
+				continue
+			}
+			return c, err
+		}
+		if err == nil {
+			break
+		}
 		if errors.As(err, &cancelled) {
 			if cancelled.item == suppressedAt {
 				return c, ErrSuppressed
@@ -137,10 +157,26 @@ func (s *Store) CreateCallWithSlot(ctx context.Context, c ringfence.Call, kind r
 	return c, nil
 }
 
+// withDialCounted returns a dial claim's items with, when the account has a contact frequency
+// cap, the update that records the dial against the number (conditioned on the cap when respect
+// is set), and its index (-1 without a cap).
+func (s *Store) withDialCounted(ctx context.Context, items []types.TransactWriteItem, accountID, e164 string, respect bool) ([]types.TransactWriteItem, int, frequencyClaim, error) {
+	claim, counted, err := s.countDial(ctx, accountID, e164, respect)
+	if err != nil || !counted {
+		return items, -1, claim, err
+	}
+	all := append(append([]types.TransactWriteItem{}, items...), claim.item)
+	return all, len(all) - 1, claim, nil
+}
+
 // EnqueueCall creates a call that waits for a slot: the call (status queued) and its queue entry,
 // and for a campaign call the contact's claim, in one transaction.
 func (s *Store) EnqueueCall(ctx context.Context, c ringfence.Call, kind ringfence.SlotKind) (ringfence.Call, error) {
-	items, c, err := s.enqueueItems(c, kind, s.now(), s.now())
+	notBefore := s.now()
+	if !c.HeldUntil.IsZero() {
+		notBefore = timestamp(c.HeldUntil) // Held back by the contact frequency cap until then.
+	}
+	items, c, err := s.enqueueItems(c, kind, s.now(), notBefore)
 	if err != nil {
 		return c, err
 	}
@@ -214,6 +250,8 @@ func (s *Store) enqueueItems(c ringfence.Call, kind ringfence.SlotKind, now, not
 		q.CustomerID, q.CallType, q.LocalDate = sc.CustomerID, string(sc.Type), sc.LocalDate
 	}
 	q.CampaignID, q.hoursAttributes, q.ToNumber = c.CampaignID, hoursAttributesOf(c.Hours), c.ToNumber
+	q.windowAttributes = windowOf(c.Hours, notBefore)
+	q.RespectFrequency = c.RespectFrequency || c.CampaignID != ""
 	entry, err := s.putNew(q)
 	if err != nil {
 		return nil, c, err
@@ -349,17 +387,16 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 			Set(expression.Name("updated_at"), expression.Value(now)).
 			Set(expression.Name("gsi2pk"), expression.Value(activeShardKey(e.CallID))).
 			Set(expression.Name("gsi2sk"), expression.Value(now)).
-			Remove(expression.Name("queue_key")),
+			Remove(expression.Name("queue_key")).Remove(expression.Name("held")).Remove(expression.Name("held_until")),
 		expression.Name("status_rank").Equal(expression.Value(ringfence.StatusQueued.Rank())).
 			And(expression.AttributeNotExists(expression.Name("slot_kind"))))
 	if err != nil {
 		return ringfence.Call{}, err
 	}
-	entry := types.TransactWriteItem{Delete: &types.Delete{
-		TableName: aws.String(s.table), Key: itemKey(queuePK(e.AccountID, e.Kind), e.Key),
-		ConditionExpression:       aws.String("lease_owner = :owner"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: owner}},
-	}}
+	entry, err := s.claimEntry(e, owner, now)
+	if err != nil {
+		return ringfence.Call{}, err
+	}
 	items := []types.TransactWriteItem{take, slot, {Update: call}, entry}
 	if e.CampaignID != "" {
 		// The claim of a campaign call holds only while its campaign runs: once a pause or a
@@ -370,7 +407,8 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 			expression.Name("status").Equal(expression.Value(ringfence.CampaignRunning)).And(expression.Or(
 				expression.AttributeNotExists(expression.Name("max_concurrency")),
 				expression.AttributeNotExists(expression.Name("in_flight")),
-				expression.Name("in_flight").LessThan(expression.Name("max_concurrency")))))
+				expression.Name("in_flight").LessThan(expression.Name("max_concurrency")))).
+				And(beforeEnd(now)))
 		if err != nil {
 			return ringfence.Call{}, err
 		}
@@ -386,8 +424,24 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 		suppressedAt = len(items)
 		items = append(items, check)
 	}
-	err = s.transact(ctx, items, "take a slot for queued call %s", e.CallID)
 	var cancelled *cancelledAt
+	for attempt := 0; ; attempt++ {
+		all, freqAt, claim, err2 := s.withDialCounted(ctx, items, e.AccountID, e.ToNumber, e.RespectFrequency)
+		if err2 != nil {
+			return ringfence.Call{}, err2
+		}
+		err = s.transact(ctx, all, "take a slot for queued call %s", e.CallID)
+		if errors.As(err, &cancelled) && cancelled.item == freqAt {
+			// The number has had its calls for the period (HeldError), or another dial of it
+			// committed since the read: then read again.
+			held := s.heldOrRace(ctx, e.AccountID, e.ToNumber, claim)
+			if errors.Is(held, errFrequencyRace) && attempt < maxApplyAttempts {
+				continue
+			}
+			return ringfence.Call{}, held
+		}
+		break
+	}
 	switch {
 	case err == nil:
 		return s.GetCall(ctx, e.CallID)
@@ -397,6 +451,12 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 		return ringfence.Call{}, ErrCampaignNotRunning
 	case errors.As(err, &cancelled) && cancelled.item == 0:
 		return ringfence.Call{}, ringfence.ErrAtLimit
+	case errors.As(err, &cancelled) && cancelled.item == 3:
+		// The entry's condition failed: our lease, or its calling window.
+		if s.stillLeased(ctx, e, owner) {
+			return ringfence.Call{}, ErrOutsideWindow
+		}
+		return ringfence.Call{}, ErrNotQueued
 	case errors.As(err, &cancelled) && cancelled.item == 2:
 		// The call left the queue some other way; its entry is stale.
 		return ringfence.Call{}, errors.Join(ErrNotQueued, s.dropQueueEntry(ctx, e, owner))
@@ -404,6 +464,42 @@ func (s *Store) TakeSlotForQueued(ctx context.Context, e ringfence.QueueEntry, o
 		return ringfence.Call{}, ErrNotQueued
 	}
 	return ringfence.Call{}, err
+}
+
+// claimEntry is the deletion of a leased queue entry that commits with its dial: conditioned on
+// our lease and, for a call with calling hours, on the clock being inside the entry's window, so
+// that a call whose window closed while it waited is never dialled, whatever was read before.
+func (s *Store) claimEntry(e ringfence.QueueEntry, owner, now string) (types.TransactWriteItem, error) {
+	cond := expression.Name("lease_owner").Equal(expression.Value(owner))
+	if e.Hours != nil {
+		cond = cond.And(insideWindow(now))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, internal(err, "build the claim of call %s", e.CallID)
+	}
+	return types.TransactWriteItem{Delete: &types.Delete{
+		TableName: aws.String(s.table), Key: itemKey(queuePK(e.AccountID, e.Kind), e.Key),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// stillLeased reports whether owner still holds the lease on a queue entry, after a claim on it
+// failed: if so, the claim failed for the entry's calling window.
+func (s *Store) stillLeased(ctx context.Context, e ringfence.QueueEntry, owner string) bool {
+	var it queueItem
+	found, err := s.getItem(ctx, itemKey(queuePK(e.AccountID, e.Kind), e.Key), true, &it)
+	return err == nil && found && it.LeaseOwner == owner
+}
+
+// ErrOutsideWindow says a leased entry's calling window is not open now: it waits for the next.
+var ErrOutsideWindow = errors.New("the call's calling window is not open")
+
+// beforeEnd is the condition of a campaign dial claim that the campaign's end_at, if it has one,
+// has not come by the store's clock: from end_at on, no dial of the campaign starts.
+func beforeEnd(now string) expression.ConditionBuilder {
+	return expression.Or(expression.AttributeNotExists(expression.Name("end_at")),
+		expression.Name("end_at").GreaterThan(expression.Value(now)))
 }
 
 func (s *Store) dropQueueEntry(ctx context.Context, e ringfence.QueueEntry, owner string) error {
@@ -608,7 +704,8 @@ func newSlotItem(accountID string, kind ringfence.SlotKind, callID, now string) 
 }
 
 func (it queueItem) toDomain() ringfence.QueueEntry {
-	e := ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID, EnqueuedAt: it.EnqueuedAt, CampaignID: it.CampaignID, Hours: it.hoursAttributes.toDomain(), ToNumber: it.ToNumber}
+	e := ringfence.QueueEntry{AccountID: it.AccountID, Kind: ringfence.SlotKind(it.Kind), Key: it.SK, CallID: it.CallID, EnqueuedAt: it.EnqueuedAt, CampaignID: it.CampaignID, Hours: it.hoursAttributes.toDomain(), ToNumber: it.ToNumber,
+		RespectFrequency: it.RespectFrequency || it.CampaignID != ""}
 	if it.CallType != "" {
 		e.Schedule = &ringfence.ScheduledCall{CustomerID: it.CustomerID, Type: ringfence.CallType(it.CallType), LocalDate: it.LocalDate}
 	}

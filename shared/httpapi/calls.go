@@ -17,6 +17,10 @@ type placeCallRequest struct {
 	AgentID    string                     `json:"agent_id"`
 	FromNumber string                     `json:"from_number"`
 	Metadata   map[string]json.RawMessage `json:"metadata"`
+	Region     string                     `json:"default_region"`
+	// RespectFrequency holds the call back while its number is at the account's contact
+	// frequency cap; without it the call counts toward the cap but is placed.
+	RespectFrequency bool `json:"respect_frequency"`
 }
 
 // placedResponse is a placed call; a call waiting for a slot also has its queue position.
@@ -25,9 +29,13 @@ type placedResponse struct {
 	Position int `json:"position,omitempty"`
 }
 
-// validate checks the call request before anything is written.
-func (in placeCallRequest) validate() error {
-	if err := ringfence.ValidatePhone("to", in.To); err != nil {
+// validate checks the call request before anything is written, and writes to in E.164.
+func (in *placeCallRequest) validate() error {
+	region, err := ringfence.ValidateRegion("default_region", in.Region)
+	if err != nil {
+		return err
+	}
+	if in.To, err = ringfence.NormalizePhone("to", in.To, region); err != nil {
 		return err
 	}
 	if err := ringfence.ValidateText("agent_id", in.AgentID, ringfence.MaxTextLength); err != nil {
@@ -58,6 +66,7 @@ func (s *Server) placeCall(ctx context.Context, req events.APIGatewayV2HTTPReque
 func (s *Server) placeDirect(ctx context.Context, account string, provider ringfence.Provider, in placeCallRequest) (int, any, error) {
 	placed, err := s.calls.PlaceDirect(ctx, account, calling.DirectCall{
 		To: in.To, Provider: provider, AgentID: in.AgentID, FromNumber: in.FromNumber, Metadata: stringValues(in.Metadata),
+		RespectFrequency: in.RespectFrequency,
 	})
 	if err != nil {
 		return 0, nil, err

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -23,6 +24,7 @@ const MaxContactsBodyBytes = 5 << 20
 // addContactsRequest is the JSON body of POST /campaigns/{id}/contacts.
 type addContactsRequest struct {
 	Contacts []map[string]json.RawMessage `json:"contacts"`
+	Region   string                       `json:"default_region"`
 }
 
 // addContactsResponse says what an upload changed.
@@ -44,9 +46,19 @@ func (s *Server) addContacts(ctx context.Context, req events.APIGatewayV2HTTPReq
 	if err != nil {
 		return 0, nil, err
 	}
+	id := req.PathParameters["id"]
+	campaign, err := s.store.GetCampaign(ctx, account, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	// National numbers are read in the upload's default_region, else in the campaign's.
+	region := req.QueryStringParameters["default_region"]
 	var contacts []ringfence.Contact
+	var at func(int) string // Names a contact in an error: its CSV line, or contacts[i].
 	if isCSV(header(req, "Content-Type")) {
-		contacts, err = parseContactsCSV(b)
+		var lines []int
+		contacts, lines, err = parseContactsCSV(b)
+		at = func(i int) string { return fmt.Sprintf("CSV line %d", lines[i]) }
 	} else {
 		var in addContactsRequest
 		if err := decodeStrict(b, &in); err != nil {
@@ -56,14 +68,22 @@ func (s *Server) addContacts(ctx context.Context, req events.APIGatewayV2HTTPReq
 			return 0, nil, ringfence.Errorf(ringfence.EINVALID, "contacts is required")
 		}
 		contacts, err = parseContacts(in.Contacts)
+		if in.Region != "" {
+			region = in.Region
+		}
 	}
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := ringfence.ValidateContacts(contacts); err != nil {
+	if region, err = ringfence.ValidateRegion("default_region", region); err != nil {
 		return 0, nil, err
 	}
-	id := req.PathParameters["id"]
+	if region == "" {
+		region = campaign.DefaultRegion
+	}
+	if err := ringfence.ValidateContacts(contacts, region, at); err != nil {
+		return 0, nil, err
+	}
 	added, err := s.store.AddContacts(ctx, account, id, contacts)
 	if err != nil {
 		return 0, nil, err
@@ -85,46 +105,48 @@ func isCSV(contentType string) bool {
 // parseContactsCSV reads contacts from CSV with a header row: "name" and "phone" (required),
 // "timezone" (optional), and any other column kept as a variable for the agent. Empty cells of
 // other columns are left out, so a contact's variables hold what was written for it.
-func parseContactsCSV(b []byte) ([]ringfence.Contact, error) {
+func parseContactsCSV(b []byte) ([]ringfence.Contact, []int, error) {
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff"))))
 	r.FieldsPerRecord = 0 // Every row has as many cells as the header.
 	head, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, ringfence.Errorf(ringfence.EINVALID, "the CSV is empty: it needs a header row with name and phone")
+		return nil, nil, ringfence.Errorf(ringfence.EINVALID, "the CSV is empty: it needs a header row with name and phone")
 	}
 	if err != nil {
-		return nil, ringfence.Errorf(ringfence.EINVALID, "the CSV header is not valid: %s", err.Error())
+		return nil, nil, ringfence.Errorf(ringfence.EINVALID, "the CSV header is not valid: %s", err.Error())
 	}
 	columns := map[string]int{}
 	for i, h := range head {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if h == "" {
-			return nil, ringfence.Errorf(ringfence.EINVALID, "CSV column %d has no name in the header row", i+1)
+			return nil, nil, ringfence.Errorf(ringfence.EINVALID, "CSV column %d has no name in the header row", i+1)
 		}
 		if _, dup := columns[h]; dup {
-			return nil, ringfence.Errorf(ringfence.EINVALID, "CSV column %q appears twice in the header row", h)
+			return nil, nil, ringfence.Errorf(ringfence.EINVALID, "CSV column %q appears twice in the header row", h)
 		}
 		columns[h] = i
 		head[i] = h
 	}
 	if _, ok := columns["phone"]; !ok {
-		return nil, ringfence.Errorf(ringfence.EINVALID, "the CSV header row has no phone column")
+		return nil, nil, ringfence.Errorf(ringfence.EINVALID, "the CSV header row has no phone column")
 	}
 	if _, ok := columns["name"]; !ok {
-		return nil, ringfence.Errorf(ringfence.EINVALID, "the CSV header row has no name column")
+		return nil, nil, ringfence.Errorf(ringfence.EINVALID, "the CSV header row has no name column")
 	}
 	var contacts []ringfence.Contact
+	var lines []int // The line each contact starts on, for errors.
 	for row := 2; ; row++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, ringfence.Errorf(ringfence.EINVALID, "CSV row %d is not valid: %s", row, err.Error())
+			return nil, nil, ringfence.Errorf(ringfence.EINVALID, "CSV row %d is not valid: %s", row, err.Error())
 		}
 		if len(contacts) == ringfence.MaxContactsPerRequest {
-			return nil, ringfence.Errorf(ringfence.EINVALID, "the CSV holds more than %d contacts; send it in parts", ringfence.MaxContactsPerRequest)
+			return nil, nil, ringfence.Errorf(ringfence.EINVALID, "the CSV holds more than %d contacts; send it in parts", ringfence.MaxContactsPerRequest)
 		}
+		line, _ := r.FieldPos(0)
 		ct := ringfence.Contact{}
 		for i, cell := range rec {
 			cell = strings.TrimSpace(cell)
@@ -146,11 +168,11 @@ func parseContactsCSV(b []byte) ([]ringfence.Contact, error) {
 			}
 		}
 		if ct.Phone == "" {
-			return nil, ringfence.Errorf(ringfence.EINVALID, "CSV row %d has no phone", row)
+			return nil, nil, ringfence.Errorf(ringfence.EINVALID, "CSV line %d has no phone", line)
 		}
-		contacts = append(contacts, ct)
+		contacts, lines = append(contacts, ct), append(lines, line)
 	}
-	return contacts, nil
+	return contacts, lines, nil
 }
 
 // bodyUpTo is body with its own size limit, for the one route whose bodies are larger.

@@ -19,7 +19,7 @@ import (
 const maxCSVBytes = 5 << 20
 
 var csvHeader = []string{"call_id", "attempt", "contact_id", "name", "phone", "status", "outcome", "end_reason",
-	"cost", "duration_seconds", "reschedule_day", "provider_call_id", "recording_url", "created_at", "updated_at"}
+	"cost", "duration_seconds", "reschedule_day", "provider_call_id", "recording_url", "created_at", "updated_at", "timezone", "timezone_source"}
 
 // campaignCallsCSV writes every call of a campaign as CSV, page by page from the index, in
 // contact order, without transcripts; past maxCSVBytes it stops at a page boundary and names
@@ -48,9 +48,14 @@ func (s *Server) campaignCallsCSV(ctx context.Context, req events.APIGatewayV2HT
 		}
 		for _, call := range calls {
 			ct := contacts[call.ContactID]
+			zone, source, zones := callZones(call.Hours)
+			if len(zones) > 1 {
+				zone = strings.Join(zones, " ")
+			}
 			w.Write([]string{call.ID, strconv.Itoa(call.Attempt), call.ContactID, spreadsheetSafe(ct.Name), ct.Phone,
 				string(call.Status), string(call.Outcome), spreadsheetSafe(call.EndReason), decimalCell(call.Cost), decimalCell(call.Duration),
-				spreadsheetSafe(call.RescheduleDay), call.ProviderCallID, call.RecordingURL, timeCell(call.CreatedAt), timeCell(call.UpdatedAt)})
+				spreadsheetSafe(call.RescheduleDay), call.ProviderCallID, call.RecordingURL, timeCell(call.CreatedAt), timeCell(call.UpdatedAt),
+				zone, source})
 		}
 		w.Flush()
 		if len(calls) < maxCallsPage {

@@ -24,6 +24,9 @@ type createCampaignRequest struct {
 	Retry      *retryJSON                   `json:"retry"`
 	Hours      *hoursJSON                   `json:"calling_hours"`
 	MaxConc    int                          `json:"max_concurrency"`
+	Region     string                       `json:"default_region"`
+	StartAt    *time.Time                   `json:"start_at"`
+	EndAt      *time.Time                   `json:"end_at"`
 }
 
 // hoursJSON is a campaign's calling hours as the API reads and shows them.
@@ -32,20 +35,21 @@ type hoursJSON struct {
 	Days     []string `json:"days"`
 	Start    string   `json:"start"`
 	End      string   `json:"end"`
+	Blackout []string `json:"blackout_dates,omitempty"`
 }
 
 func (h *hoursJSON) toDomain() *ringfence.CallingHours {
 	if h == nil {
 		return nil
 	}
-	return &ringfence.CallingHours{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End}
+	return &ringfence.CallingHours{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End, BlackoutDates: h.Blackout}
 }
 
 func toHoursJSON(h *ringfence.CallingHours) *hoursJSON {
 	if h == nil {
 		return nil
 	}
-	return &hoursJSON{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End}
+	return &hoursJSON{Timezone: h.Timezone, Days: h.Days, Start: h.Start, End: h.End, Blackout: h.BlackoutDates}
 }
 
 // retryJSON is a campaign's retry policy as the API reads and shows it.
@@ -94,6 +98,9 @@ type campaignResponse struct {
 	Hours          *hoursJSON     `json:"calling_hours,omitempty"`
 	MaxConcurrency int            `json:"max_concurrency,omitempty"`
 	InFlight       int            `json:"in_flight"`
+	DefaultRegion  string         `json:"default_region,omitempty"`
+	StartAt        *time.Time     `json:"start_at,omitempty"`
+	EndAt          *time.Time     `json:"end_at,omitempty"`
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
@@ -103,10 +110,16 @@ func toCampaignResponse(c ringfence.Campaign) campaignResponse {
 		Status: string(c.Status), TotalContacts: c.TotalContacts, CallsCompleted: c.CallsCompleted,
 		TotalCost: c.TotalCost.String(), Outcomes: map[string]int{}, CreatedAt: c.CreatedAt,
 		Attempts: c.Attempts, Retry: toRetryJSON(c.Retry), Hours: toHoursJSON(c.Hours),
-		MaxConcurrency: c.MaxConcurrency, InFlight: max(c.InFlight, 0),
+		MaxConcurrency: c.MaxConcurrency, InFlight: max(c.InFlight, 0), DefaultRegion: c.DefaultRegion,
 	}
 	for _, o := range ringfence.CampaignOutcomes {
 		out.Outcomes[string(o)] = c.OutcomeCounts[o]
+	}
+	if !c.StartAt.IsZero() {
+		out.StartAt = &c.StartAt
+	}
+	if !c.EndAt.IsZero() {
+		out.EndAt = &c.EndAt
 	}
 	return out
 }
@@ -128,6 +141,13 @@ func (s *Server) createCampaign(ctx context.Context, req events.APIGatewayV2HTTP
 	c := ringfence.Campaign{
 		ID: dynamo.NewID("cmp"), AccountID: account, Name: in.Name, Provider: provider,
 		AgentID: in.AgentID, FromNumber: in.FromNumber, Retry: in.Retry.toDomain(), Hours: in.Hours.toDomain(), MaxConcurrency: in.MaxConc,
+		DefaultRegion: in.Region,
+	}
+	if in.StartAt != nil {
+		c.StartAt = in.StartAt.UTC()
+	}
+	if in.EndAt != nil {
+		c.EndAt = in.EndAt.UTC()
 	}
 	if err := c.Validate(contacts); err != nil {
 		return 0, nil, err
@@ -249,8 +269,16 @@ type callResponse struct {
 	ExtractedData  json.RawMessage  `json:"extracted_data,omitempty"`
 	ToNumber       string           `json:"to_number,omitempty"`
 	Contact        *contactResponse `json:"contact,omitempty"`
-	CreatedAt      time.Time        `json:"created_at"`
-	UpdatedAt      time.Time        `json:"updated_at"`
+	// The recipient's zone its calling hours are judged in, where it came from (contact, number,
+	// campaign), and every zone when its number spans several.
+	Timezone       string   `json:"timezone,omitempty"`
+	TimezoneSource string   `json:"timezone_source,omitempty"`
+	Timezones      []string `json:"timezones,omitempty"`
+	// Held says why a waiting call is held back (contact_frequency), and HeldUntil when it may go.
+	Held      string     `json:"held,omitempty"`
+	HeldUntil *time.Time `json:"held_until,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // contactResponse is a campaign contact as the API shows it.
@@ -261,6 +289,17 @@ type contactResponse struct {
 	Fields        map[string]string `json:"fields,omitempty"`
 	Outcome       *string           `json:"outcome"`
 	RescheduleDay *string           `json:"reschedule_day"`
+}
+
+// callZones are a call's time zone, its source, and its zones when there are several.
+func callZones(h *ringfence.CallingHours) (zone, source string, zones []string) {
+	if h == nil {
+		return "", "", nil
+	}
+	if len(h.Zones) > 1 {
+		zones = h.Zones
+	}
+	return h.Timezone, string(h.Source), zones
 }
 
 func optional(s string) *string {
@@ -287,6 +326,10 @@ func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
 	}
 	if c.ExtractedData != "" {
 		out.ExtractedData = json.RawMessage(c.ExtractedData)
+	}
+	out.Timezone, out.TimezoneSource, out.Timezones = callZones(c.Hours)
+	if c.Held != "" && c.Status == ringfence.StatusQueued {
+		out.Held, out.HeldUntil = c.Held, &c.HeldUntil
 	}
 	if contact != nil {
 		out.Contact = &contactResponse{

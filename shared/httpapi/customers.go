@@ -22,6 +22,7 @@ type createCustomerRequest struct {
 	FromNumber     string `json:"from_number"`
 	Paid           bool   `json:"paid"`
 	PhoneValidated bool   `json:"phone_validated"`
+	Region         string `json:"default_region"`
 }
 
 // patchCustomerRequest is the body of PATCH /customers/{id}; absent fields stay as they are.
@@ -73,6 +74,13 @@ func (s *Server) createCustomer(ctx context.Context, req events.APIGatewayV2HTTP
 	}
 	provider, err := ringfence.ParseProvider(in.Provider)
 	if err != nil {
+		return 0, nil, err
+	}
+	region, err := ringfence.ValidateRegion("default_region", in.Region)
+	if err != nil {
+		return 0, nil, err
+	}
+	if in.Phone, err = ringfence.NormalizePhone("phone", in.Phone, region); err != nil {
 		return 0, nil, err
 	}
 	c := ringfence.Customer{

@@ -23,7 +23,7 @@ func campaignActions(st ringfence.CampaignStatus) []string {
 		return []string{"pause", "cancel"}
 	case ringfence.CampaignPaused:
 		return []string{"resume", "cancel"}
-	case ringfence.CampaignCreated:
+	case ringfence.CampaignCreated, ringfence.CampaignScheduled:
 		return []string{"cancel"}
 	}
 	return nil

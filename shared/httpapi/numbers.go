@@ -43,6 +43,7 @@ func toNumberResponse(r ringfence.NumberRoute) numberResponse {
 
 // pathNumber reads the {e164} path parameter. A "+" in a URL path may arrive as "%2B" or, from
 // clients that treat it like a query string, be dropped; all three forms name the same number.
+// With ?default_region=GB the number may also be in that region's national format.
 func pathNumber(req events.APIGatewayV2HTTPRequest) (string, error) {
 	raw := req.PathParameters["e164"]
 	n, err := url.PathUnescape(raw)
@@ -50,13 +51,14 @@ func pathNumber(req events.APIGatewayV2HTTPRequest) (string, error) {
 		n = raw
 	}
 	n = strings.TrimSpace(n)
-	if n != "" && !strings.HasPrefix(n, "+") {
-		n = "+" + n
-	}
-	if err := ringfence.ValidatePhone("number", n); err != nil {
+	region, err := ringfence.ValidateRegion("default_region", req.QueryStringParameters["default_region"])
+	if err != nil {
 		return "", err
 	}
-	return n, nil
+	if n != "" && region == "" && !strings.HasPrefix(n, "+") {
+		n = "+" + n
+	}
+	return ringfence.NormalizePhone("number", n, region)
 }
 
 func (s *Server) putNumber(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {

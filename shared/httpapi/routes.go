@@ -31,6 +31,8 @@ func (s *Server) routes() map[string]map[string]endpoint {
 			"PUT /suppressions/{e164}":                s.putSuppression,
 			"DELETE /suppressions/{e164}":             s.deleteSuppression,
 			"GET /suppressions":                       s.listSuppressions,
+			"PUT /settings":                           s.putSettings,
+			"GET /settings":                           s.getSettings,
 			"GET /campaigns/{id}/calls.csv":           s.campaignCallsCSV,
 			"POST /dashboard/campaigns/{id}/{action}": s.dashboardControl,
 			"POST /calls":                             s.placeCall,

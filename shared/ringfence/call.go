@@ -44,6 +44,8 @@ const (
 	StatusCancelled CallStatus = "cancelled"
 	// StatusSkipped ends a call that was never dialled because its number is suppressed.
 	StatusSkipped CallStatus = "skipped"
+	// StatusExpired ends a campaign call that was not dialled before the campaign's end_at.
+	StatusExpired CallStatus = "expired"
 )
 
 // TerminalRank is the rank shared by all terminal statuses: once a call has one, no status moves it.
@@ -66,7 +68,7 @@ func (s CallStatus) Rank() int {
 		return 40
 	case StatusEnded:
 		return 50
-	case StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled, StatusSkipped:
+	case StatusCompleted, StatusNoAnswer, StatusBusy, StatusFailed, StatusCancelled, StatusSkipped, StatusExpired:
 		return TerminalRank
 	}
 	return 0
@@ -80,23 +82,28 @@ var Outcomes = []CallStatus{StatusCompleted, StatusNoAnswer, StatusBusy, StatusF
 
 // Call is one call placed (or to be placed) through a provider.
 type Call struct {
-	ID             string
-	AccountID      string
-	CampaignID     string // Empty for direct and scheduled calls.
-	ContactID      string // Empty for direct calls.
-	Provider       Provider
-	ProviderCallID string // The provider's execution or call id, once the provider answered.
-	Status         CallStatus
-	Outcome        CallStatus // Set once, by the first terminal transition.
-	EndReason      string     // The provider's own word for how the call ended.
-	Cost           *Decimal   // USD; nil until a terminal report carried one.
-	Duration       *Decimal   // Seconds.
-	ReportAt       string     // Version (provider timestamp) of Cost and Duration.
-	Transcript     string
-	RecordingURL   string
-	ExtractedData  string // Raw JSON object, as the provider sent it.
-	ExtractedAt    string // Version (provider timestamp) of ExtractedData.
-	RescheduleDay  string // Written only by the reschedule tool.
+	// Held says why a waiting call is held back (HoldContactFrequency), and HeldUntil when it
+	// may go; RespectFrequency makes a direct call wait for the contact frequency cap.
+	Held             string
+	HeldUntil        time.Time
+	RespectFrequency bool
+	ID               string
+	AccountID        string
+	CampaignID       string // Empty for direct and scheduled calls.
+	ContactID        string // Empty for direct calls.
+	Provider         Provider
+	ProviderCallID   string // The provider's execution or call id, once the provider answered.
+	Status           CallStatus
+	Outcome          CallStatus // Set once, by the first terminal transition.
+	EndReason        string     // The provider's own word for how the call ended.
+	Cost             *Decimal   // USD; nil until a terminal report carried one.
+	Duration         *Decimal   // Seconds.
+	ReportAt         string     // Version (provider timestamp) of Cost and Duration.
+	Transcript       string
+	RecordingURL     string
+	ExtractedData    string // Raw JSON object, as the provider sent it.
+	ExtractedAt      string // Version (provider timestamp) of ExtractedData.
+	RescheduleDay    string // Written only by the reschedule tool.
 	// SlotKind is the kind of concurrency slot the call holds ("" when it holds none). The slot is
 	// taken and given back in the same transactions that set and remove this attribute.
 	SlotKind SlotKind

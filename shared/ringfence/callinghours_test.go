@@ -110,3 +110,23 @@ func TestRetryPolicy(t *testing.T) {
 		}
 	}
 }
+
+// Blackout dates are dates, once each; a window never opens on one, in each zone's own calendar.
+func TestBlackoutDates(t *testing.T) {
+	h := ringfence.CallingHours{Timezone: "Asia/Tokyo", Days: []string{"mon", "tue", "wed", "thu", "fri"}, Start: "09:00", End: "17:00"}
+	for _, bad := range [][]string{{"2026-13-01"}, {"25/12/2026"}, {"2026-12-25", "2026-12-25"}} {
+		h.BlackoutDates = bad
+		if err := h.Validate(); ringfence.ErrorCode(err) != ringfence.EINVALID {
+			t.Fatalf("blackout_dates %v err=%v, want EINVALID", bad, err)
+		}
+	}
+	h.BlackoutDates = []string{"2026-11-03"}
+	if err := h.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	at, _ := time.Parse(time.RFC3339, "2026-11-03T01:00:00Z") // Tuesday 10:00 in Tokyo.
+	opens, closes := h.Window(at)
+	if want := "2026-11-04T00:00:00Z"; opens.UTC().Format(time.RFC3339) != want || closes.Sub(opens) != 8*time.Hour {
+		t.Fatalf("window=%s–%s, want %s for 8 hours", opens, closes, want)
+	}
+}

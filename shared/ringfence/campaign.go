@@ -1,8 +1,6 @@
 package ringfence
 
 import (
-	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -30,7 +28,17 @@ type Campaign struct {
 	// that direct and inbound calls keep capacity; InFlight is how many it holds now.
 	MaxConcurrency int
 	InFlight       int
+	// DefaultRegion (ISO 3166 alpha-2) is the region contacts' numbers in national format are
+	// read in; "" takes E.164 only.
+	DefaultRegion string
+	// StartAt and EndAt bound when the campaign dials (zero: no bound). Started before StartAt,
+	// it is scheduled; at EndAt its calls not yet dialled end expired and it completes.
+	StartAt time.Time
+	EndAt   time.Time
 }
+
+// Ended reports whether the campaign's end_at has come at now.
+func (c Campaign) Ended(now time.Time) bool { return !c.EndAt.IsZero() && !now.Before(c.EndAt) }
 
 // CampaignStatus is where a campaign is in its life.
 type CampaignStatus string
@@ -38,6 +46,7 @@ type CampaignStatus string
 // Campaign statuses.
 const (
 	CampaignCreated   CampaignStatus = "created"
+	CampaignScheduled CampaignStatus = "scheduled" // Started before its start_at: dialling begins then.
 	CampaignRunning   CampaignStatus = "running"
 	CampaignPaused    CampaignStatus = "paused"
 	CampaignCancelled CampaignStatus = "cancelled"
@@ -46,7 +55,7 @@ const (
 
 // CampaignOutcomes lists the outcomes a campaign counts, in the order the API shows them: every
 // terminal status a provider reports, and skipped (a suppressed contact, never dialled).
-var CampaignOutcomes = append(append([]CallStatus{}, Outcomes...), StatusSkipped)
+var CampaignOutcomes = append(append([]CallStatus{}, Outcomes...), StatusSkipped, StatusExpired)
 
 // Contact is one person a campaign calls.
 type Contact struct {
@@ -70,17 +79,6 @@ const (
 	// such limit any more.
 	MaxContactsPerCampaign = MaxContactsPerRequest
 )
-
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
-// ValidatePhone checks that s is an E.164 number such as +14155550100.
-func ValidatePhone(field, s string) error {
-	if !e164.MatchString(s) {
-		// The number is not echoed: it is personal data, and it may be anything.
-		return Errorf(EINVALID, "%s is not an E.164 phone number like +14155550100", field)
-	}
-	return nil
-}
 
 // ValidateFromNumber checks the number a provider calls from: an E.164 number, except for Vapi,
 // which names its numbers by id (phoneNumberId).
@@ -125,40 +123,53 @@ func (c *Campaign) Validate(contacts []Contact) error {
 			return err
 		}
 	}
+	if !c.StartAt.IsZero() && !c.EndAt.IsZero() && !c.EndAt.After(c.StartAt) {
+		return Errorf(EINVALID, "end_at must be after start_at")
+	}
+	region, err := ValidateRegion("default_region", c.DefaultRegion)
+	if err != nil {
+		return err
+	}
+	c.DefaultRegion = region
 	if c.MaxConcurrency < 0 || c.MaxConcurrency > 10000 {
 		return Errorf(EINVALID, "max_concurrency must be from 1 to the account's campaign limit")
 	}
 	if contacts == nil {
 		return nil // Contacts may be added later, through POST /campaigns/{id}/contacts.
 	}
-	return ValidateContacts(contacts)
+	return ValidateContacts(contacts, c.DefaultRegion, nil)
 }
 
-// ValidateContacts checks the contacts of one request, all of them, before anything is written:
-// between 1 and MaxContactsPerRequest, each with an E.164 phone that appears once, a name of
-// bounded length and, when given, a time zone the runtime knows.
-func ValidateContacts(contacts []Contact) error {
+// ValidateContacts checks the contacts of one request, all of them, before anything is written,
+// and writes each phone in E.164: between 1 and MaxContactsPerRequest, each with a valid phone
+// number (read in region when in national format) that appears once, a name of bounded length
+// and, when given, a time zone the runtime knows. at names contact i in an error ("CSV line 14");
+// nil names it contacts[i].
+func ValidateContacts(contacts []Contact, region string, at func(i int) string) error {
 	if len(contacts) == 0 || len(contacts) > MaxContactsPerRequest {
 		return Errorf(EINVALID, "contacts must hold between 1 and %d entries", MaxContactsPerRequest)
 	}
 	seen := make(map[string]bool, len(contacts))
-	for i, ct := range contacts {
-		if err := ValidatePhone(fmt.Sprintf("contacts[%d].phone", i), ct.Phone); err != nil {
+	for i := range contacts {
+		ct := &contacts[i]
+		phone, err := NormalizePhone(contactField(at, i, "phone"), ct.Phone, region)
+		if err != nil {
 			return err
 		}
+		ct.Phone = phone
 		if seen[ct.Phone] {
-			return Errorf(EINVALID, "contacts[%d].phone %s appears twice in the campaign", i, MaskPhone(ct.Phone))
+			return Errorf(EINVALID, "%s %s appears twice in the campaign", contactField(at, i, "phone"), MaskPhone(ct.Phone))
 		}
 		seen[ct.Phone] = true
-		if err := ValidateText(fmt.Sprintf("contacts[%d].name", i), ct.Name, MaxNameLength); err != nil {
+		if err := ValidateText(contactField(at, i, "name"), ct.Name, MaxNameLength); err != nil {
 			return err
 		}
-		if err := ValidateFields(fmt.Sprintf("contacts[%d]", i), ct.Fields); err != nil {
+		if err := ValidateFields(contactPrefix(at, i), ct.Fields); err != nil {
 			return err
 		}
 		if ct.Timezone != "" {
 			if _, err := LoadZone(ct.Timezone); err != nil {
-				return Errorf(EINVALID, "contacts[%d].timezone %q is not an IANA time zone", i, ct.Timezone)
+				return Errorf(EINVALID, "%s %q is not an IANA time zone", contactField(at, i, "timezone"), ct.Timezone)
 			}
 		}
 	}

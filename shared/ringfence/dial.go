@@ -98,8 +98,10 @@ type QueueEntry struct {
 	EnqueuedAt string
 	Schedule   *ScheduledCall // The scheduled call it places, if any.
 	CampaignID string         // The campaign of a campaign call, whose status the claim checks.
-	Hours      *CallingHours  // A campaign call's calling hours: it is dialled only inside them.
-	ToNumber   string         // The number called, which the claim checks against the suppression list.
+	// RespectFrequency: the claim holds only within the account's contact frequency cap.
+	RespectFrequency bool
+	Hours            *CallingHours // A campaign call's calling hours: it is dialled only inside them.
+	ToNumber         string        // The number called, which the claim checks against the suppression list.
 }
 
 // ParkedEvent is a provider event kept until its call is known.
