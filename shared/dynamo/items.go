@@ -108,6 +108,12 @@ type callItem struct {
 	AgentID      string            `dynamodbav:"agent_id,omitempty"`
 	CreatedAt    string            `dynamodbav:"created_at"`
 	UpdatedAt    string            `dynamodbav:"updated_at"`
+	// TranscriptLength is the transcript's length as the provider sent it, and
+	// TranscriptTruncated is true while the stored transcript is only its beginning.
+	TranscriptLength    int  `dynamodbav:"transcript_length,omitempty"`
+	TranscriptTruncated bool `dynamodbav:"transcript_truncated,omitempty"`
+	// RescheduleUnparsed is true when reschedule_day holds the words given, not a day.
+	RescheduleUnparsed bool `dynamodbav:"reschedule_day_unparsed,omitempty"`
 }
 
 func (it callItem) toDomain() ringfence.Call {
@@ -153,6 +159,9 @@ func (it callItem) toDomain() ringfence.Call {
 		Retry:        retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
 		CreatedAt:    parseTime(it.CreatedAt),
 		UpdatedAt:    parseTime(it.UpdatedAt),
+
+		TranscriptLength:   it.TranscriptLength,
+		RescheduleUnparsed: it.RescheduleUnparsed,
 	}
 }
 
