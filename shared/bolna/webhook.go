@@ -3,7 +3,6 @@
 package bolna
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -35,20 +34,24 @@ type Execution struct {
 	TotalCost            *ringfence.Decimal `json:"total_cost"` // Cents.
 	// AnsweredByVoiceMail is true when the call reached a voicemail box rather than a person.
 	AnsweredByVoiceMail *bool           `json:"answered_by_voice_mail"`
-	Transcript          *string         `json:"transcript"`
+	Transcript          ringfence.Text  `json:"transcript"`
 	ExtractedData       json.RawMessage `json:"extracted_data"`
-	UserNumber          string          `json:"user_number"`
-	AgentNumber         string          `json:"agent_number"`
-	TelephonyData       *struct {
-		RecordingURL *string `json:"recording_url"`
-		ToNumber     string  `json:"to_number"`
-		FromNumber   string  `json:"from_number"`
-		HangupReason *string `json:"hangup_reason"`
-		CallType     string  `json:"call_type"`
-	} `json:"telephony_data"`
-	ContextDetails *struct {
+	UserNumber          ringfence.Text  `json:"user_number"`
+	AgentNumber         ringfence.Text  `json:"agent_number"`
+	TelephonyData       *telephonyData  `json:"telephony_data"`
+	ContextDetails      *struct {
 		RecipientData recipientData `json:"recipient_data"`
 	} `json:"context_details"`
+}
+
+// telephonyData is the execution's telephony_data. Its texts are optional and read leniently
+// (ringfence.Text): one of another type reads as absent, and never fails the message.
+type telephonyData struct {
+	RecordingURL ringfence.Text `json:"recording_url"`
+	ToNumber     ringfence.Text `json:"to_number"`
+	FromNumber   ringfence.Text `json:"from_number"`
+	HangupReason ringfence.Text `json:"hangup_reason"`
+	CallType     ringfence.Text `json:"call_type"`
 }
 
 // UnmarshalJSON implements json.Unmarshaler: agent_id, an id like the execution's, is read as a
@@ -124,15 +127,11 @@ func (ex Execution) Event() (ringfence.CallEvent, error) {
 		dollars := ex.TotalCost.Shift(2) // Bolna reports cost in cents.
 		ev.Cost = &dollars
 	}
-	if ex.Transcript != nil {
-		ev.Transcript = *ex.Transcript
-	}
-	if ex.TelephonyData != nil {
-		if ex.TelephonyData.RecordingURL != nil {
-			ev.RecordingURL = *ex.TelephonyData.RecordingURL
-		}
-		if ev.Status.IsTerminal() && ex.TelephonyData.HangupReason != nil && *ex.TelephonyData.HangupReason != "" {
-			ev.EndReason = ex.Status + ": " + *ex.TelephonyData.HangupReason
+	ev.Transcript = string(ex.Transcript)
+	if td := ex.TelephonyData; td != nil {
+		ev.RecordingURL = string(td.RecordingURL)
+		if ev.Status.IsTerminal() && td.HangupReason != "" {
+			ev.EndReason = ex.Status + ": " + string(td.HangupReason)
 		}
 	}
 	// A call that reached a voicemail box reached no one, however long the recording ran: it is
@@ -141,9 +140,10 @@ func (ex Execution) Event() (ringfence.CallEvent, error) {
 		ev.Status = ringfence.StatusNoAnswer
 		ev.EndReason = ex.Status + ": " + VoicemailEndReason
 	}
-	data, err := objectOrEmpty(ex.ExtractedData)
-	if err != nil {
-		return ringfence.CallEvent{}, err
+	data, dropped := ringfence.ExtractedData(ex.ExtractedData)
+	if dropped {
+		slog.Warn("Bolna extracted_data is neither an object nor a string holding one; dropped, the rest applied",
+			"provider", "bolna", "execution_id", id, "extracted_data", ringfence.Excerpt(string(ex.ExtractedData)))
 	}
 	ev.ExtractedData = data
 	if ex.ContextDetails != nil {
@@ -160,12 +160,12 @@ func (ex Execution) Inbound() (ours, caller string, ok bool) {
 	if td == nil || td.CallType != "inbound" {
 		return "", "", false
 	}
-	ours, caller = td.ToNumber, td.FromNumber
+	ours, caller = string(td.ToNumber), string(td.FromNumber)
 	if ex.AgentNumber != "" {
-		ours = ex.AgentNumber
+		ours = string(ex.AgentNumber)
 	}
 	if ex.UserNumber != "" {
-		caller = ex.UserNumber
+		caller = string(ex.UserNumber)
 	}
 	return strings.TrimSpace(ours), strings.TrimSpace(caller), true
 }
@@ -174,12 +174,10 @@ func (ex Execution) Inbound() (ours, caller string, ok bool) {
 // not carry (the numbers of an inbound call).
 func ParseWebhookExecution(body []byte) (Execution, ringfence.CallEvent, error) {
 	var ex Execution
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&ex); err != nil {
+	// json.Unmarshal reads the body where it lies; a json.Decoder would copy it into a buffer
+	// grown by doubling, several times a 6 MB body's size. Unmarshal refuses trailing data too.
+	if err := json.Unmarshal(body, &ex); err != nil {
 		return ex, ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "body is not a Bolna execution object: %s", ringfence.DescribeJSONError(err))
-	}
-	if dec.More() {
-		return ex, ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "body holds more than one JSON value")
 	}
 	ev, err := ex.Event()
 	return ex, ev, err
@@ -216,24 +214,4 @@ func MapStatus(status string, conversationSeconds *ringfence.Decimal) ringfence.
 	}
 	slog.Warn("unknown Bolna execution status; the call's status is left as it is", "provider", "bolna", "bolna_status", status)
 	return ""
-}
-
-// objectOrEmpty returns a JSON object's compact text, "" for null or absent, and EINVALID for
-// anything that is not an object.
-func objectOrEmpty(raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return "", nil
-	}
-	if raw[0] != '{' {
-		return "", ringfence.Errorf(ringfence.EINVALID, "extracted_data must be an object or null")
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return "", ringfence.Errorf(ringfence.EINVALID, "extracted_data is not valid JSON")
-	}
-	if buf.String() == "{}" {
-		return "", nil
-	}
-	return buf.String(), nil
 }

@@ -82,6 +82,11 @@ const ResultKept ringfence.ApplyResult = "kept"
 // than depend on the provider retrying it. It is one conditional write; keeping the same event
 // twice keeps it once.
 func (s *Service) Keep(ctx context.Context, ev ringfence.CallEvent) error {
+	// The event was validated when it was applied, but on the applier's copy: validating it
+	// again here cuts what does not fit into a kept item.
+	if err := ev.Validate(); err != nil {
+		return err
+	}
 	return s.store.ParkEvent(ctx, ev)
 }
 
@@ -95,6 +100,9 @@ func (s *Service) ApplyEvent(ctx context.Context, ev ringfence.CallEvent) (ringf
 	if err := ev.Validate(); err != nil {
 		s.log.WarnContext(ctx, "provider event refused", "provider", ev.Provider, "reason", ringfence.ErrorMessage(err))
 		return ringfence.Call{}, "", err
+	}
+	for _, note := range ev.Notes {
+		s.log.WarnContext(ctx, "provider event kept in part", "provider", ev.Provider, "execution_id", ev.ProviderCallID, "note", note)
 	}
 	call, err := s.findCall(ctx, ev)
 	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {

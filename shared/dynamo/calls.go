@@ -312,11 +312,23 @@ func (s *Store) callUpdate(c ringfence.Call, u ringfence.CallUpdate) (*types.Upd
 			set = set.Set(expression.Name("gsi2sk"), expression.Value(now))
 		}
 	}
-	if u.Transcript != "" {
-		set = set.Set(expression.Name("transcript"), expression.Value(u.Transcript))
+	if transcript := s.transcriptThatFits(c, u); transcript != "" {
+		// Longer wins, by the lengths the providers sent: a transcript kept cut gives way only
+		// to a longer original, whatever is kept of either. A call stored before the length was
+		// kept has a whole transcript, whose size is its length.
+		length := max(u.TranscriptLength, len(u.Transcript))
+		set = set.Set(expression.Name("transcript"), expression.Value(transcript)).
+			Set(expression.Name("transcript_length"), expression.Value(length))
+		if len(transcript) < length {
+			set = set.Set(expression.Name("transcript_truncated"), expression.Value(true))
+		} else {
+			set = set.Remove(expression.Name("transcript_truncated"))
+		}
 		cond = cond.And(expression.Or(
 			expression.AttributeNotExists(expression.Name("transcript")),
-			expression.Name("transcript").Size().LessThan(expression.Value(len(u.Transcript)))))
+			expression.Name("transcript_length").LessThan(expression.Value(length)),
+			expression.And(expression.AttributeNotExists(expression.Name("transcript_length")),
+				expression.Name("transcript").Size().LessThan(expression.Value(length)))))
 	}
 	if u.RecordingURL != "" {
 		set = set.Set(expression.Name("recording_url"), expression.Value(u.RecordingURL))

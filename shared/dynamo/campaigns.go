@@ -134,12 +134,19 @@ func (s *Store) query(ctx context.Context, index string, keyCond expression.KeyC
 // SetRescheduleDay stores the day a mid-call tool asked to call the contact again, on the call and
 // on its contact, in one transaction. No other write path sets this attribute, so no later
 // post-call write can drop it.
-func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringfence.Call, error) {
+func (s *Store) SetRescheduleDay(ctx context.Context, callID string, rd ringfence.RescheduleDay) (ringfence.Call, error) {
 	c, err := s.GetCall(ctx, callID)
 	if err != nil {
 		return c, err
 	}
+	day := rd.Day
 	set := expression.Set(expression.Name("reschedule_day"), expression.Value(day))
+	// Words that name no day are kept as given, flagged so that no one reads them as a day.
+	if rd.Unparsed {
+		set = set.Set(expression.Name("reschedule_day_unparsed"), expression.Value(true))
+	} else {
+		set = set.Remove(expression.Name("reschedule_day_unparsed"))
+	}
 	exists := expression.AttributeExists(expression.Name("pk"))
 	callWrite, err := s.update(itemKey(callPK(c.ID), skCall), set, exists)
 	if err != nil {
@@ -150,7 +157,7 @@ func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringf
 	if c.RescheduleDay != day {
 		// A new day is a change, and its event joins the write; the call must still have the
 		// day read, so that the event names the change that was made.
-		if items, err = s.withRescheduleEvent(ctx, items, c, day); err != nil {
+		if items, err = s.withRescheduleEvent(ctx, items, c, day, set); err != nil {
 			return c, err
 		}
 		withEvent = len(items) > 1
@@ -168,7 +175,7 @@ func (s *Store) SetRescheduleDay(ctx context.Context, callID, day string) (ringf
 		}
 		return c, internal(err, "set reschedule_day on call %s", c.ID)
 	}
-	c.RescheduleDay = day
+	c.RescheduleDay, c.RescheduleUnparsed = day, rd.Unparsed
 	return c, nil
 }
 

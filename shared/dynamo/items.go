@@ -113,6 +113,12 @@ type callItem struct {
 	AgentID          string            `dynamodbav:"agent_id,omitempty"`
 	CreatedAt        string            `dynamodbav:"created_at"`
 	UpdatedAt        string            `dynamodbav:"updated_at"`
+	// TranscriptLength is the transcript's length as the provider sent it, and
+	// TranscriptTruncated is true while the stored transcript is only its beginning.
+	TranscriptLength    int  `dynamodbav:"transcript_length,omitempty"`
+	TranscriptTruncated bool `dynamodbav:"transcript_truncated,omitempty"`
+	// RescheduleUnparsed is true when reschedule_day holds the words given, not a day.
+	RescheduleUnparsed bool `dynamodbav:"reschedule_day_unparsed,omitempty"`
 }
 
 func (it callItem) toDomain() ringfence.Call {
@@ -148,19 +154,21 @@ func (it callItem) toDomain() ringfence.Call {
 			CompanyID: it.CompanyID, CompanyName: it.CompanyName, BranchID: it.BranchID, BranchName: it.BranchName,
 			Greeting: it.Greeting, CustomerID: it.CustomerID, CustomerName: it.CustomerName, Anonymous: it.Anonymous,
 		},
-		ToNumber:         it.ToNumber,
-		FromNumber:       it.FromNumber,
-		AgentID:          it.AgentID,
-		Attempt:          it.CampaignAttempt,
-		RetriedAs:        it.RetriedAs,
-		BusyRefusals:     it.BusyRefusals,
-		Hours:            it.hoursAttributes.toDomain(),
-		Held:             it.Held,
-		HeldUntil:        parseTime(it.HeldUntil),
-		RespectFrequency: it.RespectFrequency,
-		Retry:            retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
-		CreatedAt:        parseTime(it.CreatedAt),
-		UpdatedAt:        parseTime(it.UpdatedAt),
+		ToNumber:           it.ToNumber,
+		FromNumber:         it.FromNumber,
+		AgentID:            it.AgentID,
+		Attempt:            it.CampaignAttempt,
+		RetriedAs:          it.RetriedAs,
+		BusyRefusals:       it.BusyRefusals,
+		Hours:              it.hoursAttributes.toDomain(),
+		Held:               it.Held,
+		HeldUntil:          parseTime(it.HeldUntil),
+		RespectFrequency:   it.RespectFrequency,
+		Retry:              retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
+		CreatedAt:          parseTime(it.CreatedAt),
+		UpdatedAt:          parseTime(it.UpdatedAt),
+		TranscriptLength:   it.TranscriptLength,
+		RescheduleUnparsed: it.RescheduleUnparsed,
 	}
 }
 

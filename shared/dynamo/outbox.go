@@ -375,13 +375,12 @@ func (s *Store) withCallEvent(ctx context.Context, items []types.TransactWriteIt
 // condition that the call still has the day read. A tool call delivered twice finds the day set
 // already and writes nothing more, so one change has one event; its id names the change (from
 // which day to which, and when).
-func (s *Store) withRescheduleEvent(ctx context.Context, items []types.TransactWriteItem, c ringfence.Call, day string) ([]types.TransactWriteItem, error) {
+func (s *Store) withRescheduleEvent(ctx context.Context, items []types.TransactWriteItem, c ringfence.Call, day string, set expression.UpdateBuilder) ([]types.TransactWriteItem, error) {
 	event, err := s.outboxEvent(ctx, c.AccountID, ringfence.EventCallRescheduled, c.ID, c.RescheduleDay, day, s.now())
 	if err != nil || event == nil {
 		return items, err
 	}
-	callWrite, err := s.update(itemKey(callPK(c.ID), skCall),
-		expression.Set(expression.Name("reschedule_day"), expression.Value(day)),
+	callWrite, err := s.update(itemKey(callPK(c.ID), skCall), set,
 		expression.AttributeExists(expression.Name("pk")).And(stillEqual("reschedule_day", c.RescheduleDay)))
 	if err != nil {
 		return nil, err

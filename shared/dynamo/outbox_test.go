@@ -103,7 +103,7 @@ func TestRescheduleWritesOneEventPerChange(t *testing.T) {
 	MustCreateEndpoint(t, env.Store, ringfence.EventCallRescheduled)
 	_, calls := MustCampaignWithCalls(t, env.Store, 1)
 	for _, day := range []string{"2026-12-01", "2026-12-01", "2026-12-02"} {
-		if _, err := env.Store.SetRescheduleDay(ctx, calls[0].ID, day); err != nil {
+		if _, err := env.Store.SetRescheduleDay(ctx, calls[0].ID, ringfence.RescheduleDay{Day: day}); err != nil {
 			t.Fatalf("SetRescheduleDay(%s): %v", day, err)
 		}
 	}
@@ -146,7 +146,7 @@ func TestConcurrentReschedulesWriteOneEventPerChangeMade(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := env.Store.SetRescheduleDay(ctx, calls[0].ID, day)
+			_, err := env.Store.SetRescheduleDay(ctx, calls[0].ID, ringfence.RescheduleDay{Day: day})
 			switch {
 			case err == nil:
 				mu.Lock()

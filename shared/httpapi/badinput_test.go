@@ -73,16 +73,16 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 			r.PathParameters = map[string]string{"id": "cmp_missing"}
 			return r
 		}(), 404, "not found"},
-		{"tool bad day", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
+		{"tool day with control characters", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
 			r := MustEvent(t, "tools-reschedule-lead.json")
-			r.Body = `{"execution_id":"` + exec + `","day":"someday"}`
+			r.Body = `{"execution_id":"` + exec + `","day":"friday\u001b[2J"}`
 			return r
-		}(), 400, "weekday"},
-		{"tool day not a string", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
+		}(), 400, "control character"},
+		{"tool no day", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
 			r := MustEvent(t, "tools-reschedule-lead.json")
-			r.Body = `{"execution_id":"` + exec + `","day":3}`
+			r.Body = `{"execution_id":"` + exec + `","day":" "}`
 			return r
-		}(), 400, "must be a string"},
+		}(), 400, "required"},
 		{"tool no call", (*httpapi.Server).Tools, func() events.APIGatewayV2HTTPRequest {
 			r := MustEvent(t, "tools-reschedule-lead.json")
 			r.Body = `{"day":"monday"}`

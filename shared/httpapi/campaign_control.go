@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -175,23 +174,9 @@ func parseContactsCSV(b []byte) ([]ringfence.Contact, []int, error) {
 	return contacts, lines, nil
 }
 
-// bodyUpTo is body with its own size limit, for the one route whose bodies are larger.
+// bodyUpTo is body with its own size limit, for the one route whose bodies have their own bound.
 func bodyUpTo(req events.APIGatewayV2HTTPRequest, limit int) ([]byte, error) {
-	if len(req.Body) > 2*limit {
-		return nil, ringfence.Errorf(ringfence.ETOOLARGE, "request body is larger than %d bytes", limit)
-	}
-	b := []byte(req.Body)
-	if req.IsBase64Encoded {
-		decoded, err := base64.StdEncoding.DecodeString(req.Body)
-		if err != nil {
-			return nil, ringfence.Errorf(ringfence.EINVALID, "request body is marked base64 but is not valid base64")
-		}
-		b = decoded
-	}
-	if len(b) > limit {
-		return nil, ringfence.Errorf(ringfence.ETOOLARGE, "request body is larger than %d bytes", limit)
-	}
-	return b, nil
+	return readBody(req, limit)
 }
 
 func (s *Server) pauseCampaign(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {

@@ -279,6 +279,12 @@ type callResponse struct {
 	HeldUntil *time.Time `json:"held_until,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	// TranscriptTruncated says the transcript is only the beginning of what the provider sent,
+	// TranscriptLength how long that was, in bytes; both only with a transcript.
+	TranscriptTruncated bool `json:"transcript_truncated,omitempty"`
+	TranscriptLength    int  `json:"transcript_length,omitempty"`
+	// RescheduleUnparsed says reschedule_day holds the caller's words, not a day.
+	RescheduleUnparsed bool `json:"reschedule_day_unparsed,omitempty"`
 }
 
 // contactResponse is a campaign contact as the API shows it.
@@ -323,6 +329,10 @@ func toCallResponse(c ringfence.Call, contact *ringfence.Contact) callResponse {
 		Cost: optionalDecimal(c.Cost), Duration: optionalDecimal(c.Duration), RescheduleDay: optional(c.RescheduleDay),
 		Transcript: c.Transcript, RecordingURL: c.RecordingURL, ToNumber: c.ToNumber,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	out.RescheduleUnparsed = c.RescheduleUnparsed
+	if c.Transcript != "" {
+		out.TranscriptTruncated, out.TranscriptLength = c.TranscriptCut(), c.FullTranscriptLength()
 	}
 	if c.ExtractedData != "" {
 		out.ExtractedData = json.RawMessage(c.ExtractedData)

@@ -13,27 +13,42 @@ import (
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
-// MaxBodyBytes bounds every request body. A provider's largest payload, an end-of-call report with
-// a long transcript, is far below it; anything larger is refused with 413 before it is parsed.
-const MaxBodyBytes = 1 << 20
+// MaxBodyBytes bounds every request body, decoded: 6 MB, Lambda's own limit on a request
+// payload (API Gateway's HTTP API takes up to 10 MB, so Lambda's is the one that binds). Retell
+// sends the whole call object, its transcripts included, with call_ended and call_analyzed: a
+// two-hour call's is about 1.5 MB. Anything larger is refused with 413 before it is parsed.
+const MaxBodyBytes = 6 << 20
 
 // body returns the request's raw body, decoding API Gateway's base64 form when it is used.
 func body(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
-	if len(req.Body) > 2*MaxBodyBytes {
-		return nil, ringfence.Errorf(ringfence.ETOOLARGE, "request body is larger than %d bytes", MaxBodyBytes)
-	}
-	b := []byte(req.Body)
-	if req.IsBase64Encoded {
-		decoded, err := base64.StdEncoding.DecodeString(req.Body)
-		if err != nil {
-			return nil, ringfence.Errorf(ringfence.EINVALID, "request body is marked base64 but is not valid base64")
+	return readBody(req, MaxBodyBytes)
+}
+
+// readBody returns the request's body, at most limit bytes once decoded. The body arrives as a
+// string in the event; it is copied once into the bytes the parsers read, and a base64 body is
+// decoded from the string straight into a buffer of its decoded size, so that a 6 MB delivery is
+// never held in several copies at once.
+func readBody(req events.APIGatewayV2HTTPRequest, limit int) ([]byte, error) {
+	tooLarge := ringfence.Errorf(ringfence.ETOOLARGE, "request body is larger than %d bytes", limit)
+	if !req.IsBase64Encoded {
+		if len(req.Body) > limit {
+			return nil, tooLarge
 		}
-		b = decoded
+		return []byte(req.Body), nil
 	}
-	if len(b) > MaxBodyBytes {
-		return nil, ringfence.Errorf(ringfence.ETOOLARGE, "request body is larger than %d bytes", MaxBodyBytes)
+	if len(req.Body) > base64.StdEncoding.EncodedLen(limit) {
+		return nil, tooLarge
 	}
-	return b, nil
+	// The buffer holds the decoded body and the room bytes.Buffer wants for a last read, so it
+	// never grows (and copies) on the way.
+	decoded := bytes.NewBuffer(make([]byte, 0, base64.StdEncoding.DecodedLen(len(req.Body))+bytes.MinRead))
+	if _, err := decoded.ReadFrom(base64.NewDecoder(base64.StdEncoding, strings.NewReader(req.Body))); err != nil {
+		return nil, ringfence.Errorf(ringfence.EINVALID, "request body is marked base64 but is not valid base64")
+	}
+	if decoded.Len() > limit {
+		return nil, tooLarge
+	}
+	return decoded.Bytes(), nil
 }
 
 // decodeStrict decodes a JSON object into v, refusing unknown fields (a typo in a field name is an

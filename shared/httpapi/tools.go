@@ -21,6 +21,8 @@ type toolReply struct {
 	Message string `json:"message"`
 	CallID  string `json:"call_id,omitempty"`
 	Day     string `json:"reschedule_day,omitempty"`
+	// Unparsed says reschedule_day holds the caller's words, kept as given, not a day.
+	Unparsed bool `json:"reschedule_day_unparsed,omitempty"`
 }
 
 // tool dispatches a mid-call function call made by POST, its arguments in the JSON body. The
@@ -197,11 +199,7 @@ func stringArgument(args map[string]any, names ...string) (string, error) {
 // rescheduleLead stores the day the caller asked to be called again, on the call and its contact.
 // The call is named by ringfence's call id or by the provider's execution id.
 func (s *Server) rescheduleLead(ctx context.Context, auth toolAuth, args map[string]any) (int, any, error) {
-	raw, err := stringArgument(args, "reschedule_day", "day", "preferred_day")
-	if err != nil {
-		return 0, nil, err
-	}
-	day, err := ringfence.ParseRescheduleDay(raw)
+	day, err := ringfence.ParseRescheduleDay(dayArgument(args, "reschedule_day", "day", "preferred_day"), s.Now())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -212,8 +210,33 @@ func (s *Server) rescheduleLead(ctx context.Context, auth toolAuth, args map[str
 	if _, err := s.store.SetRescheduleDay(ctx, callID, day); err != nil {
 		return 0, nil, err
 	}
-	s.log.InfoContext(ctx, "reschedule_day stored", "call_id", callID, "reschedule_day", day)
-	return http.StatusOK, toolReply{Success: true, CallID: callID, Day: day, Message: "The call back is noted for " + day + "."}, nil
+	s.log.InfoContext(ctx, "reschedule_day stored", "call_id", callID, "reschedule_day", day.Day, "unparsed", day.Unparsed)
+	reply := toolReply{Success: true, CallID: callID, Day: day.Day, Unparsed: day.Unparsed, Message: "The call back is noted for " + day.Day + "."}
+	if day.Unparsed {
+		reply.Message = "The caller's words about when to call back are noted as given: " + day.Day + "."
+	}
+	return http.StatusOK, reply, nil
+}
+
+// dayArgument returns the first of the named arguments that is present, as text: the model may
+// pass a day as a string, a number or even an object, and whatever it passed is read as words
+// (ParseRescheduleDay keeps words it cannot read), never refused for its type.
+func dayArgument(args map[string]any, names ...string) string {
+	for _, n := range names {
+		switch v := args[n].(type) {
+		case nil:
+			continue
+		case string:
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			return v
+		default:
+			b, _ := json.Marshal(v)
+			return string(b)
+		}
+	}
+	return ""
 }
 
 // toolCallID finds the call a tool call is about, only among the calls it may reach: calls of the

@@ -164,7 +164,7 @@ func TestVapiToolCallsAlwaysAnswerEachItem(t *testing.T) {
 		map[string]any{"id": "good", "function": map[string]any{"name": "reschedule_lead", "arguments": `{"reschedule_day":"friday"}`}},
 		map[string]any{"id": "malformed", "function": map[string]any{"name": "reschedule_lead", "arguments": "[1, 2]"}},
 		map[string]any{"id": "no-name", "arguments": map[string]any{}},
-		map[string]any{"id": "bad-day", "name": "reschedule_lead", "arguments": map[string]any{"reschedule_day": "someday"}},
+		map[string]any{"id": "bad-day", "name": "reschedule_lead", "arguments": map[string]any{"reschedule_day": "   "}},
 	}
 	for i := len(items); i < vapi.MaxToolCalls+3; i++ {
 		items = append(items, map[string]any{"id": "more-" + strconv.Itoa(i), "name": "reschedule_lead", "arguments": map[string]any{"reschedule_day": "tuesday"}})

@@ -136,6 +136,14 @@ func (s *Server) retellWebhook(ctx context.Context, req events.APIGatewayV2HTTPR
 	if w.Event == retell.EventCallInbound {
 		return s.retellInbound(ctx, w.CallInbound)
 	}
+	if retell.IsChatEvent(w.Event) {
+		// ringfence tracks calls, not chats: the event is acknowledged so Retell does not retry it.
+		s.log.InfoContext(ctx, "Retell chat event acknowledged and ignored", "provider", "retell", "event", w.Event)
+		if w.Event == retell.EventChatInbound {
+			return http.StatusOK, retell.ChatInboundResponse{}, nil
+		}
+		return http.StatusOK, webhookReply{Result: "ignored"}, nil
+	}
 	ev, err := w.CallEvent()
 	if err != nil {
 		return 0, nil, err
@@ -205,6 +213,11 @@ func (s *Server) vapiWebhook(ctx context.Context, req events.APIGatewayV2HTTPReq
 	case vapi.TypeAssistantRequest:
 		return s.vapiAssistantRequest(ctx, m)
 	case vapi.TypeStatusUpdate, vapi.TypeEndOfCallReport:
+		if !m.IsAboutCall() {
+			// A chat's or a session's report: ringfence tracks calls only.
+			s.log.InfoContext(ctx, "Vapi message without a call acknowledged and ignored", "provider", "vapi", "type", m.Type)
+			return http.StatusOK, webhookReply{Result: "ignored"}, nil
+		}
 	default:
 		s.log.DebugContext(ctx, "Vapi message ignored", "provider", "vapi", "type", m.Type)
 		return http.StatusOK, webhookReply{Result: "ignored"}, nil

@@ -21,7 +21,7 @@ func TestEveryDisconnectionReasonIsMapped(t *testing.T) {
 		{"call_transfer", ringfence.StatusCompleted, false},
 		{"voicemail_reached", ringfence.StatusNoAnswer, false},
 		{"ivr_reached", ringfence.StatusNoAnswer, false},
-		{"inactivity", ringfence.StatusCompleted, false},
+		{"inactivity", ringfence.StatusNoAnswer, false}, // Completed when the user was heard.
 		{"max_duration_reached", ringfence.StatusCompleted, false},
 		{"concurrency_limit_reached", ringfence.StatusFailed, true},
 		{"no_concurrency_fallback", ringfence.StatusFailed, true},
@@ -40,7 +40,7 @@ func TestEveryDisconnectionReasonIsMapped(t *testing.T) {
 		{"error_llm_websocket_lost_connection", ringfence.StatusFailed, false},
 		{"error_llm_websocket_runtime", ringfence.StatusFailed, false},
 		{"error_llm_websocket_corrupt_payload", ringfence.StatusFailed, false},
-		{"error_no_audio_received", ringfence.StatusFailed, false},
+		{"error_no_audio_received", ringfence.StatusNoAnswer, false}, // Completed when the user was heard.
 		{"error_asr", ringfence.StatusFailed, false},
 		{"error_retell", ringfence.StatusFailed, false},
 		{"error_unknown", ringfence.StatusFailed, false},

@@ -22,6 +22,27 @@ const (
 	EventCallInbound  = "call_inbound"
 )
 
+// The webhook events of Retell's chat agents (API and SMS chats), sent to the same webhook URL:
+// chat_started, chat_ended and chat_analyzed carry a "chat" object, and chat_inbound (an SMS
+// reaching one of the account's numbers) asks, as call_inbound does, which agent takes it.
+// ringfence places and tracks calls, not chats: each is acknowledged with a 2xx so that Retell
+// does not retry it, and changes nothing.
+const (
+	EventChatStarted  = "chat_started"
+	EventChatEnded    = "chat_ended"
+	EventChatAnalyzed = "chat_analyzed"
+	EventChatInbound  = "chat_inbound"
+)
+
+// IsChatEvent reports whether a webhook event is about a chat rather than a call.
+func IsChatEvent(event string) bool {
+	switch event {
+	case EventChatStarted, EventChatEnded, EventChatAnalyzed, EventChatInbound:
+		return true
+	}
+	return false
+}
+
 // Webhook is the body Retell POSTs for call events: {"event", "call"} (or, for the inbound
 // webhook, {"event", "call_inbound"}).
 type Webhook struct {
@@ -59,15 +80,23 @@ type Call struct {
 
 // UnmarshalJSON implements json.Unmarshaler. The ids are read as strings or integers; metadata,
 // which holds whatever the caller of create-phone-call put there, and call_type, which ringfence
-// does not act on, never fail a message whatever their type.
+// does not act on, never fail a message whatever their type, nor does a text field (numbers,
+// status, reason, transcript, recording URL) of another type: it reads as absent.
 func (c *Call) UnmarshalJSON(b []byte) error {
 	type fields Call // The same fields without this method, so decoding them does not recurse.
 	var wire struct {
 		fields
-		CallID   ringfence.ProviderID `json:"call_id"`
-		AgentID  ringfence.ProviderID `json:"agent_id"`
-		CallType json.RawMessage      `json:"call_type"`
-		Metadata json.RawMessage      `json:"metadata"`
+		CallID              ringfence.ProviderID `json:"call_id"`
+		AgentID             ringfence.ProviderID `json:"agent_id"`
+		CallType            json.RawMessage      `json:"call_type"`
+		Metadata            json.RawMessage      `json:"metadata"`
+		Direction           ringfence.Text       `json:"direction"`
+		FromNumber          ringfence.Text       `json:"from_number"`
+		ToNumber            ringfence.Text       `json:"to_number"`
+		CallStatus          ringfence.Text       `json:"call_status"`
+		Transcript          ringfence.Text       `json:"transcript"`
+		RecordingURL        ringfence.Text       `json:"recording_url"`
+		DisconnectionReason ringfence.Text       `json:"disconnection_reason"`
 	}
 	if err := json.Unmarshal(b, &wire); err != nil {
 		return err
@@ -76,6 +105,8 @@ func (c *Call) UnmarshalJSON(b []byte) error {
 	c.CallID, c.AgentID = string(wire.CallID), string(wire.AgentID)
 	json.Unmarshal(wire.CallType, &c.CallType) // Left empty unless it is a string.
 	c.Metadata = objectOrNil(wire.Metadata)
+	c.Direction, c.FromNumber, c.ToNumber, c.CallStatus = string(wire.Direction), string(wire.FromNumber), string(wire.ToNumber), string(wire.CallStatus)
+	c.Transcript, c.RecordingURL, c.DisconnectionReason = string(wire.Transcript), string(wire.RecordingURL), string(wire.DisconnectionReason)
 	return nil
 }
 
@@ -99,20 +130,19 @@ type InboundRequest struct {
 }
 
 // ParseWebhook decodes a webhook body. It refuses a body without an event, or a call event
-// without a call id, with EINVALID.
+// without a call id, with EINVALID. A chat event (IsChatEvent) needs nothing more.
 func ParseWebhook(body []byte) (Webhook, error) {
 	var w Webhook
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&w); err != nil {
+	// json.Unmarshal reads the body where it lies; a json.Decoder would copy it into a buffer
+	// grown by doubling, several times a 6 MB body's size. Unmarshal refuses trailing data too.
+	if err := json.Unmarshal(body, &w); err != nil {
 		return w, ringfence.Errorf(ringfence.EINVALID, "body is not a Retell webhook: %s", ringfence.DescribeJSONError(err))
-	}
-	if dec.More() {
-		return w, ringfence.Errorf(ringfence.EINVALID, "body holds more than one JSON value")
 	}
 	switch {
 	case w.Event == "":
 		return w, ringfence.Errorf(ringfence.EINVALID, "event is missing")
+	case IsChatEvent(w.Event):
+		// A chat's events carry no call, and ringfence reads nothing else of them.
 	case w.Event == EventCallInbound:
 		if w.CallInbound == nil || strings.TrimSpace(w.CallInbound.ToNumber) == "" {
 			return w, ringfence.Errorf(ringfence.EINVALID, "call_inbound.to_number is missing")
@@ -167,6 +197,9 @@ func (c Call) event(event string, eventTimestamp *ringfence.ProviderTime) (ringf
 		RecordingURL: c.RecordingURL, EndReason: c.DisconnectionReason,
 	}
 	ev.Status = MapStatus(event, c.CallStatus, c.DisconnectionReason)
+	if ev.Status.IsTerminal() && dependsOnUser[c.DisconnectionReason] && ringfence.CallerSpoke(c.Transcript) {
+		ev.Status = ringfence.StatusCompleted
+	}
 	ev.AtCapacity = ev.Status.IsTerminal() && AtCapacity(c.DisconnectionReason)
 	if id, ok := c.Metadata[CallIDVariable].(string); ok {
 		ev.CallID = id
@@ -207,15 +240,16 @@ func (c Call) event(event string, eventTimestamp *ringfence.ProviderTime) (ringf
 
 // disconnectionOutcomes maps every disconnection_reason Retell publishes (the enum of the
 // retell-sdk type definitions, plus the values older versions of its documentation list) to
-// ringfence's outcome. Where Retell's documentation says what a reason means, that decides:
-// voicemail_reached, ivr_reached and machine_detected reached a machine, not a person, so they
-// are no-answer; user_declined is the callee refusing the call, as busy is; every error, and every
-// ending at Retell's own limits, is failed.
+// ringfence's outcome. The rule is what happened to the person called, as Retell's "Debug call
+// disconnection" page describes each reason, as for Vapi's endedReason: a conversation that
+// ended is completed; voicemail_reached, ivr_reached and machine_detected reached a machine, not
+// a person, so they are no-answer; user_declined is the callee refusing the call, as busy is;
+// the reasons of dependsOnUser are no-answer unless the user was heard; every other error, and
+// every ending at Retell's own limits, is failed.
 var disconnectionOutcomes = map[string]ringfence.CallStatus{
 	"user_hangup":          ringfence.StatusCompleted,
 	"agent_hangup":         ringfence.StatusCompleted,
 	"call_transfer":        ringfence.StatusCompleted,
-	"inactivity":           ringfence.StatusCompleted,
 	"max_duration_reached": ringfence.StatusCompleted,
 	"transfer_bridged":     ringfence.StatusCompleted,
 	"transfer_cancelled":   ringfence.StatusCompleted, // The callee was talking to the agent.
@@ -225,6 +259,9 @@ var disconnectionOutcomes = map[string]ringfence.CallStatus{
 	"ivr_reached":       ringfence.StatusNoAnswer,
 	"machine_detected":  ringfence.StatusNoAnswer,
 	"dial_no_answer":    ringfence.StatusNoAnswer,
+	// By what happened: no-answer unless the user was heard (dependsOnUser).
+	"inactivity":              ringfence.StatusNoAnswer,
+	"error_no_audio_received": ringfence.StatusNoAnswer,
 
 	"dial_busy":     ringfence.StatusBusy,
 	"user_declined": ringfence.StatusBusy,
@@ -247,12 +284,17 @@ var disconnectionOutcomes = map[string]ringfence.CallStatus{
 	"error_llm_websocket_lost_connection":  ringfence.StatusFailed,
 	"error_llm_websocket_runtime":          ringfence.StatusFailed,
 	"error_llm_websocket_corrupt_payload":  ringfence.StatusFailed,
-	"error_no_audio_received":              ringfence.StatusFailed,
 	"error_asr":                            ringfence.StatusFailed,
 	"error_retell":                         ringfence.StatusFailed,
 	"error_unknown":                        ringfence.StatusFailed,
 	"error_user_not_joined":                ringfence.StatusFailed,
 }
+
+// dependsOnUser lists the disconnection reasons that say how the call ended but not whether
+// anyone answered: inactivity ("end_call_after_silence_ms" reached after long silence) and
+// error_no_audio_received (no audio came from the user). Each is a finished conversation when
+// the transcript holds a turn of the user's, and no-answer when it does not.
+var dependsOnUser = map[string]bool{"inactivity": true, "error_no_audio_received": true}
 
 // callStatusOutcomes maps every call_status Retell publishes to the outcome of an ended call
 // whose disconnection_reason ringfence does not know: the call_status says whether the callee was
@@ -295,6 +337,12 @@ func MapStatus(event, callStatus, reason string) ringfence.CallStatus {
 		return status
 	}
 	return ringfence.StatusFailed
+}
+
+// ChatInboundResponse is the answer to Retell's inbound SMS webhook, chat_inbound: no override,
+// so the number's own SMS agent takes the chat.
+type ChatInboundResponse struct {
+	ChatInbound struct{} `json:"chat_inbound"`
 }
 
 // InboundResponse is the answer to Retell's inbound webhook.

@@ -100,10 +100,16 @@ type Call struct {
 	Duration         *Decimal   // Seconds.
 	ReportAt         string     // Version (provider timestamp) of Cost and Duration.
 	Transcript       string
+	// TranscriptLength is the transcript's length in bytes as the provider sent it: more than
+	// len(Transcript) when what is kept was cut to fit the call's item; 0 for a call stored
+	// before the length was kept, whose transcript is whole.
+	TranscriptLength int
 	RecordingURL     string
 	ExtractedData    string // Raw JSON object, as the provider sent it.
 	ExtractedAt      string // Version (provider timestamp) of ExtractedData.
 	RescheduleDay    string // Written only by the reschedule tool.
+	// RescheduleUnparsed is true when RescheduleDay holds the caller's words, not a day.
+	RescheduleUnparsed bool
 	// SlotKind is the kind of concurrency slot the call holds ("" when it holds none). The slot is
 	// taken and given back in the same transactions that set and remove this attribute.
 	SlotKind SlotKind
@@ -153,12 +159,17 @@ type CallEvent struct {
 	EndReason      string
 	// Version orders deliveries of the same call: the provider's own timestamp of the data,
 	// normalised by Version(). Data from an older delivery never replaces newer data.
-	Version       string
-	Cost          *Decimal
-	Duration      *Decimal
-	Transcript    string
-	RecordingURL  string
-	ExtractedData string
+	Version    string
+	Cost       *Decimal
+	Duration   *Decimal
+	Transcript string
+	// TranscriptLength is the transcript's length in bytes as the provider sent it, set by
+	// Validate when Transcript holds only its beginning (0 when it is whole).
+	TranscriptLength int
+	RecordingURL     string
+	ExtractedData    string
+	// Notes says what Validate dropped or cut from the event to keep the rest, for the logs.
+	Notes []string
 	// AtCapacity is true when the provider ended the call because the account's concurrency or
 	// rate limit at the provider was reached, not because of anything about the callee: such a
 	// call can be placed again later without spending one of the contact's attempts.
@@ -205,8 +216,11 @@ type CallUpdate struct {
 	// campaign's contact is then called again, without spending an attempt.
 	AtCapacity bool
 
-	// Transcript is set when the event's transcript is longer than the stored one.
-	Transcript string
+	// Transcript is set when the event's transcript is longer than the stored one, compared by
+	// the lengths the provider sent, so a cut transcript gives way only to a longer original.
+	// TranscriptLength is that original length; the store may cut Transcript further to fit.
+	Transcript       string
+	TranscriptLength int
 	// RecordingURL is set when the call has none yet.
 	RecordingURL string
 	// ExtractedData is set when the event's data is newer than the stored data.
@@ -253,8 +267,8 @@ func PlanCallUpdate(c Call, ev CallEvent) CallUpdate {
 		// The provider's own end arrived after the sweep gave up on the call: it is the truth.
 		u.Status, u.Correction, u.PreviousOutcome, u.EndReason = ev.Status, true, c.Outcome, ev.EndReason
 	}
-	if len(ev.Transcript) > len(c.Transcript) {
-		u.Transcript = ev.Transcript
+	if ev.FullTranscriptLength() > c.FullTranscriptLength() {
+		u.Transcript, u.TranscriptLength = ev.Transcript, ev.FullTranscriptLength()
 	}
 	if ev.RecordingURL != "" && c.RecordingURL == "" {
 		u.RecordingURL = ev.RecordingURL
@@ -275,6 +289,16 @@ func PlanCallUpdate(c Call, ev CallEvent) CallUpdate {
 	}
 	return u
 }
+
+// FullTranscriptLength is the length in bytes of the call's transcript as the provider sent it,
+// whether or not what is kept was cut.
+func (c Call) FullTranscriptLength() int { return max(c.TranscriptLength, len(c.Transcript)) }
+
+// TranscriptCut reports whether the call keeps only the beginning of its transcript.
+func (c Call) TranscriptCut() bool { return c.FullTranscriptLength() > len(c.Transcript) }
+
+// FullTranscriptLength is the length in bytes of the event's transcript as the provider sent it.
+func (ev CallEvent) FullTranscriptLength() int { return max(ev.TranscriptLength, len(ev.Transcript)) }
 
 // isNewer reports whether data at version v should replace data at version stored. Data without a
 // version is accepted only where nothing is stored.

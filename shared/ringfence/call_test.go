@@ -1,7 +1,10 @@
 package ringfence_test
 
 import (
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
@@ -87,17 +90,69 @@ func TestStatusRanksOnlyMoveForward(t *testing.T) {
 	}
 }
 
+// A callback day is read in the languages the providers' agents speak, as a date, or as a
+// relative word counted from today; what names no day, or two, is kept as given and flagged.
 func TestParseRescheduleDay(t *testing.T) {
-	good := map[string]string{"Monday": "monday", " thu ": "thursday", "2026-12-01": "2026-12-01", "SUNDAY": "sunday"}
+	today := time.Date(2026, 12, 6, 22, 30, 0, 0, time.FixedZone("IST", 5*3600+1800)) // A Sunday.
+	good := map[string]string{
+		"Monday": "monday", " thu ": "thursday", "2026-12-01": "2026-12-01", "SUNDAY": "sunday", "next Friday": "friday",
+		"शुक्रवार": "friday", "शुक्रवार को": "friday", "गुरुवार": "thursday", "बृहस्पतिवार": "thursday", "shukravar": "friday", "Somwar ko": "monday",
+		"el miércoles": "wednesday", "miercoles": "wednesday", "Sábado": "saturday", "el viernes por la mañana": "friday",
+		"am Donnerstag": "thursday", "Freitag morgen": "friday", "Sonnabend": "saturday",
+		"le vendredi": "friday", "Mercredi": "wednesday",
+		"na segunda-feira": "monday", "terça-feira": "tuesday", "sexta": "friday", "sábado": "saturday",
+		"call me on 2026-12-11 please": "2026-12-11",
+		"tomorrow":                     "2026-12-07", "day after tomorrow": "2026-12-08", "today": "2026-12-06",
+		"mañana": "2026-12-07", "pasado mañana": "2026-12-08", "Morgen": "2026-12-07", "übermorgen": "2026-12-08",
+		"demain": "2026-12-07", "après-demain": "2026-12-08", "amanhã": "2026-12-07", "depois de amanhã": "2026-12-08",
+		"कल": "2026-12-07", "परसों": "2026-12-08", "kal": "2026-12-07", "Friday, Friday!": "friday",
+	}
 	for in, want := range good {
-		got, err := ringfence.ParseRescheduleDay(in)
-		if err != nil || got != want {
-			t.Fatalf("ParseRescheduleDay(%q)=%q, %v; want %q", in, got, err, want)
+		got, err := ringfence.ParseRescheduleDay(in, today)
+		if err != nil || got != (ringfence.RescheduleDay{Day: want}) {
+			t.Fatalf("ParseRescheduleDay(%q)=%+v, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "someday", "2026-13-01", "mon day"} {
-		if _, err := ringfence.ParseRescheduleDay(in); err == nil {
-			t.Fatalf("ParseRescheduleDay(%q) succeeded, want an error", in)
+	for in, want := range map[string]string{
+		"someday": "someday", "2026-13-01": "2026-13-01", "Monday or Tuesday": "Monday or Tuesday",
+		"  after   Diwali ": "after Diwali", "दिवाली के बाद": "दिवाली के बाद",
+	} {
+		got, err := ringfence.ParseRescheduleDay(in, today)
+		if err != nil || got != (ringfence.RescheduleDay{Day: want, Unparsed: true}) {
+			t.Fatalf("ParseRescheduleDay(%q)=%+v, %v; want the words %q kept, unparsed", in, got, err, want)
 		}
+	}
+	for _, in := range []string{"", "   ", "friday\x1b[2J"} {
+		if _, err := ringfence.ParseRescheduleDay(in, today); ringfence.ErrorCode(err) != ringfence.EINVALID {
+			t.Fatalf("ParseRescheduleDay(%q) err=%v, want invalid", in, err)
+		}
+	}
+}
+
+// A report's transcript too long to keep is cut at a whole character, and says how long it was;
+// the merge compares the lengths the providers sent, so a cut transcript gives way only to a
+// longer original.
+func TestTranscriptKeptCut(t *testing.T) {
+	long := strings.Repeat("User: हाँ।\n", ringfence.MaxTranscriptLength/10)
+	ev := ringfence.CallEvent{Provider: ringfence.ProviderVapi, ProviderCallID: "c1", Status: ringfence.StatusCompleted, Cost: dec("2.12"), Transcript: long}
+	if err := ev.Validate(); err != nil {
+		t.Fatalf("Validate: %v, want the report kept", err)
+	}
+	if len(ev.Transcript) > ringfence.MaxTranscriptLength || !utf8.ValidString(ev.Transcript) || ev.FullTranscriptLength() != len(long) || len(ev.Notes) != 1 {
+		t.Fatalf("kept %d bytes (valid UTF-8: %v) of %d, notes %v", len(ev.Transcript), utf8.ValidString(ev.Transcript), ev.FullTranscriptLength(), ev.Notes)
+	}
+	stored := ringfence.Call{Status: ringfence.StatusCompleted, Transcript: ev.Transcript, TranscriptLength: len(long)}
+	for _, tt := range []struct {
+		length int
+		merges bool
+	}{{len(long) - 1, false}, {len(long), false}, {len(long) + 1, true}} {
+		later := ringfence.CallEvent{Status: ringfence.StatusCompleted, Transcript: ev.Transcript, TranscriptLength: tt.length}
+		if u := ringfence.PlanCallUpdate(stored, later); (u.Transcript != "") != tt.merges || (tt.merges && u.TranscriptLength != tt.length) {
+			t.Fatalf("a later transcript of %d bytes against a cut one of %d: update %+v, want merged=%v", tt.length, len(long), u.TranscriptLength, tt.merges)
+		}
+	}
+	big := ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusCompleted, ExtractedData: `{"x":"` + strings.Repeat("x", ringfence.MaxExtractedDataLength) + `"}`}
+	if err := big.Validate(); err != nil || big.ExtractedData != "" || len(big.Notes) != 1 {
+		t.Fatalf("extracted data over the bound: err=%v kept %d bytes, notes %v; want it dropped and noted", err, len(big.ExtractedData), big.Notes)
 	}
 }

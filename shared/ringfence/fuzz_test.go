@@ -32,16 +32,17 @@ func FuzzParseDecimal(f *testing.F) {
 }
 
 func FuzzParseRescheduleDay(f *testing.F) {
-	for _, s := range []string{"Monday", "thu", "2026-12-01", "", "someday"} {
+	for _, s := range []string{"Monday", "thu", "2026-12-01", "", "someday", "शुक्रवार को", "pasado mañana", "Freitag morgen", "2026-13-45"} {
 		f.Add(s)
 	}
+	today := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		day, err := ringfence.ParseRescheduleDay(s)
+		day, err := ringfence.ParseRescheduleDay(s, today)
 		if err != nil {
 			return
 		}
-		if again, err := ringfence.ParseRescheduleDay(day); err != nil || again != day {
-			t.Fatalf("%q normalised to %q, which normalises to %q (%v)", s, day, again, err)
+		if again, err := ringfence.ParseRescheduleDay(day.Day, today); err != nil || again != day {
+			t.Fatalf("%q read as %+v, which reads as %+v (%v)", s, day, again, err)
 		}
 	})
 }

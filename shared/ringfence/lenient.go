@@ -119,3 +119,53 @@ func epochTime(s string) (time.Time, error) {
 	}
 	return time.UnixMilli(ms).UTC(), nil
 }
+
+// Text is an optional string field a provider may send in another JSON type: a string reads as
+// itself, a number or a boolean as its JSON text, and null, an object or an array as "", as if
+// the field were absent. A field ringfence keeps but cannot read never fails a delivery.
+type Text string
+
+// UnmarshalJSON implements json.Unmarshaler; it never fails.
+func (t *Text) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	*t = ""
+	switch {
+	case len(b) == 0, b[0] == '{', b[0] == '[', bytes.Equal(b, []byte("null")):
+	case b[0] == '"':
+		var s string
+		if json.Unmarshal(b, &s) == nil {
+			*t = Text(s)
+		}
+	default:
+		*t = Text(b)
+	}
+	return nil
+}
+
+// ExtractedData reads what a provider extracted from a call (Bolna's extracted_data, Retell's
+// call_analysis, Vapi's structured data) as the compact text of a JSON object: an object as
+// itself, and a string holding a JSON object as that object, as some agents send it. Absent,
+// null, an empty object or an empty string hold nothing. Anything else (a string of prose, an
+// array, a number) cannot be kept as extracted data: it reads as "" with dropped set, for the
+// adapter to log, and the rest of the delivery is applied.
+func ExtractedData(raw []byte) (data string, dropped bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", true
+		}
+		raw = bytes.TrimSpace([]byte(s))
+	}
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "", false
+	}
+	var buf bytes.Buffer
+	if raw[0] != '{' || json.Compact(&buf, raw) != nil {
+		return "", true
+	}
+	if buf.String() == "{}" {
+		return "", false
+	}
+	return buf.String(), false
+}

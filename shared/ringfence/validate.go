@@ -25,8 +25,11 @@ const (
 	MaxFieldNameLength  = 100
 	MaxFieldValueLength = 1000
 	MaxFields           = 20
-	// MaxTranscriptLength and MaxExtractedDataLength bound what a provider reports about a call,
-	// in bytes, so a call's item (with its variables and history) stays under 400 KB.
+	// MaxTranscriptLength and MaxExtractedDataLength bound what ringfence keeps of what a
+	// provider reports about a call, in bytes, so a call's item (with its variables and history)
+	// stays under 400 KB. They never refuse a report: a longer transcript is kept cut, saying
+	// how long it was, and extracted data too large to keep is dropped (a cut JSON object is no
+	// object), so the report's outcome, duration and cost are always kept.
 	MaxTranscriptLength    = 200_000
 	MaxExtractedDataLength = 50_000
 	// MaxURLLength bounds a recording URL.
@@ -182,9 +185,10 @@ func CallDuration(p Provider, d Decimal) error {
 }
 
 // Validate checks a provider's event before it is applied or parked, whichever adapter read it,
-// and brings its cost to MaxCostDecimals decimals. An event that fails is refused whole, with a
-// 4xx: a provider that reports a cost of 1e37 or a javascript: recording URL is not believed on
-// anything else it says in the same delivery.
+// brings its cost to MaxCostDecimals decimals, and keeps what fits of its large parts (see
+// keepWhatFits). An event that fails is refused whole, with a 4xx: a provider that reports a cost
+// of 1e37 or a javascript: recording URL is not believed on anything else it says in the same
+// delivery. The size of a transcript or of extracted data never refuses an event.
 func (ev *CallEvent) Validate() error {
 	if ev.ProviderCallID != "" {
 		if err := ValidateID("the provider's call id", ev.ProviderCallID); err != nil {
@@ -219,13 +223,39 @@ func (ev *CallEvent) Validate() error {
 			return err
 		}
 	}
+	ev.keepWhatFits()
+	return nil
+}
+
+// keepWhatFits cuts the event's transcript to MaxTranscriptLength, remembering its length, and
+// drops extracted data longer than MaxExtractedDataLength, noting each in ev.Notes. It runs after
+// the checks that may refuse the event, and changes nothing that decides the call's outcome.
+func (ev *CallEvent) keepWhatFits() {
 	if len(ev.Transcript) > MaxTranscriptLength {
-		return Errorf(EINVALID, "transcript is longer than %d bytes", MaxTranscriptLength)
+		ev.TranscriptLength = max(ev.TranscriptLength, len(ev.Transcript))
+		ev.Transcript = CutText(ev.Transcript, MaxTranscriptLength)
+		ev.Notes = append(ev.Notes, fmt.Sprintf("transcript of %d bytes kept cut to %d", ev.TranscriptLength, len(ev.Transcript)))
 	}
 	if len(ev.ExtractedData) > MaxExtractedDataLength {
-		return Errorf(EINVALID, "extracted data is longer than %d bytes", MaxExtractedDataLength)
+		ev.Notes = append(ev.Notes, fmt.Sprintf("extracted data of %d bytes dropped: more than %d", len(ev.ExtractedData), MaxExtractedDataLength))
+		ev.ExtractedData = ""
 	}
-	return nil
+}
+
+// CutText returns the longest beginning of s that is at most max bytes and ends on a whole
+// character, so a cut transcript stays valid UTF-8 (a Hindi character is three bytes).
+func CutText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	if max <= 0 {
+		return ""
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 // Printable returns s with every control and bidirectional-control character except newline and

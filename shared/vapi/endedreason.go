@@ -21,7 +21,10 @@ func MapStatus(status, endedReason string) ringfence.CallStatus {
 	case "in-progress", "forwarding":
 		return ringfence.StatusInProgress
 	case "ended":
-		if strings.TrimSpace(endedReason) == "" {
+		// Without a reason, or with one whose outcome depends on whether the customer was
+		// heard, the line only dropped: the end-of-call report, which carries the transcript,
+		// brings the outcome (and GET /call does, should the report never come).
+		if strings.TrimSpace(endedReason) == "" || dependsOnCustomer[endedReason] {
 			return ringfence.StatusEnded
 		}
 		return MapEndedReason(endedReason)
@@ -41,6 +44,27 @@ func MapEndedReason(reason string) ringfence.CallStatus {
 	}
 	slog.Warn("unknown Vapi endedReason; the call ends as failed", "provider", "vapi", "ended_reason", reason)
 	return ringfence.StatusFailed
+}
+
+// dependsOnCustomer lists the endedReasons that say how the call ended but not whether anyone
+// answered: a silence timeout ("no speech was detected for the configured silence timeout"), no
+// audio from the customer ("a network issue, mic problem, or the customer disconnected
+// silently") and a hook that ended the call while it rang. Each is a finished conversation when
+// the customer was heard, and no-answer when not (OutcomeOf); endedReasons holds the latter.
+var dependsOnCustomer = map[string]bool{
+	"silence-timed-out": true,
+	"call.in-progress.error-assistant-did-not-receive-customer-audio": true,
+	"call.ringing.hook-executed-say":                                  true,
+	"call.ringing.hook-executed-transfer":                             true,
+}
+
+// OutcomeOf is the outcome of a call Vapi reports ended for reason, customerHeard saying whether
+// its transcript holds a turn of the customer's: by what happened, not by the reason's name.
+func OutcomeOf(reason string, customerHeard bool) ringfence.CallStatus {
+	if dependsOnCustomer[reason] && customerHeard {
+		return ringfence.StatusCompleted
+	}
+	return MapEndedReason(reason)
 }
 
 // AtCapacity reports whether Vapi ended the call because the account's concurrency limit was
@@ -74,10 +98,19 @@ var failureFamilies = []string{
 }
 
 // endedReasons maps each endedReason outside the failure families, and each exception within
-// them, to its outcome. Where Vapi's documentation says what a value means, that wins over its
-// name: a Twilio, SIP or Vonage "completed" call completed; a call hook that ended the call did
-// what it was set up to do; an outbound SIP 408 or 480 is "phone rang but no answer, normal
-// behavior"; a voicemail reached nobody.
+// them, to its outcome. The rule is what happened to the person called, as Vapi's "Call ended
+// reasons" page describes each value, whatever its name suggests:
+//
+//   - a conversation took place and ended (either side hung up, a time limit, a transfer, a
+//     Twilio, SIP or Vonage "completed" call, a hook run while the call was ending): completed;
+//   - nobody was reached (no answer, voicemail, an outbound SIP 408 or 480, which the page calls
+//     "phone rang but no answer, normal behavior"): no-answer;
+//   - the callee's side refused the call (customer-busy; vonage-rejected, the carrier's
+//     "rejected by the destination", which Vonage says busy callees are often reported as): busy;
+//   - the reasons of dependsOnCustomer: no-answer here, completed when the customer was heard;
+//   - the call was cancelled or deleted before it ran: cancelled;
+//   - anything that failed (the call could not start, the line, the transport or the pipeline
+//     broke): failed.
 var endedReasons = map[string]ringfence.CallStatus{
 	// The conversation took place and ended normally.
 	"assistant-ended-call":                            ringfence.StatusCompleted,
@@ -90,12 +123,9 @@ var endedReasons = map[string]ringfence.CallStatus{
 	"customer-ended-call-after-warm-transfer-attempt": ringfence.StatusCompleted,
 	"customer-ended-call-during-transfer":             ringfence.StatusCompleted,
 	"exceeded-max-duration":                           ringfence.StatusCompleted,
-	"silence-timed-out":                               ringfence.StatusCompleted,
 	"call.in-progress.twilio-completed-call":          ringfence.StatusCompleted,
 	"call.in-progress.sip-completed-call":             ringfence.StatusCompleted,
 	"vonage-completed":                                ringfence.StatusCompleted,
-	"call.ringing.hook-executed-say":                  ringfence.StatusCompleted,
-	"call.ringing.hook-executed-transfer":             ringfence.StatusCompleted,
 	"call.ending.hook-executed-say":                   ringfence.StatusCompleted,
 	"call.ending.hook-executed-transfer":              ringfence.StatusCompleted,
 	// The callee was reached; only the leg the assistant forwarded to was busy or silent.
@@ -109,7 +139,15 @@ var endedReasons = map[string]ringfence.CallStatus{
 	"call.in-progress.error-providerfault-outbound-sip-480-temporarily-unavailable": ringfence.StatusNoAnswer,
 	"call.ringing.sip-inbound-caller-hungup-before-call-connect":                    ringfence.StatusNoAnswer,
 
-	"customer-busy": ringfence.StatusBusy,
+	// By what happened: no-answer unless the customer was heard (dependsOnCustomer).
+	"silence-timed-out": ringfence.StatusNoAnswer,
+	"call.in-progress.error-assistant-did-not-receive-customer-audio": ringfence.StatusNoAnswer,
+	"call.ringing.hook-executed-say":                                  ringfence.StatusNoAnswer,
+	"call.ringing.hook-executed-transfer":                             ringfence.StatusNoAnswer,
+
+	// The callee's side refused the call.
+	"customer-busy":   ringfence.StatusBusy,
+	"vonage-rejected": ringfence.StatusBusy,
 
 	"manually-canceled":      ringfence.StatusCancelled,
 	"scheduled-call-deleted": ringfence.StatusCancelled,
@@ -134,7 +172,6 @@ var endedReasons = map[string]ringfence.CallStatus{
 	"twilio-reported-customer-misdialed":                         ringfence.StatusFailed,
 	"vonage-disconnected":                                        ringfence.StatusFailed,
 	"vonage-failed-to-connect-call":                              ringfence.StatusFailed,
-	"vonage-rejected":                                            ringfence.StatusFailed,
 	"phone-call-provider-closed-websocket":                       ringfence.StatusFailed,
 	"phone-call-provider-bypass-enabled-but-no-call-received":    ringfence.StatusFailed,
 	"call.in-progress.error-sip-inbound-call-failed-to-connect":  ringfence.StatusFailed,
@@ -148,7 +185,6 @@ var endedReasons = map[string]ringfence.CallStatus{
 	"call.in-progress.error-pipeline-ws-model-connection-failed":         ringfence.StatusFailed,
 	"call.in-progress.error-configfault-model-unsupported-in-squad":      ringfence.StatusFailed,
 	"call.in-progress.error-configfault-transport-unsupported-for-model": ringfence.StatusFailed,
-	"call.in-progress.error-assistant-did-not-receive-customer-audio":    ringfence.StatusFailed,
 	"customer-did-not-give-microphone-permission":                        ringfence.StatusFailed,
 	"assistant-join-timed-out":                                           ringfence.StatusFailed,
 

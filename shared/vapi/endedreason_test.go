@@ -44,7 +44,6 @@ func TestEndedReasonsAsVapiDocumentsThem(t *testing.T) {
 		"assistant-said-end-call-phrase":            ringfence.StatusCompleted,
 		"assistant-forwarded-call":                  ringfence.StatusCompleted,
 		"exceeded-max-duration":                     ringfence.StatusCompleted,
-		"silence-timed-out":                         ringfence.StatusCompleted,
 		"call.in-progress.twilio-completed-call":    ringfence.StatusCompleted,
 		"call.in-progress.sip-completed-call":       ringfence.StatusCompleted,
 		"vonage-completed":                          ringfence.StatusCompleted,
@@ -62,7 +61,7 @@ func TestEndedReasonsAsVapiDocumentsThem(t *testing.T) {
 		"call.start.error-subscription-insufficient-credits":                        ringfence.StatusFailed,
 		"twilio-failed-to-connect-call":                                             ringfence.StatusFailed,
 		"twilio-reported-customer-misdialed":                                        ringfence.StatusFailed,
-		"vonage-rejected":                                                           ringfence.StatusFailed,
+		"vonage-rejected":                                                           ringfence.StatusBusy,
 		"pipeline-error-openai-llm-failed":                                          ringfence.StatusFailed,
 		"call.in-progress.error-vapifault-worker-died":                              ringfence.StatusFailed,
 		"something-new-from-vapi":                                                   ringfence.StatusFailed,
@@ -70,6 +69,42 @@ func TestEndedReasonsAsVapiDocumentsThem(t *testing.T) {
 	for reason, want := range tests {
 		if got := vapi.MapEndedReason(reason); got != want {
 			t.Fatalf("MapEndedReason(%s)=%s, want %s", reason, got, want)
+		}
+	}
+}
+
+// The endings that do not say whether anyone answered take their outcome from the report's
+// transcript: a finished conversation when the customer was heard, no-answer when not. A status
+// update with one of them only says the line dropped, and waits for the report.
+func TestEndedReasonsByWhatHappened(t *testing.T) {
+	for _, reason := range []string{
+		"silence-timed-out", "call.in-progress.error-assistant-did-not-receive-customer-audio",
+		"call.ringing.hook-executed-say", "call.ringing.hook-executed-transfer",
+	} {
+		if got := vapi.OutcomeOf(reason, false); got != ringfence.StatusNoAnswer {
+			t.Fatalf("OutcomeOf(%s, not heard)=%s, want no-answer", reason, got)
+		}
+		if got := vapi.OutcomeOf(reason, true); got != ringfence.StatusCompleted {
+			t.Fatalf("OutcomeOf(%s, heard)=%s, want completed", reason, got)
+		}
+		if got := vapi.MapStatus("ended", reason); got != ringfence.StatusEnded {
+			t.Fatalf("MapStatus(ended, %s)=%s, want ended (the report decides)", reason, got)
+		}
+	}
+	if got := vapi.OutcomeOf("customer-busy", true); got != ringfence.StatusBusy {
+		t.Fatalf("OutcomeOf(customer-busy, heard)=%s, want busy", got)
+	}
+	for transcript, want := range map[string]ringfence.CallStatus{
+		`AI: Hello, is this Vivek?\nUser: Yes, speaking.\nAI: Thank you.\n`: ringfence.StatusCompleted,
+		`AI: Hello, is this Vivek?\nAI: Hello? Are you there?\n`:            ringfence.StatusNoAnswer,
+	} {
+		body := []byte(`{"message":{"type":"end-of-call-report","endedReason":"silence-timed-out","call":{"id":"c1"},"artifact":{"transcript":"` + transcript + `"}}}`)
+		m, err := vapi.ParseMessage(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev, err := m.Event(); err != nil || ev.Status != want {
+			t.Fatalf("silence-timed-out with transcript %q: event=%+v err=%v, want %s", transcript, ev, err, want)
 		}
 	}
 }

@@ -21,7 +21,7 @@ func usedFields() []string {
 		"message.call.id", "message.call.type", "message.call.endedReason", "message.call.customer.number",
 		"message.call.phoneNumber.number", "message.call.assistantOverrides.metadata." + vapi.CallIDVariable,
 		"message.artifact.transcript", "message.artifact.recordingUrl", "message.artifact.recording.mono.combinedUrl",
-		"message.analysis.structuredData",
+		"message.analysis.structuredData", "message.artifact.structuredOutputs",
 	}
 	for i := range vapi.MaxToolCalls + 5 {
 		item := fmt.Sprintf("message.toolCallList.%d.", i)

@@ -6,6 +6,7 @@ package vapi
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -47,6 +48,9 @@ type Message struct {
 		Transcript   Text            `json:"transcript"`
 		RecordingURL Text            `json:"recordingUrl"`
 		Recording    json.RawMessage `json:"recording"` // An object today; read leniently.
+		// StructuredOutputs holds the results of the assistant's structured outputs (Vapi's
+		// changelog, August 2025), keyed by the output's id: {"<id>": {"name", "result"}}.
+		StructuredOutputs json.RawMessage `json:"structuredOutputs"`
 	} `json:"artifact"`
 	Analysis *struct {
 		StructuredData json.RawMessage `json:"structuredData"`
@@ -83,9 +87,7 @@ func (c *Call) UnmarshalJSON(b []byte) error {
 		PhoneNumberID      Text            `json:"phoneNumberId"`
 		AssistantOverrides json.RawMessage `json:"assistantOverrides"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
+	if err := json.Unmarshal(b, &raw); err != nil { // In place: a report's call object can be large.
 		return err
 	}
 	*c = Call(raw.plain)
@@ -125,20 +127,23 @@ func (p *Party) UnmarshalJSON(b []byte) error {
 // message ringfence acts on that lacks what it needs (a call id, tool calls).
 func ParseMessage(body []byte) (*Message, error) {
 	var env Envelope
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&env); err != nil {
+	// json.Unmarshal reads the body where it lies; a json.Decoder would copy it into a buffer
+	// grown by doubling, several times a 6 MB body's size. Unmarshal refuses trailing data too.
+	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, ringfence.Errorf(ringfence.EINVALID, "body is not a Vapi server message: %s", ringfence.DescribeJSONError(err))
-	}
-	if dec.More() {
-		return nil, ringfence.Errorf(ringfence.EINVALID, "body holds more than one JSON value")
 	}
 	if env.Message == nil || strings.TrimSpace(env.Message.Type) == "" {
 		return nil, ringfence.Errorf(ringfence.EINVALID, "message.type is missing")
 	}
 	m := env.Message
 	switch m.Type {
-	case TypeStatusUpdate, TypeEndOfCallReport, TypeAssistantRequest:
+	case TypeStatusUpdate, TypeEndOfCallReport:
+		// call is optional on both (ServerMessageStatusUpdate, ServerMessageEndOfCallReport):
+		// a chat's or a session's messages carry none, and are not about a call (IsAboutCall).
+		if m.Call != nil && strings.TrimSpace(m.Call.ID) == "" {
+			return nil, ringfence.Errorf(ringfence.EINVALID, "message.call.id is missing")
+		}
+	case TypeAssistantRequest:
 		if m.Call == nil || strings.TrimSpace(m.Call.ID) == "" {
 			return nil, ringfence.Errorf(ringfence.EINVALID, "message.call.id is missing")
 		}
@@ -149,6 +154,10 @@ func ParseMessage(body []byte) (*Message, error) {
 	}
 	return m, nil
 }
+
+// IsAboutCall reports whether a status update or an end-of-call report is about a phone or web
+// call, which ringfence tracks, rather than a chat or a session, which carry no call object.
+func (m *Message) IsAboutCall() bool { return m.Call != nil }
 
 // Inbound reports whether the message is about a call someone placed to one of the account's
 // numbers, and the numbers involved.
@@ -194,6 +203,9 @@ func (c *Call) CallID() string {
 
 // Event translates a status update or an end-of-call report into ringfence's terms.
 func (m *Message) Event() (ringfence.CallEvent, error) {
+	if !m.IsAboutCall() {
+		return ringfence.CallEvent{}, ringfence.Errorf(ringfence.EINVALID, "message %s is not about a call", m.Type)
+	}
 	ev := ringfence.CallEvent{Provider: ringfence.ProviderVapi, ProviderCallID: m.Call.ID, CallID: m.Call.CallID(), EndReason: m.endedReason()}
 	order := "1"
 	when := m.Timestamp.Time
@@ -203,7 +215,11 @@ func (m *Message) Event() (ringfence.CallEvent, error) {
 		ev.AtCapacity = m.Status == "ended" && AtCapacity(ev.EndReason)
 	case TypeEndOfCallReport:
 		order = "2"
-		ev.Status = MapEndedReason(ev.EndReason)
+		var transcript string
+		if m.Artifact != nil {
+			transcript = string(m.Artifact.Transcript)
+		}
+		ev.Status = OutcomeOf(ev.EndReason, ringfence.CallerSpoke(transcript))
 		ev.AtCapacity = AtCapacity(ev.EndReason)
 		if m.Cost != nil {
 			if m.Cost.Sign() < 0 {
@@ -223,13 +239,7 @@ func (m *Message) Event() (ringfence.CallEvent, error) {
 				ev.RecordingURL = monoRecordingURL(a.Recording)
 			}
 		}
-		if m.Analysis != nil {
-			data := bytes.TrimSpace(m.Analysis.StructuredData)
-			var buf bytes.Buffer
-			if len(data) > 0 && data[0] == '{' && json.Compact(&buf, data) == nil && buf.String() != "{}" {
-				ev.ExtractedData = buf.String()
-			}
-		}
+		ev.ExtractedData = m.extractedData()
 	default:
 		return ev, ringfence.Errorf(ringfence.EINVALID, "message type %s carries no call event", m.Type)
 	}
@@ -237,6 +247,30 @@ func (m *Message) Event() (ringfence.CallEvent, error) {
 		ev.Version = ringfence.Version(when) + "|" + order
 	}
 	return ev, nil
+}
+
+// extractedData is what the assistant extracted from the call: analysis.structuredData, the
+// analysis plan's result, or else artifact.structuredOutputs, where assistants that use Vapi's
+// structured outputs get theirs, kept as Vapi sends it (keyed by output id). Either in a shape
+// that is not an object is dropped, and logged; the report is applied without it.
+func (m *Message) extractedData() string {
+	var sources []json.RawMessage
+	if m.Analysis != nil {
+		sources = append(sources, m.Analysis.StructuredData)
+	}
+	if m.Artifact != nil {
+		sources = append(sources, m.Artifact.StructuredOutputs)
+	}
+	for _, raw := range sources {
+		data, dropped := ringfence.ExtractedData(raw)
+		if dropped {
+			slog.Warn("Vapi structured data is not an object; dropped, the rest applied", "provider", "vapi", "data", ringfence.Excerpt(string(raw)))
+		}
+		if data != "" {
+			return data
+		}
+	}
+	return ""
 }
 
 // endedReason is the message's endedReason, or its call's: some reports carry it only there.
