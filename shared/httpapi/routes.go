@@ -1,6 +1,10 @@
 package httpapi
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/ringfence/ringfence/shared/ringfence"
+)
 
 // routes lists every route the backend serves, grouped by the function (the folder under
 // functions/) that serves it. template.yaml declares the same routes on the same functions; a
@@ -99,4 +103,22 @@ func (s *Server) RouteKeys() map[string][]string {
 		sort.Strings(out[fn])
 	}
 	return out
+}
+
+// checkPathParameters is the one check every path parameter of every route passes before its
+// endpoint runs, so that no route can forget it: an id, a number, a tool's name or an action is 1
+// to ringfence.MaxIDLength printable ASCII characters without spaces. A value that fails is
+// neither echoed nor logged (it may be anything, of any length); an endpoint may check further.
+func checkPathParameters(params map[string]string) error {
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := ringfence.ValidateID("the {"+name+"} in the path", params[name]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

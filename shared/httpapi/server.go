@@ -116,7 +116,10 @@ func (s *Server) respond(routes map[string]endpoint) Handler {
 		if !ok {
 			return errorResponse(ctx, s.log, req, ringfence.Errorf(ringfence.ENOTFOUND, "no route %s", req.RouteKey)), nil
 		}
-		status, body, err := ep(ctx, req)
+		status, body, err := 0, any(nil), checkPathParameters(req.PathParameters)
+		if err == nil {
+			status, body, err = ep(ctx, req)
+		}
 		if err != nil {
 			s.Metrics.Count(metrics.Rejected, 1, "Reason", ringfence.ErrorCode(err))
 			return errorResponse(ctx, s.log, req, err), nil
