@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/secrets"
 )
 
 // page is an HTML answer (a status, its HTML and any headers), for the dashboard's routes.
@@ -25,7 +26,8 @@ type page struct {
 // dashboardAccount authenticates the dashboard: the API key as a bearer header, or the session
 // cookie a login set. A session counts only while its signature holds (under the current or the
 // previous session secret), it was issued as a session, its absolute lifetime has not run out,
-// and its record is still in the table (logging out deletes it).
+// its record is still in the table (logging out deletes it), and the account's API keys are
+// those that stood when it began (a rotation or a revocation ends it at once).
 func (s *Server) dashboardAccount(ctx context.Context, req events.APIGatewayV2HTTPRequest) (string, bool) {
 	if bearer(req) != "" {
 		account, err := s.authenticate(ctx, req)
@@ -118,9 +120,7 @@ func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTP
 			return 0, nil, err
 		}
 		form, _ := url.ParseQuery(string(b))
-		check := req
-		check.Headers = map[string]string{"authorization": "Bearer " + form.Get("api_key")}
-		a, err := s.authenticate(ctx, check)
+		a, err := s.signInAccount(ctx, strings.TrimSpace(form.Get("api_key")))
 		if err != nil {
 			return http.StatusUnauthorized, loginPage("That API key is not valid."), nil
 		}
@@ -133,6 +133,23 @@ func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTP
 	cookie := SessionCookie + "=" + signToken(s.cfg.SessionSecret, session) +
 		"; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" + strconv.Itoa(int(SessionLifetime.Seconds()))
 	return http.StatusSeeOther, page{headers: map[string]string{"Location": "/dashboard", "Set-Cookie": cookie}}, nil
+}
+
+// signInAccount returns the account of the API key the sign-in form carries: the deployment's
+// own key, or an account's key that no rotation has replaced. A replaced key still calls the API
+// through its grace, but signs no one in: its session would outlive the rotation meant to end it.
+func (s *Server) signInAccount(ctx context.Context, key string) (string, error) {
+	if key == "" {
+		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "no API key")
+	}
+	own, err := s.secret(ctx, secrets.APIKey)
+	if err != nil {
+		return "", err
+	}
+	if own.Accepts(key) {
+		return s.cfg.AccountID, nil
+	}
+	return s.store.AccountIDByCurrentAPIKey(ctx, key)
 }
 
 // redeemLoginLink checks a login link and claims it, once, for an account that exists.
