@@ -158,7 +158,7 @@ func TestToolTokensReachOnlyTheirAccount(t *testing.T) {
 	put.PathParameters = map[string]string{"e164": "+14155550100"}
 	put.Body = `{"company_id":"salon","branch_id":"main","agent_id":"agent-salon"}`
 	MustDecode(t, invoke(t, h.srv.Management(), put), 200, nil)
-	if _, err := h.env.Store.ConfirmNumber(ctx, "+14155550100"); err != nil {
+	if _, err := h.env.Store.ConfirmNumber(ctx, "+14155550100", "acct_test"); err != nil {
 		t.Fatal(err)
 	}
 	initialize := MustEvent(t, "tools-initialize-call.json")
