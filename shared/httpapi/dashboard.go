@@ -95,8 +95,8 @@ func loginPage(message string) page {
 
 // dashboardLogin takes the login form (the API key) or a login link (a signed, single-use,
 // short-lived token), records a new session, sets its cookie (HttpOnly, Secure, SameSite=Strict)
-// and sends the browser on to the dashboard. A form posted from another site is refused, so no
-// one can sign a visitor in to an account of theirs (login CSRF).
+// and sends the browser on to the dashboard. A form posted from another site never reaches it
+// (checkDashboardOrigin), so no one can sign a visitor in to an account of theirs (login CSRF).
 func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	if s.cfg.SessionSecret == "" {
 		return 0, nil, ringfence.Errorf(ringfence.EUNAVAILABLE, "dashboard sessions are off: RINGFENCE_SESSION_SECRET is not set (the dashboard still takes the API key as a bearer header)")
@@ -111,9 +111,6 @@ func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTP
 	} else {
 		if req.RequestContext.HTTP.Method == http.MethodGet || req.RouteKey == "GET /dashboard/login" {
 			return http.StatusOK, loginPage(""), nil
-		}
-		if !sameOrigin(req) {
-			return 0, nil, ringfence.Errorf(ringfence.EFORBIDDEN, "the sign-in form was posted from another site")
 		}
 		b, err := body(req)
 		if err != nil {
@@ -185,9 +182,6 @@ func (s *Server) accountExists(ctx context.Context, account string) error {
 // dashboardLogout revokes the session the cookie names (its record is deleted, so the token is
 // refused from then on, wherever a copy of it is) and clears the cookie.
 func (s *Server) dashboardLogout(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	if !sameOrigin(req) {
-		return 0, nil, ringfence.Errorf(ringfence.EFORBIDDEN, "the sign-out form was posted from another site")
-	}
 	if value, ok := cookie(req, SessionCookie); ok {
 		if t, ok := verifyToken(s.sessionSecrets(), purposeSession, value, s.Now()); ok {
 			if err := s.store.RevokeSession(ctx, t.id); err != nil {
@@ -197,6 +191,21 @@ func (s *Server) dashboardLogout(ctx context.Context, req events.APIGatewayV2HTT
 	}
 	clear := SessionCookie + "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"
 	return http.StatusSeeOther, page{headers: map[string]string{"Location": "/dashboard", "Set-Cookie": clear}}, nil
+}
+
+// checkDashboardOrigin is the one origin check of every state-changing dashboard route (any
+// method but GET under /dashboard: sign-in, sign-out, a campaign's buttons), run before the
+// route: a form posted from another site is refused, so no site can sign a visitor in to an
+// account of its own (login CSRF) nor press a button with the visitor's session.
+func checkDashboardOrigin(req events.APIGatewayV2HTTPRequest) error {
+	method, path, _ := strings.Cut(req.RouteKey, " ")
+	if method == http.MethodGet || path != "/dashboard" && !strings.HasPrefix(path, "/dashboard/") {
+		return nil
+	}
+	if !sameOrigin(req) {
+		return ringfence.Errorf(ringfence.EFORBIDDEN, "the dashboard's form was posted from another site")
+	}
+	return nil
 }
 
 // sameOrigin reports whether a browser's form post comes from the dashboard's own site. Browsers

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"sort"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -103,6 +104,15 @@ func (s *Server) RouteKeys() map[string][]string {
 		sort.Strings(out[fn])
 	}
 	return out
+}
+
+// checkRequest runs the checks every route takes before its endpoint runs, so that a new route
+// cannot miss them: its path parameters, and the origin of a dashboard form.
+func checkRequest(req events.APIGatewayV2HTTPRequest) error {
+	if err := checkPathParameters(req.PathParameters); err != nil {
+		return err
+	}
+	return checkDashboardOrigin(req)
 }
 
 // checkPathParameters is the one check every path parameter of every route passes before its

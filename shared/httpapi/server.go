@@ -117,7 +117,7 @@ func (s *Server) respond(routes map[string]endpoint) Handler {
 		if !ok {
 			return errorResponse(ctx, s.log, req, ringfence.Errorf(ringfence.ENOTFOUND, "no route %s", req.RouteKey)), nil
 		}
-		status, body, err := 0, any(nil), checkPathParameters(req.PathParameters)
+		status, body, err := 0, any(nil), checkRequest(req)
 		if err == nil {
 			status, body, err = ep(ctx, req)
 		}

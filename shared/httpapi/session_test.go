@@ -269,3 +269,28 @@ func TestRevokedOrRotatedKeysEndTheirSessions(t *testing.T) {
 		}
 	}
 }
+
+// Every state-changing dashboard route takes the same origin check as the sign-in form: a
+// campaign's button pressed from another site, with the visitor's session, changes nothing.
+func TestDashboardButtonsFromAnotherSiteAreRefused(t *testing.T) {
+	h := MustHarness(t)
+	campaign, _ := h.MustCreateCampaign(t, 1)
+	cookie := h.MustLogin(t)
+	for _, headers := range []map[string]string{{"origin": "https://evil.example"}, {"origin": "null"}, {"sec-fetch-site": "cross-site"}} {
+		req := dashboardRequest(t, "POST /dashboard/campaigns/{id}/{action}", "", "", cookie)
+		req.PathParameters = map[string]string{"id": campaign.ID, "action": "cancel"}
+		delete(req.Headers, "origin")
+		for k, v := range headers {
+			req.Headers[k] = v
+		}
+		if resp := invoke(t, h.srv.Management(), req); resp.StatusCode != 403 {
+			t.Fatalf("cancel from %v: status=%d body=%s, want 403", headers, resp.StatusCode, resp.Body)
+		}
+	}
+	if got := h.MustGetCampaign(t, campaign.ID); got.Status == "cancelled" {
+		t.Fatal("a button pressed from another site cancelled the campaign")
+	}
+	req := dashboardRequest(t, "POST /dashboard/campaigns/{id}/{action}", "", "", cookie)
+	req.PathParameters = map[string]string{"id": campaign.ID, "action": "cancel"}
+	MustDecode(t, invoke(t, h.srv.Management(), req), 303, nil)
+}
