@@ -54,12 +54,10 @@ var refusedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("fec0::/10"),        // site-local, deprecated
 }
 
-// refusedNames are host names, and suffixes of names, that lead inside a network: the clouds'
-// metadata services and the names only a local resolver answers.
-var (
-	refusedNames    = []string{"localhost", "metadata", "metadata.google.internal", "instance-data"}
-	refusedSuffixes = []string{".localhost", ".internal", ".local", ".localdomain", ".home.arpa", ".intranet", ".lan"}
-)
+// refusedSuffixes end the names that lead inside a network: the clouds' metadata services
+// (metadata.google.internal, instance-data.ec2.internal) and the names only a local resolver
+// answers. Names without a dot (localhost, metadata, instance-data) are refused by checkHost.
+var refusedSuffixes = []string{".localhost", ".internal", ".local", ".localdomain", ".home.arpa", ".intranet", ".lan"}
 
 // CheckURL checks an endpoint's URL at registration: absolute, https:// (http:// only to a
 // loopback receiver that the policy allows), no credentials, and a host that is a public
@@ -107,11 +105,6 @@ func (p Policy) checkHost(host string) (bool, error) {
 	for _, l := range labels {
 		if !isLabel(l) {
 			return false, ringfence.Errorf(ringfence.EINVALID, "url's host is not a valid name")
-		}
-	}
-	for _, name := range refusedNames {
-		if host == name {
-			return false, refused()
 		}
 	}
 	for _, suffix := range refusedSuffixes {
