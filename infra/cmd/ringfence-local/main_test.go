@@ -249,3 +249,18 @@ func TestStopCutsOffRequestsStillRunning(t *testing.T) {
 		t.Fatal("server still answers after it was stopped")
 	}
 }
+
+// A receiver on loopback is a local run's, never a deployment's: make run allows it, and
+// template.yaml never sets the switch, so on AWS an endpoint cannot lead to loopback.
+func TestLoopbackEndpointsAreLocalOnly(t *testing.T) {
+	if got := withDefaults(func(string) string { return "" })("RINGFENCE_LOOPBACK_ENDPOINTS"); got != "true" {
+		t.Fatalf("make run's RINGFENCE_LOOPBACK_ENDPOINTS=%q, want true", got)
+	}
+	template, err := os.ReadFile(filepath.Join("..", "..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(template), "RINGFENCE_LOOPBACK_ENDPOINTS") {
+		t.Fatal("template.yaml sets RINGFENCE_LOOPBACK_ENDPOINTS: a deployment's endpoints could lead to loopback")
+	}
+}
