@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringfence/ringfence/infra/testio"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
 )
 
@@ -157,7 +158,7 @@ func TestRunSimulatesEachProviderWithoutItsKey(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out bytes.Buffer
+	var out testio.Buffer // The stack writes its metrics to it while the test reads the banner.
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"run"}, func(k string) string { return env[k] }, &out, io.Discard) }()
 	base := "http://" + addr
