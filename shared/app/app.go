@@ -44,11 +44,14 @@ type Config struct {
 	// SessionSecretPrevious is RINGFENCE_SESSION_SECRET_PREVIOUS: the secret being rotated out,
 	// still accepted for the sessions it signed.
 	SessionSecretPrevious string
-	DirectLimit           int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
-	CampaignLimit         int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
-	StaleAfter            time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
-	DialTimeout           time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
-	ScheduleWindow        time.Duration // RINGFENCE_SCHEDULE_RATE: the scheduler's rate(...), which it also looks ahead (15m)
+	// LoopbackEndpoints is RINGFENCE_LOOPBACK_ENDPOINTS=true: events may go to a receiver on
+	// loopback, as under make run. template.yaml never sets it.
+	LoopbackEndpoints bool
+	DirectLimit       int           // RINGFENCE_DIRECT_LIMIT: default concurrent direct calls per account (5)
+	CampaignLimit     int           // RINGFENCE_CAMPAIGN_LIMIT: default concurrent campaign calls per account (10)
+	StaleAfter        time.Duration // RINGFENCE_STALE_AFTER: a call without news this long is ended (5m)
+	DialTimeout       time.Duration // RINGFENCE_DIAL_TIMEOUT: a dialled call without a provider id this long is ended (2m)
+	ScheduleWindow    time.Duration // RINGFENCE_SCHEDULE_RATE: the scheduler's rate(...), which it also looks ahead (15m)
 	// MaxCallDuration is RINGFENCE_MAX_CALL_DURATIONS, "bolna=2h,retell=2h,vapi=12h": per provider,
 	// the longest a call may run, for calls whose provider cannot be asked (default: the
 	// providers' own maxima, calling.DefaultMaxCallDuration).
@@ -82,6 +85,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		VapiWebhookSecret:     getenv("VAPI_WEBHOOK_SECRET"),
 		SessionSecret:         getenv("RINGFENCE_SESSION_SECRET"),
 		SessionSecretPrevious: getenv("RINGFENCE_SESSION_SECRET_PREVIOUS"),
+		LoopbackEndpoints:     getenv("RINGFENCE_LOOPBACK_ENDPOINTS") == "true",
 		LogLevel:              getenv("RINGFENCE_LOG_LEVEL"),
 		Function:              getenv("AWS_LAMBDA_FUNCTION_NAME"),
 	}
@@ -315,12 +319,13 @@ func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 		VapiWebhookSecret: cfg.VapiWebhookSecret,
 		SessionSecret:     cfg.SessionSecret, SessionSecretPrevious: cfg.SessionSecretPrevious,
 		Secrets:        cfg.Secrets,
-		LocalEndpoints: cfg.DynamoDBEndpoint != "",
+		LocalEndpoints: cfg.LoopbackEndpoints,
 	}, log)
 	// Every function records its metrics with its logs, named after the Lambda function.
 	recorder := metrics.New(stdout, cfg.Function)
 	calls.Metrics, server.Metrics = recorder, recorder
 	deliverer := outbound.NewDeliverer(store, server.EventBody, log)
+	deliverer.Client = outbound.NewHTTPClient(outbound.Policy{AllowLoopback: cfg.LoopbackEndpoints})
 	deliverer.Metrics = recorder
 	return &App{Config: cfg, Store: store, Calling: calls, HTTP: server, Log: log, Metrics: recorder, Deliverer: deliverer}
 }

@@ -59,7 +59,7 @@ func (s *stack) mustRouteSalon(t *testing.T) {
 	t.Helper()
 	s.do(t, "PUT", "/numbers/%2B14155550100", `{"company_id":"salon-co","company_name":"Snip Salon","branch_id":"downtown","branch_name":"Downtown","agent_id":"agent-salon","greeting":"Welcome to Snip Salon Downtown!"}`, 200, nil)
 	// An operator confirms the claim (ringfence-ops numbers confirm), as for any new number.
-	if _, err := s.env.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
+	if _, err := s.env.Store.ConfirmNumber(context.Background(), "+14155550100", "acct_test"); err != nil {
 		t.Fatal(err)
 	}
 }

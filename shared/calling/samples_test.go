@@ -78,7 +78,7 @@ func TestCallAndRetellSampleEvents(t *testing.T) {
 
 	status, body = send("api", "api-put-number.json", nil)
 	expect("api-put-number.json", status, 200, body)
-	if _, err := s.env.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
+	if _, err := s.env.Store.ConfirmNumber(context.Background(), "+14155550100", "acct_test"); err != nil {
 		t.Fatal(err)
 	}
 	status, body = send("api", "api-get-number.json", nil)

@@ -66,6 +66,8 @@ func MustStack(t *testing.T, simOpts simulator.Options, directLimit, campaignLim
 		"VAPI_API_URL": simServer.URL, "VAPI_API_KEY": simKey, "VAPI_WEBHOOK_SECRET": simKey,
 		"RINGFENCE_DIRECT_LIMIT": strconv.Itoa(directLimit), "RINGFENCE_CAMPAIGN_LIMIT": strconv.Itoa(campaignLimit),
 		"RINGFENCE_LOG_LEVEL": "INFO", "RINGFENCE_SESSION_SECRET": "test-session-secret-0123456789abcdef",
+		// The tests' receivers listen on loopback, as a developer's does under make run.
+		"RINGFENCE_LOOPBACK_ENDPOINTS": "true",
 	}
 	out := &testio.Buffer{}
 	tmpl, err := samtemplate.Load(filepath.Join("..", "..", "template.yaml"))

@@ -121,18 +121,41 @@ func (s *Store) CreateAccount(ctx context.Context, a ringfence.Account, apiKey s
 // AccountIDByAPIKey finds the account an API key belongs to. A key a rotation replaced works
 // until its valid_until (on the store's clock), and is unauthorized after.
 func (s *Store) AccountIDByAPIKey(ctx context.Context, apiKey string) (string, error) {
-	var it apiKeyItem
-	found, err := s.getItem(ctx, itemKey(apiKeyPK(HashAPIKey(apiKey)), skAPIKey), false, &it)
+	it, err := s.apiKey(ctx, apiKey)
 	if err != nil {
-		return "", internal(err, "look up API key")
-	}
-	if !found {
-		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "unknown API key")
+		return "", err
 	}
 	if it.ValidUntil != "" && s.now() >= it.ValidUntil {
 		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "the API key was replaced and its grace period is over")
 	}
 	return it.AccountID, nil
+}
+
+// AccountIDByCurrentAPIKey finds the account of an API key no rotation has replaced. A replaced
+// key keeps calling the API through its grace, but what lasts longer than a request (a dashboard
+// session) is not begun with it.
+func (s *Store) AccountIDByCurrentAPIKey(ctx context.Context, apiKey string) (string, error) {
+	it, err := s.apiKey(ctx, apiKey)
+	if err != nil {
+		return "", err
+	}
+	if it.ValidUntil != "" {
+		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "the API key was replaced")
+	}
+	return it.AccountID, nil
+}
+
+// apiKey reads the stored item of an API key.
+func (s *Store) apiKey(ctx context.Context, apiKey string) (apiKeyItem, error) {
+	var it apiKeyItem
+	found, err := s.getItem(ctx, itemKey(apiKeyPK(HashAPIKey(apiKey)), skAPIKey), false, &it)
+	if err != nil {
+		return it, internal(err, "look up API key")
+	}
+	if !found {
+		return it, ringfence.Errorf(ringfence.EUNAUTHORIZED, "unknown API key")
+	}
+	return it, nil
 }
 
 // GetAccount reads an account. An account that was never stored (the one the deployment's

@@ -194,7 +194,7 @@ func TestNumberBelongsToItsAccount(t *testing.T) {
 	if _, err := env.Store.PutNumber(ctx, route); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Store.ConfirmNumber(ctx, route.Number); err != nil {
+	if _, err := env.Store.ConfirmNumber(ctx, route.Number, route.AccountID); err != nil {
 		t.Fatal(err)
 	}
 	theft := ringfence.NumberRoute{Number: route.Number, AccountID: "acct_b", CompanyID: "co_b", AgentID: "agent-b"}

@@ -20,6 +20,9 @@ import (
 //   - another account's pending claim is replaced by this one, still pending: a claim proves
 //     nothing, and the operator confirms whichever is genuine;
 //   - another account's confirmed number cannot be taken (ECONFLICT).
+//
+// Each write commits with a note of the account's claim (NUMBER#<e164>, CLAIM#<account>), so
+// an account whose claim another replaced can be told so (ReplacedClaim).
 func (s *Store) PutNumber(ctx context.Context, r ringfence.NumberRoute) (ringfence.NumberRoute, error) {
 	key := itemKey(numberPK(r.Number), skNumber)
 	// Each write gets its own builder: an UpdateBuilder's Set adds to a map its copies share.
@@ -33,30 +36,73 @@ func (s *Store) PutNumber(ctx context.Context, r ringfence.NumberRoute) (ringfen
 		{route, expression.Name("account_id").Equal(expression.Value(r.AccountID))},
 		{pending, expression.Name("pending").Equal(expression.Value(true))},
 	}
+	claim, err := s.claimNote(r)
+	if err != nil {
+		return r, err
+	}
 	for _, w := range writes {
-		applied, err := s.updateIf(ctx, key, w.set, w.cond)
+		u, err := s.update(key, w.set, w.cond)
 		if err != nil {
-			return r, internal(err, "put number %s", ringfence.MaskPhone(r.Number))
+			return r, err
 		}
-		if applied {
-			return s.getNumber(ctx, r.Number, true)
+		err = s.transact(ctx, []types.TransactWriteItem{{Update: u}, {Update: claim}}, "put number %s", ringfence.MaskPhone(r.Number))
+		var cancelled *cancelledAt
+		if errors.As(err, &cancelled) {
+			continue
 		}
+		if err != nil {
+			return r, err
+		}
+		return s.getNumber(ctx, r.Number, true)
 	}
 	return r, ringfence.Errorf(ringfence.ECONFLICT, "number %s belongs to another account", ringfence.MaskPhone(r.Number))
 }
 
+// claimNote is the update that notes an account's claim of a number, whether or not it was
+// noted before: it SETs only its own attribute.
+func (s *Store) claimNote(r ringfence.NumberRoute) (*types.Update, error) {
+	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("claimed_at"), expression.Value(s.now()))).Build()
+	if err != nil {
+		return nil, internal(err, "build update expression")
+	}
+	return &types.Update{
+		TableName: aws.String(s.table), Key: itemKey(numberPK(r.Number), numberClaimSK(r.AccountID)),
+		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}, nil
+}
+
 // ConfirmNumber confirms an account's claim of a number, the operators' check that the number is
-// the account's: from then on inbound calls to it get its route, and no other account can take it.
-func (s *Store) ConfirmNumber(ctx context.Context, e164 string) (ringfence.NumberRoute, error) {
+// the account's: from then on inbound calls to it get its route, and no other account can take
+// it. The write is conditioned on the claim being accountID's, so a claim that another account
+// replaced after the operator checked is not confirmed for it (ECONFLICT).
+func (s *Store) ConfirmNumber(ctx context.Context, e164, accountID string) (ringfence.NumberRoute, error) {
 	set := expression.Remove(expression.Name("pending")).Set(expression.Name("confirmed_at"), expression.Value(s.now()))
-	applied, err := s.updateIf(ctx, itemKey(numberPK(e164), skNumber), set, expression.AttributeExists(expression.Name("pk")))
+	applied, err := s.updateIf(ctx, itemKey(numberPK(e164), skNumber), set, expression.Name("account_id").Equal(expression.Value(accountID)))
 	if err != nil {
 		return ringfence.NumberRoute{}, internal(err, "confirm number %s", ringfence.MaskPhone(e164))
 	}
 	if !applied {
-		return ringfence.NumberRoute{}, notFound("number", ringfence.MaskPhone(e164))
+		// The condition decided; this read only says why, for the operator.
+		r, err := s.getNumber(ctx, e164, true)
+		if err != nil {
+			return ringfence.NumberRoute{}, err
+		}
+		return ringfence.NumberRoute{}, ringfence.Errorf(ringfence.ECONFLICT, "number %s is claimed by account %s, not %s: nothing was confirmed", ringfence.MaskPhone(e164), r.AccountID, accountID)
 	}
 	return s.getNumber(ctx, e164, true)
+}
+
+// ReplacedClaim reports whether an account claimed a number that is now another account's: its
+// pending claim was replaced by another's, or the number was confirmed for another.
+func (s *Store) ReplacedClaim(ctx context.Context, e164, accountID string) (bool, error) {
+	var it struct {
+		PK string `dynamodbav:"pk"`
+	}
+	found, err := s.getItem(ctx, itemKey(numberPK(e164), numberClaimSK(accountID)), false, &it)
+	if err != nil {
+		return false, internal(err, "read claim of number %s", ringfence.MaskPhone(e164))
+	}
+	return found, nil
 }
 
 // routeAttributes is the update that sets a route's own attributes.

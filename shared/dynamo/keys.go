@@ -100,6 +100,9 @@ const (
 
 func numberPK(e164 string) string { return "NUMBER#" + e164 }
 
+// numberClaimSK notes, in the number's partition, that an account claimed it.
+func numberClaimSK(accountID string) string { return "CLAIM#" + accountID }
+
 func customerPK(id string) string { return "CUSTOMER#" + id }
 
 func phonePK(accountID, e164 string) string { return "PHONE#" + accountID + "#" + e164 }

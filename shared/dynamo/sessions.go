@@ -20,13 +20,17 @@ type loginLinkItem struct {
 }
 
 // sessionItem is a live dashboard session. A session token is honoured only while its item
-// exists and has not expired: deleting the item revokes the session.
+// exists, has not expired, and the account's keys are those that stood when it began: deleting
+// the item revokes the session, and rotating or revoking the account's keys ends all of them.
 type sessionItem struct {
 	PK        string `dynamodbav:"pk"`
 	SK        string `dynamodbav:"sk"`
 	AccountID string `dynamodbav:"account_id"`
 	CreatedAt string `dynamodbav:"created_at"`
 	ExpiresAt int64  `dynamodbav:"expires_at"`
+	// KeysVersion is the account's keys_version when the session began. Every rotation and
+	// revocation moves it on, so a session of the keys they replaced no longer matches.
+	KeysVersion int64 `dynamodbav:"keys_version"`
 }
 
 // ClaimLoginLink marks a login link as used, by a put conditioned on no one having used it. A
@@ -46,9 +50,15 @@ func (s *Store) ClaimLoginLink(ctx context.Context, id, accountID string, expire
 	return nil
 }
 
-// CreateSession records a new dashboard session of an account until expires.
+// CreateSession records a new dashboard session of an account until expires, bound to the
+// account's keys as they stand now. A rotation between the read and the put leaves a session
+// bound to keys already replaced: it is refused from its first use, never kept too long.
 func (s *Store) CreateSession(ctx context.Context, id, accountID string, expires time.Time) error {
-	put, err := s.putNew(sessionItem{PK: sessionPK(id), SK: skSession, AccountID: accountID, CreatedAt: s.now(), ExpiresAt: expires.Unix()})
+	version, err := s.keysVersion(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	put, err := s.putNew(sessionItem{PK: sessionPK(id), SK: skSession, AccountID: accountID, CreatedAt: s.now(), ExpiresAt: expires.Unix(), KeysVersion: version})
 	if err != nil {
 		return err
 	}
@@ -58,9 +68,20 @@ func (s *Store) CreateSession(ctx context.Context, id, accountID string, expires
 	return nil
 }
 
-// SessionAccount returns the account of a live session, read consistently so that a logout is
-// seen at once. A revoked or expired session is EUNAUTHORIZED: TTL deletes items up to days
-// late, so the expiry is checked here too.
+// keysVersion reads, consistently, how often the account's keys have changed: 0 for an account
+// that is not stored (the deployment's own, whose key is a secret of the deployment).
+func (s *Store) keysVersion(ctx context.Context, accountID string) (int64, error) {
+	acct, _, err := s.accountItem(ctx, accountID)
+	if err != nil {
+		return 0, err
+	}
+	return acct.KeysVersion, nil
+}
+
+// SessionAccount returns the account of a live session, read consistently so that a logout, a
+// rotation or a revocation of the account's keys is seen at once: two reads of one item each. A
+// revoked or expired session, or one of keys that were replaced, is EUNAUTHORIZED; TTL deletes
+// items up to days late, so the expiry is checked here too.
 func (s *Store) SessionAccount(ctx context.Context, id string) (string, error) {
 	var it sessionItem
 	found, err := s.getItem(ctx, itemKey(sessionPK(id), skSession), true, &it)
@@ -69,6 +90,13 @@ func (s *Store) SessionAccount(ctx context.Context, id string) (string, error) {
 	}
 	if !found || !s.Now().Before(time.Unix(it.ExpiresAt, 0)) {
 		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "the session has ended")
+	}
+	version, err := s.keysVersion(ctx, it.AccountID)
+	if err != nil {
+		return "", err
+	}
+	if version != it.KeysVersion {
+		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "the session ended when the account's API keys changed")
 	}
 	return it.AccountID, nil
 }

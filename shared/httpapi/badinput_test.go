@@ -147,3 +147,23 @@ func TestBolnaSourceAllowlist(t *testing.T) {
 		t.Fatalf("unlisted source: status=%d, want 401", resp.StatusCode)
 	}
 }
+
+// A JSON body that names a field twice is refused with 400, at any depth, before anything is
+// written: which of the two values counts would otherwise be up to the parser.
+func TestDuplicateJSONKeysAreRefused(t *testing.T) {
+	h := MustHarness(t)
+	for _, tt := range []struct{ event, body string }{
+		{"api-create-campaign.json", `{"name":"a","name":"b","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":[{"phone":"+14155550101"}]}`},
+		{"api-create-campaign.json", `{"name":"a","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":[{"phone":"+14155550101","phone":"+14155550102"}]}`},
+		{"api-create-campaign.json", `{"name":"a","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":[{"phone":"+14155550101","variables":{"x":"1","x":"2"}}]}`},
+		{"api-place-call.json", `{"to":"+14155550123","to":"+14155550124","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100"}`},
+		{"api-create-customer.json", `{"name":"Ann","name":"Bob","phone":"+14155550111","timezone":"UTC","provider":"vapi","agent_id":"a","from_number":"pn-1"}`},
+	} {
+		req := MustEvent(t, tt.event)
+		req.Body = tt.body
+		resp := invoke(t, h.srv.Management(), req)
+		if resp.StatusCode != 400 || !strings.Contains(resp.Body, "more than once") {
+			t.Fatalf("%s with %s: status=%d body=%s, want 400 naming the repeated field", tt.event, tt.body, resp.StatusCode, resp.Body)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/ringfence"
+	"github.com/ringfence/ringfence/shared/secrets"
 )
 
 // page is an HTML answer (a status, its HTML and any headers), for the dashboard's routes.
@@ -25,7 +26,8 @@ type page struct {
 // dashboardAccount authenticates the dashboard: the API key as a bearer header, or the session
 // cookie a login set. A session counts only while its signature holds (under the current or the
 // previous session secret), it was issued as a session, its absolute lifetime has not run out,
-// and its record is still in the table (logging out deletes it).
+// its record is still in the table (logging out deletes it), and the account's API keys are
+// those that stood when it began (a rotation or a revocation ends it at once).
 func (s *Server) dashboardAccount(ctx context.Context, req events.APIGatewayV2HTTPRequest) (string, bool) {
 	if bearer(req) != "" {
 		account, err := s.authenticate(ctx, req)
@@ -93,8 +95,8 @@ func loginPage(message string) page {
 
 // dashboardLogin takes the login form (the API key) or a login link (a signed, single-use,
 // short-lived token), records a new session, sets its cookie (HttpOnly, Secure, SameSite=Strict)
-// and sends the browser on to the dashboard. A form posted from another site is refused, so no
-// one can sign a visitor in to an account of theirs (login CSRF).
+// and sends the browser on to the dashboard. A form posted from another site never reaches it
+// (checkDashboardOrigin), so no one can sign a visitor in to an account of theirs (login CSRF).
 func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	if s.cfg.SessionSecret == "" {
 		return 0, nil, ringfence.Errorf(ringfence.EUNAVAILABLE, "dashboard sessions are off: RINGFENCE_SESSION_SECRET is not set (the dashboard still takes the API key as a bearer header)")
@@ -110,17 +112,12 @@ func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTP
 		if req.RequestContext.HTTP.Method == http.MethodGet || req.RouteKey == "GET /dashboard/login" {
 			return http.StatusOK, loginPage(""), nil
 		}
-		if !sameOrigin(req) {
-			return 0, nil, ringfence.Errorf(ringfence.EFORBIDDEN, "the sign-in form was posted from another site")
-		}
 		b, err := body(req)
 		if err != nil {
 			return 0, nil, err
 		}
 		form, _ := url.ParseQuery(string(b))
-		check := req
-		check.Headers = map[string]string{"authorization": "Bearer " + form.Get("api_key")}
-		a, err := s.authenticate(ctx, check)
+		a, err := s.signInAccount(ctx, strings.TrimSpace(form.Get("api_key")))
 		if err != nil {
 			return http.StatusUnauthorized, loginPage("That API key is not valid."), nil
 		}
@@ -133,6 +130,23 @@ func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTP
 	cookie := SessionCookie + "=" + signToken(s.cfg.SessionSecret, session) +
 		"; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" + strconv.Itoa(int(SessionLifetime.Seconds()))
 	return http.StatusSeeOther, page{headers: map[string]string{"Location": "/dashboard", "Set-Cookie": cookie}}, nil
+}
+
+// signInAccount returns the account of the API key the sign-in form carries: the deployment's
+// own key, or an account's key that no rotation has replaced. A replaced key still calls the API
+// through its grace, but signs no one in: its session would outlive the rotation meant to end it.
+func (s *Server) signInAccount(ctx context.Context, key string) (string, error) {
+	if key == "" {
+		return "", ringfence.Errorf(ringfence.EUNAUTHORIZED, "no API key")
+	}
+	own, err := s.secret(ctx, secrets.APIKey)
+	if err != nil {
+		return "", err
+	}
+	if own.Accepts(key) {
+		return s.cfg.AccountID, nil
+	}
+	return s.store.AccountIDByCurrentAPIKey(ctx, key)
 }
 
 // redeemLoginLink checks a login link and claims it, once, for an account that exists.
@@ -168,9 +182,6 @@ func (s *Server) accountExists(ctx context.Context, account string) error {
 // dashboardLogout revokes the session the cookie names (its record is deleted, so the token is
 // refused from then on, wherever a copy of it is) and clears the cookie.
 func (s *Server) dashboardLogout(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
-	if !sameOrigin(req) {
-		return 0, nil, ringfence.Errorf(ringfence.EFORBIDDEN, "the sign-out form was posted from another site")
-	}
 	if value, ok := cookie(req, SessionCookie); ok {
 		if t, ok := verifyToken(s.sessionSecrets(), purposeSession, value, s.Now()); ok {
 			if err := s.store.RevokeSession(ctx, t.id); err != nil {
@@ -180,6 +191,21 @@ func (s *Server) dashboardLogout(ctx context.Context, req events.APIGatewayV2HTT
 	}
 	clear := SessionCookie + "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"
 	return http.StatusSeeOther, page{headers: map[string]string{"Location": "/dashboard", "Set-Cookie": clear}}, nil
+}
+
+// checkDashboardOrigin is the one origin check of every state-changing dashboard route (any
+// method but GET under /dashboard: sign-in, sign-out, a campaign's buttons), run before the
+// route: a form posted from another site is refused, so no site can sign a visitor in to an
+// account of its own (login CSRF) nor press a button with the visitor's session.
+func checkDashboardOrigin(req events.APIGatewayV2HTTPRequest) error {
+	method, path, _ := strings.Cut(req.RouteKey, " ")
+	if method == http.MethodGet || path != "/dashboard" && !strings.HasPrefix(path, "/dashboard/") {
+		return nil
+	}
+	if !sameOrigin(req) {
+		return ringfence.Errorf(ringfence.EFORBIDDEN, "the dashboard's form was posted from another site")
+	}
+	return nil
 }
 
 // sameOrigin reports whether a browser's form post comes from the dashboard's own site. Browsers

@@ -30,8 +30,9 @@ func campaignActions(st ringfence.CampaignStatus) []string {
 }
 
 // dashboardControl runs a dashboard button (pause, resume or cancel) for the signed-in account
-// and sends the browser back to the dashboard. The session cookie is SameSite=Strict, so another
-// site cannot make a browser press the button.
+// and sends the browser back to the dashboard. Another site cannot make a browser press the
+// button: the session cookie is SameSite=Strict, and a form from another origin never reaches it
+// (checkDashboardOrigin).
 func (s *Server) dashboardControl(ctx context.Context, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 	account, ok := s.dashboardAccount(ctx, req)
 	if !ok {

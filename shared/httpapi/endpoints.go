@@ -57,7 +57,10 @@ func (s *Server) createEndpoint(ctx context.Context, req events.APIGatewayV2HTTP
 		ID: dynamo.NewID("ep"), AccountID: account, URL: in.URL, Events: in.Events,
 		Description: in.Description, Secret: outbound.NewSecret(),
 	}
-	if err := ringfence.ValidateEndpoint(e, s.cfg.LocalEndpoints); err != nil {
+	if err := (outbound.Policy{AllowLoopback: s.cfg.LocalEndpoints}).CheckURL(e.URL); err != nil {
+		return 0, nil, err
+	}
+	if err := ringfence.ValidateEndpoint(e); err != nil {
 		return 0, nil, err
 	}
 	e, err = s.store.CreateEndpoint(ctx, e)

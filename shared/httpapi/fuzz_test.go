@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"maps"
+	"sort"
 	"strings"
 	"testing"
 
@@ -30,28 +32,68 @@ var fuzzRoutes = []fuzzRoute{
 	{"retell-webhook", "retell-webhook-call-started.json", nil, nil},
 }
 
-// Whatever body a caller sends to any route, the answer is never a 500 and always JSON, with an
-// error code and a message when it is an error.
+// paramRoute is a route with path parameters, which the fuzzer sends any value in each of them.
+type paramRoute struct{ function, key string }
+
+// paramRoutes lists every route that has path parameters, in a fixed order.
+func paramRoutes(keys map[string][]string) []paramRoute {
+	functions := make([]string, 0, len(keys))
+	for fn := range keys {
+		functions = append(functions, fn)
+	}
+	sort.Strings(functions)
+	var out []paramRoute
+	for _, fn := range functions {
+		for _, key := range keys[fn] {
+			if strings.Contains(key, "{") {
+				out = append(out, paramRoute{fn, key})
+			}
+		}
+	}
+	return out
+}
+
+// Whatever body a caller sends to any route, and whatever it puts in any path parameter of any
+// route, the answer is never a 500 and always JSON, with an error code and a message when it is
+// an error.
 func FuzzRoutes(f *testing.F) {
 	h := MustHarness(f)
 	handlers := h.srv.Handlers()
+	withParams := paramRoutes(h.srv.RouteKeys())
 	for i, r := range fuzzRoutes {
-		f.Add(uint8(i), []byte(MustEvent(f, r.sample).Body))
+		f.Add(uint8(i), []byte(MustEvent(f, r.sample).Body), "")
 	}
-	f.Add(uint8(0), []byte(`{"name":"x","provider":"bolna","agent_id":"a","from_number":"+14155550100","contacts":[{"phone":"+14155550101","n":{"deep":[1,2]}}]}`))
-	f.Add(uint8(5), []byte(`{"id":"x","status":"completed","total_cost":1e400}`))
-	f.Add(uint8(6), []byte(`{"arguments":"{\"reschedule_day\":\"friday\",\"execution_id\":7}"}`))
-	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
-		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
-		req := MustEvent(t, r.sample)
+	f.Add(uint8(0), []byte(`{"name":"x","provider":"bolna","agent_id":"a","from_number":"+14155550100","contacts":[{"phone":"+14155550101","n":{"deep":[1,2]}}]}`), "")
+	f.Add(uint8(5), []byte(`{"id":"x","status":"completed","total_cost":1e400}`), "")
+	f.Add(uint8(6), []byte(`{"arguments":"{\"reschedule_day\":\"friday\",\"execution_id\":7}"}`), "")
+	for i := range withParams {
+		for _, param := range []string{"cmp_missing", "cmp_" + strings.Repeat("x", 3000), "cmp_\u202eevil", "%2B14155550100"} {
+			f.Add(uint8(len(fuzzRoutes)+i), []byte(`{}`), param)
+		}
+	}
+	f.Fuzz(func(t *testing.T, route uint8, body []byte, param string) {
+		var req events.APIGatewayV2HTTPRequest
+		var function string
+		if n := int(route) % (len(fuzzRoutes) + len(withParams)); n < len(fuzzRoutes) {
+			r := fuzzRoutes[n]
+			req, function = MustEvent(t, r.sample), r.function
+			if r.params != nil {
+				req.PathParameters = maps.Clone(r.params)
+			}
+			for k, v := range r.headers {
+				req.Headers[k] = v
+			}
+			for k := range req.PathParameters {
+				if param != "" {
+					req.PathParameters[k] = param
+				}
+			}
+		} else {
+			r := withParams[n-len(fuzzRoutes)]
+			req, function = routeRequest(r.key, param), r.function
+		}
 		req.Body, req.IsBase64Encoded = string(body), false
-		if r.params != nil {
-			req.PathParameters = r.params
-		}
-		for k, v := range r.headers {
-			req.Headers[k] = v
-		}
-		resp := invoke(t, handlers[r.function], req)
+		resp := invoke(t, handlers[function], req)
 		assertCleanAnswer(t, req, resp)
 	})
 }

@@ -16,10 +16,11 @@ import (
 const IdempotencyHeader = "Idempotency-Key"
 
 // idempotent runs a write at most once per Idempotency-Key of the account. The key is claimed by a
-// conditional put before the write runs; a retry with the same key and the same request gets the
-// first response (status and body) without running anything; the same key with a different
-// request is refused with 409; a retry while the first is still running gets 409 and may try
-// again. A request without the header simply runs.
+// conditional put before the write runs; a retry with the same key and the same request (the
+// same JSON, whatever its key order or whitespace: requestHash) gets the first response (status
+// and body) without running anything; the same key with a different request is refused with 409;
+// a retry while the first is still running gets 409 and may try again. A request without the
+// header simply runs.
 //
 // A response with a 4xx status is kept like a success: the same request would be refused the
 // same way. A 5xx gives the key back, so the retry runs again: the server failed, and the writes
@@ -36,15 +37,14 @@ func (s *Server) idempotent(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	if err != nil {
 		return 0, nil, err
 	}
-	sum := sha256.Sum256([]byte(req.RouteKey + "\n" + string(b)))
-	hash := hex.EncodeToString(sum[:])
+	hash, rawHash := requestHash(req.RouteKey, b)
 	stored, claimed, err := s.store.ClaimIdempotencyKey(ctx, account, key, hash)
 	if err != nil {
 		return 0, nil, err
 	}
 	if !claimed {
 		switch {
-		case stored.RequestHash != hash:
+		case stored.RequestHash != hash && stored.RequestHash != rawHash:
 			return 0, nil, ringfence.Errorf(ringfence.ECONFLICT, "this Idempotency-Key was used with a different request; use a new key for a new request")
 		case !stored.Done:
 			return 0, nil, ringfence.Errorf(ringfence.ECONFLICT, "a request with this Idempotency-Key is still being processed; retry it in a few seconds")
@@ -76,4 +76,20 @@ func (s *Server) idempotent(ctx context.Context, req events.APIGatewayV2HTTPRequ
 		return 0, nil, runErr
 	}
 	return status, json.RawMessage(encoded), nil
+}
+
+// requestHash is what tells a retry from another request under the same key: the route and the
+// body's canonical JSON (canonicalJSON), so that the same fields with the keys in another order
+// or other whitespace are the same request. A body with no canonical form is hashed as sent.
+// rawHash is the hash of the body as sent, which keys claimed before the canonical form was
+// compared still hold (for the 24 hours they live).
+func requestHash(route string, b []byte) (hash, rawHash string) {
+	sum := sha256.Sum256([]byte(route + "\n" + string(b)))
+	rawHash = hex.EncodeToString(sum[:])
+	canonical, ok := canonicalJSON(b)
+	if !ok {
+		return rawHash, rawHash
+	}
+	sum = sha256.Sum256([]byte(route + "\n" + string(canonical)))
+	return hex.EncodeToString(sum[:]), rawHash
 }

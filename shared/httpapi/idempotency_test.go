@@ -98,3 +98,26 @@ func TestIdempotencyKeyMakesOneCall(t *testing.T) {
 		t.Fatalf("two creations with one key: ids %s and %s, %d campaigns; want one", a.ID, b.ID, len(got.Campaigns))
 	}
 }
+
+// A retry is the same request however its JSON is laid out: the same fields with the keys in
+// another order, or other whitespace, get the first answer, not 409. Other values are another
+// request.
+func TestIdempotencyComparesTheParsedRequest(t *testing.T) {
+	h := MustHarness(t)
+	create := func(body string) events.APIGatewayV2HTTPResponse {
+		req := MustEvent(t, "api-create-campaign.json")
+		req.Headers["idempotency-key"] = "reordered-1"
+		req.Body = body
+		return invoke(t, h.srv.Management(), req)
+	}
+	first := create(`{"name":"spring","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":[{"name":"Ann","phone":"+14155550101"}]}`)
+	MustDecode(t, first, 201, nil)
+	again := create("{ \"contacts\": [ {\"phone\": \"+14155550101\", \"name\": \"Ann\"} ],\n \"from_number\": \"+14155550100\", \"agent_id\": \"agent-1\", \"provider\": \"bolna\", \"name\": \"spring\" }")
+	if again.StatusCode != 201 || again.Body != first.Body {
+		t.Fatalf("the same request with its keys reordered: status=%d body=%s, want the first answer %s", again.StatusCode, again.Body, first.Body)
+	}
+	other := create(`{"name":"autumn","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","contacts":[{"name":"Ann","phone":"+14155550101"}]}`)
+	if other.StatusCode != 409 {
+		t.Fatalf("another request with the key: status=%d, want 409", other.StatusCode)
+	}
+}

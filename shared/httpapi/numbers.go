@@ -97,7 +97,21 @@ func (s *Server) getNumber(ctx context.Context, req events.APIGatewayV2HTTPReque
 		return 0, nil, err
 	}
 	if route.AccountID != account {
-		return 0, nil, ringfence.Errorf(ringfence.ENOTFOUND, "number %s not found", ringfence.MaskPhone(number))
+		return 0, nil, s.notTheAccountsNumber(ctx, account, number)
 	}
 	return http.StatusOK, toNumberResponse(route), nil
+}
+
+// notTheAccountsNumber is the answer about another account's number: not found, unless the
+// account had claimed it, in which case it learns that its claim was replaced (by a pending claim
+// or a confirmation of another account's, which is not named), so that it can ask the operators.
+func (s *Server) notTheAccountsNumber(ctx context.Context, account, number string) error {
+	replaced, err := s.store.ReplacedClaim(ctx, number, account)
+	if err != nil {
+		return err
+	}
+	if replaced {
+		return ringfence.Errorf(ringfence.ECONFLICT, "your claim of number %s was replaced by another account's claim; it answers none of your inbound calls (ask the operators to confirm the genuine claim)", ringfence.MaskPhone(number))
+	}
+	return ringfence.Errorf(ringfence.ENOTFOUND, "number %s not found", ringfence.MaskPhone(number))
 }

@@ -128,6 +128,7 @@ func TestDelivererCrashAtEveryStep(t *testing.T) {
 		srv := httpapi.NewServer(store, nil, httpapi.Config{}, slog.New(slog.NewJSONHandler(h.logs, nil)))
 		d := outbound.NewDeliverer(store, srv.EventBody, slog.New(slog.NewJSONHandler(h.logs, nil)))
 		d.Now, d.Parallel = clock.Now, 1
+		d.Client = outbound.NewHTTPClient(outbound.Policy{AllowLoopback: true})
 		return d
 	}
 	check := func(t *testing.T, h *harness, clock *testClock, r *receiver, want map[string]bool) {

@@ -132,6 +132,7 @@ func (h *harness) deliverer(clock *testClock) *outbound.Deliverer {
 	h.env.Store.Now = clock.Now
 	d := outbound.NewDeliverer(h.env.Store, h.srv.EventBody, slog.New(slog.NewJSONHandler(h.logs, nil)))
 	d.Now = clock.Now
+	d.Client = outbound.NewHTTPClient(outbound.Policy{AllowLoopback: true}) // The receivers listen on loopback.
 	return d
 }
 
@@ -468,5 +469,65 @@ func TestUnsendableEventHoldsBackNoOther(t *testing.T) {
 	got := r.delivered()
 	if len(got) != 1 || got[0].CallID != calls[1].ID {
 		t.Fatalf("delivered %+v, want the other call's call.ended", got)
+	}
+}
+
+// An endpoint cannot reach inside: the URLs the attack test registered are refused (400), and
+// one whose name leads to a refused address later is not dialled. What GET
+// /endpoints/{id}/deliveries shows of a failed attempt is its class, never the dial error, which
+// would map the hosts and ports behind the deliverer.
+func TestEndpointsCannotReachInside(t *testing.T) {
+	h := MustHarness(t)
+	for _, u := range []string{
+		"https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/", "https://192.168.1.1:8443",
+		"https://[::ffff:169.254.169.254]/", "https://2130706433/", "https://localhost:2375",
+		"https://metadata.google.internal/", "https://[fd00::1]/", "https://0x7f.1/", "https://[fd00:ec2::254]/",
+	} {
+		req := MustEvent(t, "api-create-endpoint.json")
+		req.Body = `{"url": "` + u + `", "events": ["call.ended"]}`
+		resp := invoke(t, h.srv.Management(), req)
+		if resp.StatusCode != 400 || strings.Contains(resp.Body, u) {
+			t.Fatalf("POST /endpoints %s: status=%d body=%s, want 400 not echoing the URL", u, resp.StatusCode, resp.Body)
+		}
+	}
+
+	clock := &testClock{now: time.Now()}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	r, open := newReceiver(t, clock, func(string, int) int { return http.StatusNoContent })
+	refused := h.MustEndpointFor(t, r, closed.URL, ringfence.EventCallEnded)
+	blocked := h.MustEndpointFor(t, r, open.URL, ringfence.EventCallEnded)
+	_, calls := h.MustCreateCampaign(t, 1)
+	if _, _, err := h.env.Store.ApplyCallEvent(context.Background(), calls[0].ID, ringfence.CallEvent{Provider: ringfence.ProviderBolna, Status: ringfence.StatusNoAnswer}); err != nil {
+		t.Fatal(err)
+	}
+	d := h.deliverer(clock)
+	d.Client = outbound.NewHTTPClient(outbound.Policy{}) // As on AWS: loopback is inside.
+	clock.Add(time.Second)
+	MustRun(t, d)
+	if len(r.receipts) != 0 {
+		t.Fatalf("the receiver on loopback got %d requests, want none", len(r.receipts))
+	}
+	d.Client = outbound.NewHTTPClient(outbound.Policy{AllowLoopback: true})
+	clock.Add(2 * time.Minute)
+	MustRun(t, d)
+	// Newest first: the closed port's second attempt is refused; the first attempts were blocked.
+	for ep, want := range map[string][2]string{refused.ID: {"refused", "blocked"}, blocked.ID: {"", "blocked"}} {
+		req := MustEvent(t, "api-list-endpoint-deliveries.json")
+		req.PathParameters = map[string]string{"id": ep}
+		var out struct {
+			Deliveries []struct {
+				Error string `json:"error"`
+			} `json:"deliveries"`
+		}
+		MustDecode(t, invoke(t, h.srv.Management(), req), 200, &out)
+		if len(out.Deliveries) != 2 || out.Deliveries[0].Error != want[0] || out.Deliveries[1].Error != want[1] {
+			t.Fatalf("deliveries of %s=%+v, want attempts %q, newest first", ep, out.Deliveries, want)
+		}
+		for _, a := range out.Deliveries {
+			if strings.Contains(a.Error, "dial") || strings.Contains(a.Error, "127.0.0.1") {
+				t.Fatalf("deliveries show the dial error: %q", a.Error)
+			}
+		}
 	}
 }

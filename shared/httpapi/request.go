@@ -52,11 +52,15 @@ func readBody(req events.APIGatewayV2HTTPRequest, limit int) ([]byte, error) {
 }
 
 // decodeStrict decodes a JSON object into v, refusing unknown fields (a typo in a field name is an
-// error, not a silently ignored value), trailing data, and anything that is not an object.
+// error, not a silently ignored value), a field named twice in one object, trailing data, and
+// anything that is not an object.
 func decodeStrict(b []byte, v any) error {
 	trimmed := bytes.TrimSpace(b)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return ringfence.Errorf(ringfence.EINVALID, "request body must be a JSON object")
+	}
+	if err := checkDuplicateKeys(trimmed); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()

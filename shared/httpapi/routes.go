@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 // routes lists every route the backend serves, grouped by the function (the folder under
@@ -187,4 +188,31 @@ func requestPath(req events.APIGatewayV2HTTPRequest) string {
 		return req.RawPath
 	}
 	return req.RequestContext.HTTP.Path
+}
+
+// checkRequest runs the checks every route takes before its endpoint runs, so that a new route
+// cannot miss them: its path parameters, and the origin of a dashboard form.
+func checkRequest(req events.APIGatewayV2HTTPRequest) error {
+	if err := checkPathParameters(req.PathParameters); err != nil {
+		return err
+	}
+	return checkDashboardOrigin(req)
+}
+
+// checkPathParameters is the one check every path parameter of every route passes before its
+// endpoint runs, so that no route can forget it: an id, a number, a tool's name or an action is 1
+// to ringfence.MaxIDLength printable ASCII characters without spaces. A value that fails is
+// neither echoed nor logged (it may be anything, of any length); an endpoint may check further.
+func checkPathParameters(params map[string]string) error {
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := ringfence.ValidateID("the {"+name+"} in the path", params[name]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

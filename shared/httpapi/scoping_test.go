@@ -158,7 +158,7 @@ func TestToolTokensReachOnlyTheirAccount(t *testing.T) {
 	put.PathParameters = map[string]string{"e164": "+14155550100"}
 	put.Body = `{"company_id":"salon","branch_id":"main","agent_id":"agent-salon"}`
 	MustDecode(t, invoke(t, h.srv.Management(), put), 200, nil)
-	if _, err := h.env.Store.ConfirmNumber(ctx, "+14155550100"); err != nil {
+	if _, err := h.env.Store.ConfirmNumber(ctx, "+14155550100", "acct_test"); err != nil {
 		t.Fatal(err)
 	}
 	initialize := MustEvent(t, "tools-initialize-call.json")
@@ -191,5 +191,37 @@ func TestToolTokensReachOnlyTheirAccount(t *testing.T) {
 	MustDecode(t, invoke(t, h.srv.Management(), del), 404, nil)
 	if resp := reschedule(issued.ToolToken, `"execution_id":"`+theirs.ProviderCallID+`"`); resp.StatusCode != 401 {
 		t.Fatalf("a deleted tool token: status=%d body=%s, want 401", resp.StatusCode, resp.Body)
+	}
+}
+
+// A tool token gets one answer for another account's call and for a call that does not exist,
+// by any of the ids it may name it by: the same status and the same message, which holds no
+// internal id, so the token learns neither that the call exists nor what ringfence calls it.
+func TestToolTokensCannotTellAnotherAccountsCallFromNone(t *testing.T) {
+	h := MustHarness(t)
+	ctx := context.Background()
+	theirs := ringfence.Call{ID: dynamo.NewID("call"), AccountID: "acct_other", Provider: ringfence.ProviderBolna, ProviderCallID: "exec-other-2", Status: ringfence.StatusInProgress}
+	if err := h.env.Store.CreateCall(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	reschedule := func(args string) events.APIGatewayV2HTTPResponse {
+		req := MustEvent(t, "tools-reschedule-lead.json")
+		req.Headers["authorization"] = "Bearer " + testBolnaToken
+		req.Body = `{"day":"monday",` + args + `}`
+		return invoke(t, h.srv.Tools(), req)
+	}
+	for _, pair := range [][2]string{
+		{`"ringfence_call_id":"` + theirs.ID + `"`, `"ringfence_call_id":"call_nosuchcall000000000000"`},
+		{`"execution_id":"` + theirs.ProviderCallID + `"`, `"execution_id":"exec-nosuch-2"`},
+		{`"call_id":"` + theirs.ID + `"`, `"call_id":"call_nosuchcall000000000000"`},
+		{`"call_id":"` + theirs.ProviderCallID + `"`, `"call_id":"exec-nosuch-2"`},
+	} {
+		other, none := reschedule(pair[0]), reschedule(pair[1])
+		if other.StatusCode != 404 || other.StatusCode != none.StatusCode || other.Body != none.Body {
+			t.Fatalf("another account's call (%s): %d %s\nno call (%s): %d %s\nwant one 404 answer", pair[0], other.StatusCode, other.Body, pair[1], none.StatusCode, none.Body)
+		}
+		if strings.Contains(other.Body, theirs.ID) || strings.Contains(other.Body, "call_") {
+			t.Fatalf("the answer names an internal id: %s", other.Body)
+		}
 	}
 }

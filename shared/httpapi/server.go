@@ -43,8 +43,9 @@ type Config struct {
 	// SessionSecretPrevious is the session secret being rotated out: tokens it signed are still
 	// honoured (until they expire), and no new token is signed with it.
 	SessionSecretPrevious string
-	// LocalEndpoints accepts plain http:// endpoints on loopback addresses, for a receiver on
-	// the developer's machine; it is set only when running locally.
+	// LocalEndpoints accepts endpoints on loopback addresses (http:// too), for a receiver on the
+	// developer's machine: outbound.Policy's AllowLoopback. Only RINGFENCE_LOOPBACK_ENDPOINTS,
+	// which the local runner sets and template.yaml never does, sets it.
 	LocalEndpoints bool
 }
 
@@ -116,7 +117,10 @@ func (s *Server) respond(routes map[string]endpoint) Handler {
 		if !ok {
 			return errorResponse(ctx, s.log, req, ringfence.Errorf(ringfence.ENOTFOUND, "no route for %s %s", req.RequestContext.HTTP.Method, requestPath(req))), nil
 		}
-		status, body, err := ep(ctx, req)
+		status, body, err := 0, any(nil), checkRequest(req)
+		if err == nil {
+			status, body, err = ep(ctx, req)
+		}
 		if err != nil {
 			s.Metrics.Count(metrics.Rejected, 1, "Reason", ringfence.ErrorCode(err))
 			return errorResponse(ctx, s.log, req, err), nil

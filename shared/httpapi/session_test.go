@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -16,8 +17,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/ringfence/ringfence/shared/app"
 	"github.com/ringfence/ringfence/shared/calling"
+	"github.com/ringfence/ringfence/shared/dynamo"
 	"github.com/ringfence/ringfence/shared/dynamo/dynamotest"
 	"github.com/ringfence/ringfence/shared/httpapi"
+	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
 // dashboardRequest is a browser's request to a dashboard route, on the API's own host.
@@ -206,4 +209,88 @@ func TestSessionSecretRotation(t *testing.T) {
 	if got := h.dashboardStatus(t, off, cookie); got != 401 {
 		t.Fatalf("session on a deployment without a session secret: status=%d, want 401", got)
 	}
+}
+
+// Revoking an account's keys, or rotating them, ends at once every dashboard session made while
+// they stood, whether signed in with a key or through a login link; a key a rotation replaced
+// still calls the API through its grace, but signs no one in to the dashboard.
+func TestRevokedOrRotatedKeysEndTheirSessions(t *testing.T) {
+	h := MustHarness(t)
+	ctx := context.Background()
+	key := dynamo.NewAPIKey()
+	if err := h.env.Store.CreateAccount(ctx, ringfence.Account{ID: "acct_b", Name: "B"}, key); err != nil {
+		t.Fatal(err)
+	}
+	login := func(key string) events.APIGatewayV2HTTPResponse {
+		return invoke(t, h.srv.Management(), dashboardRequest(t, "POST /dashboard/login", "", "api_key="+url.QueryEscape(key)))
+	}
+	linked := func() string {
+		link := httpapi.LoginToken(testSessionSecret, "acct_b", time.Now().Add(httpapi.LoginLinkLifetime))
+		return sessionCookie(t, invoke(t, h.srv.Management(), dashboardRequest(t, "GET /dashboard/login", "token="+url.QueryEscape(link), "")))
+	}
+	pause := func(cookie string) int {
+		req := dashboardRequest(t, "POST /dashboard/campaigns/{id}/{action}", "", "", cookie)
+		req.PathParameters = map[string]string{"id": "cmp_x", "action": "pause"}
+		return invoke(t, h.srv.Management(), req).StatusCode
+	}
+
+	byKey, byLink := sessionCookie(t, login(key)), linked()
+	for _, c := range []string{byKey, byLink} {
+		if got := h.dashboardStatus(t, h.srv, c); got != 200 {
+			t.Fatalf("dashboard before the rotation: status=%d, want 200", got)
+		}
+	}
+	next := dynamo.NewAPIKey()
+	if err := h.env.Store.RotateAPIKey(ctx, "acct_b", next, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{byKey, byLink} {
+		if got := h.dashboardStatus(t, h.srv, c); got != 401 {
+			t.Fatalf("dashboard with a session of the rotated keys: status=%d, want 401", got)
+		}
+		if got := pause(c); got != 401 {
+			t.Fatalf("dashboard pause with a session of the rotated keys: status=%d, want 401", got)
+		}
+	}
+	if resp := login(key); resp.StatusCode != 401 || len(resp.Cookies) != 0 {
+		t.Fatalf("sign-in with the replaced key in its grace: status=%d cookies=%v, want 401 and no cookie", resp.StatusCode, resp.Cookies)
+	}
+
+	byKey, byLink = sessionCookie(t, login(next)), linked()
+	if n, err := h.env.Store.RevokeAPIKeys(ctx, "acct_b"); err != nil || n != 2 {
+		t.Fatalf("RevokeAPIKeys=%d, %v", n, err)
+	}
+	for _, c := range []string{byKey, byLink} {
+		if got := h.dashboardStatus(t, h.srv, c); got != 401 {
+			t.Fatalf("dashboard with a session of the revoked keys: status=%d, want 401", got)
+		}
+		if got := pause(c); got != 401 {
+			t.Fatalf("dashboard pause with a session of the revoked keys: status=%d, want 401", got)
+		}
+	}
+}
+
+// Every state-changing dashboard route takes the same origin check as the sign-in form: a
+// campaign's button pressed from another site, with the visitor's session, changes nothing.
+func TestDashboardButtonsFromAnotherSiteAreRefused(t *testing.T) {
+	h := MustHarness(t)
+	campaign, _ := h.MustCreateCampaign(t, 1)
+	cookie := h.MustLogin(t)
+	for _, headers := range []map[string]string{{"origin": "https://evil.example"}, {"origin": "null"}, {"sec-fetch-site": "cross-site"}} {
+		req := dashboardRequest(t, "POST /dashboard/campaigns/{id}/{action}", "", "", cookie)
+		req.PathParameters = map[string]string{"id": campaign.ID, "action": "cancel"}
+		delete(req.Headers, "origin")
+		for k, v := range headers {
+			req.Headers[k] = v
+		}
+		if resp := invoke(t, h.srv.Management(), req); resp.StatusCode != 403 {
+			t.Fatalf("cancel from %v: status=%d body=%s, want 403", headers, resp.StatusCode, resp.Body)
+		}
+	}
+	if got := h.MustGetCampaign(t, campaign.ID); got.Status == "cancelled" {
+		t.Fatal("a button pressed from another site cancelled the campaign")
+	}
+	req := dashboardRequest(t, "POST /dashboard/campaigns/{id}/{action}", "", "", cookie)
+	req.PathParameters = map[string]string{"id": campaign.ID, "action": "cancel"}
+	MustDecode(t, invoke(t, h.srv.Management(), req), 303, nil)
 }

@@ -240,23 +240,26 @@ func dayArgument(args map[string]any, names ...string) string {
 }
 
 // toolCallID finds the call a tool call is about, only among the calls it may reach: calls of the
-// provider that authenticated it and, for a tool token, of the token's account. A call of another
-// account is answered as one that does not exist, so a token cannot tell whether it does.
+// provider that authenticated it and, for a tool token, of the token's account. Every call it
+// cannot reach, another account's or none at all, by whichever id it was named, gets the one
+// answer errCallNotReached, so a token learns neither that a call exists nor its internal id.
 func (s *Server) toolCallID(ctx context.Context, auth toolAuth, args map[string]any) (string, error) {
 	id, err := s.providerToolCallID(ctx, auth.provider, args)
-	if err != nil || auth.anyAccount {
-		return id, err
+	if err == nil && !auth.anyAccount {
+		var c ringfence.Call
+		if c, err = s.store.GetCall(ctx, id); err == nil && !auth.reaches(c.AccountID) {
+			s.log.WarnContext(ctx, "tool call named a call of another account", "provider", auth.provider, "call_id", id)
+			err = errCallNotReached
+		}
 	}
-	c, err := s.store.GetCall(ctx, id)
-	if err != nil {
-		return "", err
+	if ringfence.ErrorCode(err) == ringfence.ENOTFOUND {
+		return "", errCallNotReached
 	}
-	if !auth.reaches(c.AccountID) {
-		s.log.WarnContext(ctx, "tool call named a call of another account", "provider", auth.provider, "call_id", id)
-		return "", ringfence.Errorf(ringfence.ENOTFOUND, "call %s not found", id)
-	}
-	return id, nil
+	return id, err
 }
+
+// errCallNotReached is the answer to a tool call about a call it cannot reach. It names no id.
+var errCallNotReached = ringfence.Errorf(ringfence.ENOTFOUND, "the call named was not found among the calls this tool call may reach")
 
 // providerToolCallID finds the call a tool call is about among the calls of the provider that
 // authenticated it: ringfence's id from the call's metadata or the "ringfence_call_id" argument;

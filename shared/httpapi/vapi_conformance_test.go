@@ -236,7 +236,7 @@ func TestVapiToolCallInternalErrorIsAnErrorResult(t *testing.T) {
 func (h *harness) putNumber(tb testing.TB) events.APIGatewayV2HTTPResponse {
 	tb.Helper()
 	resp := invoke(tb, h.srv.Management(), MustEvent(tb, "api-put-number.json"))
-	if _, err := h.env.Store.ConfirmNumber(context.Background(), "+14155550100"); err != nil {
+	if _, err := h.env.Store.ConfirmNumber(context.Background(), "+14155550100", "acct_test"); err != nil {
 		tb.Fatalf("ConfirmNumber: %v", err)
 	}
 	return resp

@@ -2,7 +2,6 @@ package outbound
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,7 +38,8 @@ type Deliverer struct {
 	// Render returns an event's body, {"type", "timestamp", "data"}, with the call or campaign as
 	// the API shows it.
 	Render func(context.Context, ringfence.Event) ([]byte, error)
-	// Client makes the attempts; its Timeout is AttemptTimeout, and it follows no redirects.
+	// Client makes the attempts: NewHTTPClient's, which dials only addresses its Policy allows,
+	// times out after AttemptTimeout and follows no redirects.
 	Client  *http.Client
 	Log     *slog.Logger
 	Metrics *metrics.Recorder
@@ -50,18 +50,10 @@ type Deliverer struct {
 	Parallel int
 }
 
-// NewDeliverer returns a deliverer with its HTTP client.
+// NewDeliverer returns a deliverer whose HTTP client sends only to public addresses (a local
+// run replaces it with one that also reaches a receiver on loopback).
 func NewDeliverer(store *dynamo.Store, render func(context.Context, ringfence.Event) ([]byte, error), log *slog.Logger) *Deliverer {
-	return &Deliverer{Store: store, Render: render, Client: NewHTTPClient(), Log: log, Now: time.Now, Parallel: parallelAttempts}
-}
-
-// NewHTTPClient returns the client attempts are made with: a 10 s timeout, and a redirect is an
-// answer (a failed one), never followed, so an event goes only where the endpoint says.
-func NewHTTPClient() *http.Client {
-	return &http.Client{
-		Timeout:       AttemptTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	return &Deliverer{Store: store, Render: render, Client: NewHTTPClient(Policy{}), Log: log, Now: time.Now, Parallel: parallelAttempts}
 }
 
 // Report says what one run did.
@@ -327,18 +319,20 @@ func (d *Deliverer) record(ctx context.Context, del ringfence.Delivery, a ringfe
 
 // send makes the HTTP request, signed with the endpoint's current secret and timestamped now;
 // the webhook-id is the event's id on every attempt, so the receiver can drop repeats. It returns
-// the response's status code (0 when none came back) and, for a failure, why.
+// the response's status code (0 when none came back) and, for a failure, its class (FailureClass,
+// or "status N"): the account sees that, never an error's text.
 func (d *Deliverer) send(ctx context.Context, e ringfence.Endpoint, ev ringfence.Event, now time.Time) (int, string) {
 	body := []byte(ev.Body)
 	sig, err := Sign(e.Secret, ev.ID, now, body)
 	if err != nil {
-		return 0, err.Error()
+		d.Log.ErrorContext(ctx, "event not signed", "event", ev.ID, "endpoint", e.ID, "error", err.Error())
+		return 0, "internal"
 	}
 	ctx, cancel := context.WithTimeout(ctx, AttemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, strings.NewReader(ev.Body))
 	if err != nil {
-		return 0, err.Error()
+		return 0, "invalid url"
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ringfence-webhooks/1")
@@ -347,12 +341,13 @@ func (d *Deliverer) send(ctx context.Context, e ringfence.Endpoint, ev ringfence
 	req.Header.Set(HeaderSignature, sig)
 	resp, err := d.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Sprintf("no response: %v", err)
+		d.Log.InfoContext(ctx, "delivery attempt failed", "event", ev.ID, "endpoint", e.ID, "account", e.AccountID, "error", err.Error())
+		return 0, FailureClass(err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return resp.StatusCode, "the endpoint answered " + resp.Status
+		return resp.StatusCode, statusClass(resp.StatusCode)
 	}
 	return resp.StatusCode, ""
 }

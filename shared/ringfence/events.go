@@ -3,8 +3,6 @@ package ringfence
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -75,45 +73,21 @@ func (e Endpoint) Subscribes(eventType string) bool { return slices.Contains(e.E
 // DynamoDB transaction (at most 100 items).
 const MaxEndpoints = 20
 
-// ValidateEndpoint checks a new endpoint: an https URL (plain http only for a loopback address,
-// and only when allowLoopback is set, as it is when running locally), and known event types.
-func ValidateEndpoint(e Endpoint, allowLoopback bool) error {
-	u, err := url.Parse(e.URL)
-	if err != nil || u.Host == "" || u.User != nil {
-		return Errorf(EINVALID, "url %q is not an absolute URL", e.URL)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !allowLoopback || !isLoopback(u.Hostname()) {
-			return Errorf(EINVALID, "url %q must be https:// (plain http:// is accepted only for a loopback address when running locally)", e.URL)
-		}
-	default:
-		return Errorf(EINVALID, "url %q must be https://", e.URL)
-	}
-	if len(e.URL) > 2048 {
-		return Errorf(EINVALID, "url is longer than 2048 characters")
-	}
+// ValidateEndpoint checks a new endpoint's event types and description. Where its URL may lead
+// is the outbound package's policy, which the deliverer applies again when it dials.
+func ValidateEndpoint(e Endpoint) error {
 	if len(e.Events) == 0 {
 		return Errorf(EINVALID, "events must list at least one of %s", strings.Join(EventTypes, ", "))
 	}
 	for _, t := range e.Events {
 		if !slices.Contains(EventTypes, t) {
-			return Errorf(EINVALID, "event type %q is unknown; known types are %s", t, strings.Join(EventTypes, ", "))
+			return Errorf(EINVALID, "event type %s is unknown; known types are %s", Excerpt(t), strings.Join(EventTypes, ", "))
 		}
 	}
 	if len(e.Description) > 500 {
 		return Errorf(EINVALID, "description is longer than 500 characters")
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Delivery statuses: pending until an attempt got a 2xx (delivered) or the last attempt failed.

@@ -24,7 +24,7 @@ const (
 	// AuthorizationHeader carries a Bearer Token credential's token, with or without "Bearer ".
 	AuthorizationHeader = "Authorization"
 	// SignatureHeader and TimestampHeader are an HMAC credential's defaults: the signature of
-	// "{timestamp}.{body}" (or of the body alone when the timestamp is left out).
+	// "{timestamp}.{body}", and the timestamp it signs.
 	SignatureHeader = "X-Signature"
 	TimestampHeader = "X-Timestamp"
 	// LegacySignatureHeader is where Vapi's older documentation put the secret, and where
@@ -44,8 +44,9 @@ const SignatureTolerance = 5 * time.Minute
 //   - an HMAC credential keyed by the secret (as is, or base64-decoded): the signature in
 //     x-signature or x-vapi-signature, SHA-256, SHA-1 or SHA-512 (told apart by length), hex or
 //     base64, with or without a prefix such as "sha256=", over "{timestamp}.{body}" with the
-//     timestamp from x-timestamp (seconds or milliseconds, within five minutes of now), or over
-//     the body alone.
+//     timestamp from x-timestamp (seconds or milliseconds, within five minutes of now): Vapi's
+//     HMACAuthenticationPlan defaults (includeTimestamp true). A signature of the body alone is
+//     refused: nothing would stop its replay.
 //
 // Any one valid credential authenticates the message; every comparison is constant-time. Vapi's
 // OAuth 2.0 credential cannot be checked this way (its token comes from the user's own token
@@ -90,9 +91,9 @@ func secretMatches(presented, secret string) bool {
 	return subtle.ConstantTimeCompare([]byte(presented), []byte(secret)) == 1
 }
 
-// signatureMatches checks an HMAC signature, if one is present. A timestamp header that is
-// present but not a recent Unix time is an error even if the signature matches: it is what
-// keeps an old message from being replayed.
+// signatureMatches checks an HMAC signature, if one is present: over "{timestamp}.{body}", with
+// the timestamp from X-Timestamp, which must be there and within SignatureTolerance of now. That
+// is what keeps an old message from being replayed.
 func signatureMatches(header func(string) string, body []byte, secret string, now time.Time) (bool, error) {
 	var sigs [][]byte
 	for _, name := range []string{SignatureHeader, LegacySignatureHeader} {
@@ -103,21 +104,25 @@ func signatureMatches(header func(string) string, body []byte, secret string, no
 	if len(sigs) == 0 {
 		return false, nil
 	}
-	payloads := [][]byte{body}
-	if ts := strings.TrimSpace(header(TimestampHeader)); ts != "" {
-		n, err := strconv.ParseInt(ts, 10, 64)
-		if err != nil || n <= 0 {
-			return false, ringfence.Errorf(ringfence.EUNAUTHORIZED, "the %s header is not a Unix time", TimestampHeader)
-		}
-		at := time.Unix(n, 0)
-		if len(ts) >= 13 {
-			at = time.UnixMilli(n)
-		}
-		if skew := now.Sub(at); skew > SignatureTolerance || skew < -SignatureTolerance {
-			return false, ringfence.Errorf(ringfence.EUNAUTHORIZED, "the %s is more than %s from now", TimestampHeader, SignatureTolerance)
-		}
-		payloads = [][]byte{append([]byte(ts+"."), body...), body}
+	// The timestamp is required and signed: Vapi's HMAC credential includes it by default
+	// (includeTimestamp, payload "{timestamp}.{body}"), and a signature of the body alone, or
+	// one beside a timestamp it does not cover, would let a message be replayed forever.
+	ts := strings.TrimSpace(header(TimestampHeader))
+	if ts == "" {
+		return false, ringfence.Errorf(ringfence.EUNAUTHORIZED, "a signed Vapi request must carry %s, and sign it with the body", TimestampHeader)
 	}
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || n <= 0 {
+		return false, ringfence.Errorf(ringfence.EUNAUTHORIZED, "the %s header is not a Unix time", TimestampHeader)
+	}
+	at := time.Unix(n, 0)
+	if len(ts) >= 13 {
+		at = time.UnixMilli(n)
+	}
+	if skew := now.Sub(at); skew > SignatureTolerance || skew < -SignatureTolerance {
+		return false, ringfence.Errorf(ringfence.EUNAUTHORIZED, "the %s is more than %s from now", TimestampHeader, SignatureTolerance)
+	}
+	payloads := [][]byte{append([]byte(ts+"."), body...)}
 	keys := [][]byte{[]byte(secret)}
 	if k, err := base64.StdEncoding.DecodeString(secret); err == nil && len(k) > 0 {
 		keys = append(keys, k)

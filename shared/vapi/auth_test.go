@@ -48,9 +48,14 @@ func TestAuthenticate(t *testing.T) {
 		{"hmac with prefix", map[string]string{"X-Signature": "sha256=" + sig(seconds), "X-Timestamp": seconds}, true},
 		{"hmac, base64", map[string]string{"X-Signature": base64.StdEncoding.EncodeToString(vapi.Sign(body, secret, seconds)), "X-Timestamp": seconds}, true},
 		{"hmac in x-vapi-signature", map[string]string{"X-Vapi-Signature": sig(seconds), "X-Timestamp": seconds}, true},
-		{"hmac of the body alone", map[string]string{"X-Signature": hex.EncodeToString(mac(sha256.New, []byte(secret), body))}, true},
+		// Vapi's HMAC credential signs "{timestamp}.{body}" by default (includeTimestamp): a
+		// signature of the body alone could be replayed forever, so it is refused, with or
+		// without a timestamp beside it, and so is a signature without its timestamp.
+		{"hmac of the body alone", map[string]string{"X-Signature": hex.EncodeToString(mac(sha256.New, []byte(secret), body))}, false},
+		{"hmac of the body alone, with any X-Timestamp", map[string]string{"X-Signature": hex.EncodeToString(mac(sha256.New, []byte(secret), body)), "X-Timestamp": seconds}, false},
+		{"hmac without its X-Timestamp", map[string]string{"X-Signature": sig(seconds)}, false},
 		{"hmac-sha512", map[string]string{"X-Signature": hex.EncodeToString(mac(sha512.New, []byte(secret), []byte(seconds+"."+string(body)))), "X-Timestamp": seconds}, true},
-		{"hmac-sha1", map[string]string{"X-Signature": hex.EncodeToString(mac(sha1.New, []byte(secret), body))}, true},
+		{"hmac-sha1", map[string]string{"X-Signature": hex.EncodeToString(mac(sha1.New, []byte(secret), []byte(seconds+"."+string(body)))), "X-Timestamp": seconds}, true},
 		{"hmac of another timestamp", map[string]string{"X-Signature": sig(seconds), "X-Timestamp": strconv.FormatInt(now.Unix()+1, 10)}, false},
 		{"stale hmac", map[string]string{"X-Signature": sig("1767225000"), "X-Timestamp": "1767225000"}, false},
 		{"timestamp that is not a time", map[string]string{"X-Signature": sig(seconds), "X-Timestamp": "yesterday"}, false},
@@ -68,7 +73,7 @@ func TestAuthenticate(t *testing.T) {
 		}
 	}
 	// An HMAC credential whose secret is base64 (secretIsBase64) signs with the decoded key.
-	decoded := map[string]string{"X-Signature": hex.EncodeToString(mac(sha256.New, []byte("raw key bytes"), body))}
+	decoded := map[string]string{"X-Signature": hex.EncodeToString(mac(sha256.New, []byte("raw key bytes"), []byte(seconds+"."+string(body)))), "X-Timestamp": seconds}
 	if err := vapi.Authenticate(func(h string) string { return decoded[h] }, body, b64Secret, now); err != nil {
 		t.Fatalf("hmac with a base64 secret: %v", err)
 	}

@@ -63,6 +63,8 @@ var localDefaults = map[string]string{
 	// Signs the local dashboard's sessions; a deployment sets a secret of its own.
 	"RINGFENCE_SESSION_SECRET": "local-dev-session-secret-0123456789abcdef",
 	"RINGFENCE_LOG_LEVEL":      "INFO",
+	// Events may go to a receiver on this machine (ringfence-receiver); a deployment never sets it.
+	"RINGFENCE_LOOPBACK_ENDPOINTS": "true",
 	// The provider simulator stands in for each provider whose API key is not set.
 	"RINGFENCE_SIMULATOR_ADDR": "127.0.0.1:3001",
 }

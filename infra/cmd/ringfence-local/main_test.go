@@ -162,8 +162,7 @@ func TestRunSimulatesEachProviderWithoutItsKey(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The stack's functions log to out while the test reads it.
-	out := &testio.Buffer{}
+	out := &testio.Buffer{} // The stack writes its metrics to it while the test reads the banner.
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"run"}, func(k string) string { return env[k] }, out, io.Discard) }()
 	base := "http://" + addr
@@ -253,5 +252,20 @@ func TestStopCutsOffRequestsStillRunning(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("server still answers after it was stopped")
+	}
+}
+
+// A receiver on loopback is a local run's, never a deployment's: make run allows it, and
+// template.yaml never sets the switch, so on AWS an endpoint cannot lead to loopback.
+func TestLoopbackEndpointsAreLocalOnly(t *testing.T) {
+	if got := withDefaults(func(string) string { return "" })("RINGFENCE_LOOPBACK_ENDPOINTS"); got != "true" {
+		t.Fatalf("make run's RINGFENCE_LOOPBACK_ENDPOINTS=%q, want true", got)
+	}
+	template, err := os.ReadFile(filepath.Join("..", "..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(template), "RINGFENCE_LOOPBACK_ENDPOINTS") {
+		t.Fatal("template.yaml sets RINGFENCE_LOOPBACK_ENDPOINTS: a deployment's endpoints could lead to loopback")
 	}
 }

@@ -15,7 +15,7 @@
 //	ringfence-ops accounts set-limits ID [--direct N] [--campaign N]  the account's own limits
 //	ringfence-ops accounts rotate-key ID [--grace 24h]  a new key; the old one works for the grace
 //	ringfence-ops accounts revoke-key ID  removes every key of the account at once
-//	ringfence-ops numbers confirm E164    confirm an account's claim of a number, so it answers inbound calls
+//	ringfence-ops numbers confirm E164 ACCOUNT  confirm ACCOUNT's claim of a number, so it answers inbound calls
 //
 // Every command takes --json for machine-readable output, and --account ID (default "default").
 package main
@@ -48,7 +48,7 @@ func main() {
 	}
 }
 
-const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply] | dashboard-link [URL] | accounts create NAME|list|show ID|set-limits ID --direct N --campaign N|rotate-key ID [--grace 24h]|revoke-key ID | numbers confirm E164"
+const usage = "usage: ringfence-ops [--json] [--account ID] campaign ID | stuck | parked | reapply PROVIDER EXECUTION_ID | dedupe-queue [--apply] | dashboard-link [URL] | accounts create NAME|list|show ID|set-limits ID --direct N --campaign N|rotate-key ID [--grace 24h]|revoke-key ID | numbers confirm E164 ACCOUNT"
 
 // valueFlags are the flags followed by a value ("--direct 3" as well as "--direct=3").
 var valueFlags = []string{"--account", "-account", "--direct", "-direct", "--campaign", "-campaign", "--grace", "-grace"}
@@ -96,10 +96,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "accounts":
 		return accounts(ctx, a, rest[1:], limits, *grace, out)
 	case "numbers":
-		if len(rest) != 3 || rest[1] != "confirm" {
-			return errors.New("usage: ringfence-ops numbers confirm E164")
+		if len(rest) != 4 || rest[1] != "confirm" {
+			return errors.New("usage: ringfence-ops numbers confirm E164 ACCOUNT (the account whose claim you checked)")
 		}
-		return confirmNumber(ctx, a, rest[2], out)
+		return confirmNumber(ctx, a, rest[2], rest[3], out)
 	case "dashboard-link":
 		base := "http://127.0.0.1:3000"
 		if len(rest) == 2 {
@@ -293,16 +293,21 @@ func showParked(ctx context.Context, a *app.App, out output) error {
 	})
 }
 
-// confirmNumber confirms a claim of a number: the operator has checked that the account holds it
-// (with the provider or the carrier). From then on its inbound calls get the account's route.
-func confirmNumber(ctx context.Context, a *app.App, number string, out output) error {
+// confirmNumber confirms an account's claim of a number: the operator has checked that the
+// account holds it (with the provider or the carrier). From then on its inbound calls get the
+// account's route. The account is named, and the store confirms only a claim that is still that
+// account's: one another account put meanwhile is refused, not confirmed in its place.
+func confirmNumber(ctx context.Context, a *app.App, number, account string, out output) error {
 	if !strings.HasPrefix(number, "+") {
 		number = "+" + number
 	}
 	if err := ringfence.ValidatePhone("number", number); err != nil {
 		return err
 	}
-	r, err := a.Store.ConfirmNumber(ctx, number)
+	if err := ringfence.ValidateID("account", account); err != nil {
+		return err
+	}
+	r, err := a.Store.ConfirmNumber(ctx, number, account)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,8 @@ func TestOpsEscapesControlCharacters(t *testing.T) {
 	}
 }
 
-// numbers confirm confirms an account's claim of a number; an unclaimed number is an error.
+// numbers confirm confirms the named account's claim of a number; a claim another account put
+// meanwhile, or an unclaimed number, is an error.
 func TestOpsConfirmsNumbers(t *testing.T) {
 	env := dynamotest.MustNewStore(t)
 	ctx := context.Background()
@@ -116,13 +117,28 @@ func TestOpsConfirmsNumbers(t *testing.T) {
 		return map[string]string{"RINGFENCE_DYNAMODB_ENDPOINT": dynamotest.Endpoint(), "RINGFENCE_TABLE": env.Table}[k]
 	}
 	var out bytes.Buffer
-	if err := run(ctx, []string{"numbers", "confirm", "+14155550100", "--json"}, getenv, &out); err != nil || !strings.Contains(out.String(), `"confirmed": true`) {
+	if err := run(ctx, []string{"numbers", "confirm", "+14155550100"}, getenv, &out); err == nil {
+		t.Fatal("numbers confirm without naming the account succeeded")
+	}
+	if _, err := env.Store.PutNumber(ctx, ringfence.NumberRoute{Number: "+14155550100", AccountID: "acct_c", CompanyID: "co_c", BranchID: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"numbers", "confirm", "+14155550100", "default"}, getenv, &out); err == nil {
+		t.Fatal("numbers confirm for default confirmed acct_c's claim, which replaced default's")
+	}
+	if r, err := env.Store.GetNumber(ctx, "+14155550100"); err != nil || r.Confirmed || r.AccountID != "acct_c" {
+		t.Fatalf("route after the refused confirm: %+v, %v; want acct_c's claim, pending", r, err)
+	}
+	if _, err := env.Store.PutNumber(ctx, ringfence.NumberRoute{Number: "+14155550100", AccountID: "default", CompanyID: "co", BranchID: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"numbers", "confirm", "+14155550100", "default", "--json"}, getenv, &out); err != nil || !strings.Contains(out.String(), `"confirmed": true`) {
 		t.Fatalf("numbers confirm: %v\n%s", err, out.String())
 	}
 	if r, err := env.Store.GetNumber(ctx, "+14155550100"); err != nil || !r.Confirmed {
 		t.Fatalf("route after confirm: %+v, %v", r, err)
 	}
-	if err := run(ctx, []string{"numbers", "confirm", "+14155550199"}, getenv, &out); err == nil {
+	if err := run(ctx, []string{"numbers", "confirm", "+14155550199", "default"}, getenv, &out); err == nil {
 		t.Fatal("confirming a number nobody claimed succeeded")
 	}
 }
