@@ -108,6 +108,7 @@ type callItem struct {
 	AgentID      string            `dynamodbav:"agent_id,omitempty"`
 	CreatedAt    string            `dynamodbav:"created_at"`
 	UpdatedAt    string            `dynamodbav:"updated_at"`
+	EndedAt      string            `dynamodbav:"ended_at,omitempty"`
 }
 
 func (it callItem) toDomain() ringfence.Call {
@@ -153,6 +154,7 @@ func (it callItem) toDomain() ringfence.Call {
 		Retry:        retryOf(it.RetryStatuses, it.RetryMax, it.RetryDelays),
 		CreatedAt:    parseTime(it.CreatedAt),
 		UpdatedAt:    parseTime(it.UpdatedAt),
+		EndedAt:      parseTime(it.EndedAt),
 	}
 }
 
