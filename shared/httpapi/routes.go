@@ -26,6 +26,8 @@ func (s *Server) routes() map[string]map[string]endpoint {
 			"DELETE /suppressions/{e164}":             s.deleteSuppression,
 			"GET /suppressions":                       s.listSuppressions,
 			"GET /campaigns/{id}/calls.csv":           s.campaignCallsCSV,
+			"GET /dashboard/campaigns/{id}":           s.dashboardCampaign,
+			"GET /dashboard/campaigns/{id}/calls.csv": s.dashboardCampaignCSV,
 			"POST /dashboard/campaigns/{id}/{action}": s.dashboardControl,
 			"POST /calls":                             s.placeCall,
 			"GET /calls/{id}":                         s.getCall,
