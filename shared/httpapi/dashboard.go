@@ -351,7 +351,7 @@ table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #dde1
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #eef0f3;font-size:13px}
 .bar{background:#e6e9ee;border-radius:4px;height:10px;width:160px;display:inline-block;vertical-align:middle}
 .bar span{display:block;height:10px;border-radius:4px;background:#2f7d4f}
-.muted{color:#6b7480;font-size:12px} .tiles{display:flex;gap:12px}
+.muted{color:#5d6670;font-size:12px} .tiles{display:flex;gap:12px}
 .tile{background:#fff;border:1px solid #dde1e6;padding:10px 14px;min-width:140px}
 .tile b{font-size:20px;display:block}
 </style>`
