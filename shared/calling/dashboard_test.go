@@ -2,7 +2,9 @@ package calling_test
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,8 +77,12 @@ func TestDashboardInChromium(t *testing.T) {
 	s.do(t, "GET", "/campaigns/"+c.ID, "", 200, &got)
 
 	// A login link signs in once, so each browser run gets its own.
-	link := func() string {
-		return s.base + "/dashboard/login?token=" + httpapi.LoginToken(s.fn("api").Config.SessionSecret, "acct_test", time.Now().Add(httpapi.LoginLinkLifetime))
+	link := func(next ...string) string {
+		url := s.base + "/dashboard/login?token=" + httpapi.LoginToken(s.fn("api").Config.SessionSecret, "acct_test", time.Now().Add(httpapi.LoginLinkLifetime))
+		if len(next) > 0 {
+			url += "&next=" + neturl.QueryEscape(next[0])
+		}
+		return url
 	}
 	dom := headless(t, browser, link(), "--dump-dom")
 	for _, want := range []string{"Demo renewals", c.ID, "8 / 8", "completed", "campaign slots in use", "0 / 3", got.TotalCost, "first_terminal"} {
@@ -94,8 +100,16 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("an anonymous visitor sees:\n%s", anon)
 	}
 
-	shot := filepath.Join(t.TempDir(), "dashboard.png")
-	headless(t, browser, link(), "--screenshot="+shot, "--window-size=1280,900", "--hide-scrollbars")
+	checkScreenshot(t, browser, link(), "dashboard.png")
+	checkCampaignPages(t, s, browser, link, c, got)
+}
+
+// checkScreenshot takes a screenshot of url in Chromium, checks it is a real, non-blank page, and
+// keeps it in $RINGFENCE_SCREENSHOT_DIR when that is set.
+func checkScreenshot(t *testing.T, browser, url, name string) {
+	t.Helper()
+	shot := filepath.Join(t.TempDir(), name)
+	headless(t, browser, url, "--screenshot="+shot, "--window-size=1280,900", "--hide-scrollbars")
 	f, err := os.Open(shot)
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +134,50 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	if dir := os.Getenv("RINGFENCE_SCREENSHOT_DIR"); dir != "" {
 		b, _ := os.ReadFile(shot)
-		os.WriteFile(filepath.Join(dir, "dashboard.png"), b, 0o644)
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+}
+
+// checkCampaignPages opens the finished campaign's page in Chromium (its charts, numbers and
+// calls, then filtered to one outcome), and the page of a campaign still running, whose calls
+// wait for their calling hours; it keeps a screenshot of the finished campaign's page.
+func checkCampaignPages(t *testing.T, s *stack, browser string, link func(...string) string, c, got campaignView) {
+	t.Helper()
+	page := "/dashboard/campaigns/" + c.ID
+	dom := headless(t, browser, link(page), "--dump-dom")
+	for _, want := range []string{"Demo renewals", `id="chart-ended"`, `<title id="chart-ended-title">`, `id="chart-cost"`,
+		`id="chart-answer-rate"`, `id="hours-table"`, `id="answer-rate">`, `id="cost-per-answered">`, `id="total-cost">` + got.TotalCost + "<",
+		`href="/dashboard/campaigns/` + c.ID + `/calls.csv"`, "<rect "} {
+		if !strings.Contains(dom, want) {
+			t.Fatalf("the campaign page does not show %q:\n%s", want, dom)
+		}
+	}
+	if n := strings.Count(dom, `data-call="`); n != 8 {
+		t.Fatalf("the campaign page lists %d calls, want 8", n)
+	}
+	filtered := headless(t, browser, link(page+"?outcome=completed"), "--dump-dom")
+	if n := strings.Count(filtered, `data-call="`); n != got.Outcomes["completed"] {
+		t.Fatalf("filtered to completed, the page lists %d calls, want %d", n, got.Outcomes["completed"])
+	}
+	if !strings.Contains(filtered, `<option value="completed" selected`) {
+		t.Fatal("the filtered page does not show its filter as chosen")
+	}
+	checkScreenshot(t, browser, link(page), "campaign.png")
+
+	// A campaign that runs outside its calling hours: its calls wait, and the page says for what.
+	h := time.Now().UTC().Hour()
+	start := (h + 2) % 24
+	if start > 21 {
+		start = 1
+	}
+	hours := fmt.Sprintf(`{"timezone":"UTC","days":["mon","tue","wed","thu","fri","sat","sun"],"start":"%02d:00","end":"%02d:00"}`, start, start+1)
+	var running campaignView
+	s.do(t, "POST", "/campaigns", `{"name":"After hours","provider":"bolna","agent_id":"agent-1","from_number":"+14155550100","calling_hours":`+hours+`,"contacts":`+contacts(3)+`}`, 201, &running)
+	s.do(t, "POST", "/campaigns/"+running.ID+"/start", "", 202, nil)
+	dom = headless(t, browser, link("/dashboard/campaigns/"+running.ID), "--dump-dom")
+	for _, want := range []string{`id="campaign-status">running<`, `data-status="queued"`, "calling hours", "pause</button>"} {
+		if !strings.Contains(dom, want) {
+			t.Fatalf("the running campaign's page does not show %q:\n%s", want, dom)
+		}
 	}
 }

@@ -226,6 +226,12 @@ func (s *Store) writeCallUpdate(ctx context.Context, c ringfence.Call, u ringfen
 		}
 		items = append(items, types.TransactWriteItem{Update: contact})
 	}
+	// The hour counters behind the charts move with the counts and cost they chart.
+	hours, err := s.hourItems(c, u)
+	if err != nil {
+		return false, err
+	}
+	items = append(items, hours...)
 	if u.Terminal && c.SlotKind != "" {
 		// The slot is released in the same transaction that ends the call.
 		release, err := s.giveSlotBack(c)

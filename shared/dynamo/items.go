@@ -118,7 +118,8 @@ type callItem struct {
 	TranscriptLength    int  `dynamodbav:"transcript_length,omitempty"`
 	TranscriptTruncated bool `dynamodbav:"transcript_truncated,omitempty"`
 	// RescheduleUnparsed is true when reschedule_day holds the words given, not a day.
-	RescheduleUnparsed bool `dynamodbav:"reschedule_day_unparsed,omitempty"`
+	RescheduleUnparsed bool   `dynamodbav:"reschedule_day_unparsed,omitempty"`
+	EndedAt            string `dynamodbav:"ended_at,omitempty"`
 }
 
 func (it callItem) toDomain() ringfence.Call {
@@ -169,6 +170,7 @@ func (it callItem) toDomain() ringfence.Call {
 		UpdatedAt:          parseTime(it.UpdatedAt),
 		TranscriptLength:   it.TranscriptLength,
 		RescheduleUnparsed: it.RescheduleUnparsed,
+		EndedAt:            parseTime(it.EndedAt),
 	}
 }
 

@@ -82,7 +82,11 @@ func (s *Server) dashboard(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if !ok {
 		return http.StatusUnauthorized, loginPage(""), nil
 	}
-	view, err := s.dashboardView(ctx, account)
+	hours, err := chartHours(req.QueryStringParameters["hours"])
+	if err != nil {
+		return 0, nil, err
+	}
+	view, err := s.dashboardView(ctx, account, hours)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -129,7 +133,23 @@ func (s *Server) dashboardLogin(ctx context.Context, req events.APIGatewayV2HTTP
 	}
 	cookie := SessionCookie + "=" + signToken(s.cfg.SessionSecret, session) +
 		"; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" + strconv.Itoa(int(SessionLifetime.Seconds()))
-	return http.StatusSeeOther, page{headers: map[string]string{"Location": "/dashboard", "Set-Cookie": cookie}}, nil
+	return http.StatusSeeOther, page{headers: map[string]string{"Location": afterLogin(req.QueryStringParameters["next"]), "Set-Cookie": cookie}}, nil
+}
+
+// afterLogin is where a login link sends the browser: a campaign's page when the link names one,
+// else the dashboard. Only the dashboard's own campaign paths are taken, so a link cannot send a
+// visitor anywhere else (no open redirect).
+func afterLogin(next string) string {
+	path, query, _ := strings.Cut(next, "?")
+	id, ok := strings.CutPrefix(path, "/dashboard/campaigns/")
+	if !ok || ringfence.ValidateID("campaign id", id) != nil || strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+		return "/dashboard"
+	}
+	// The page's filters ride along, re-encoded, so nothing but a query follows the path.
+	if q, err := url.ParseQuery(query); err == nil && len(q) > 0 {
+		return path + "?" + q.Encode()
+	}
+	return path
 }
 
 // signInAccount returns the account of the API key the sign-in form carries: the deployment's
@@ -249,7 +269,7 @@ type activityLine struct {
 	At, CallID, What string
 }
 
-func (s *Server) dashboardView(ctx context.Context, account string) (map[string]any, error) {
+func (s *Server) dashboardView(ctx context.Context, account string, hours int) (map[string]any, error) {
 	campaigns, err := s.store.ListCampaigns(ctx, account)
 	if err != nil {
 		return nil, err
@@ -310,7 +330,14 @@ func (s *Server) dashboardView(ctx context.Context, account string) (map[string]
 	if err != nil {
 		return nil, err
 	}
+	now := s.Now().UTC()
+	from := now.Add(-time.Duration(hours-1) * time.Hour)
+	stats, err := s.store.AccountHours(ctx, account, from, now)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]any{
+		"Charts": chartsOf(stats, from, hours, "all campaigns and calls of the account"), "Hours": hours, "HourChoices": []int{6, 24, 72, 168},
 		"Endpoints": endpoints,
 		"Account":   account, "Campaigns": rows, "Slots": slots, "Stuck": stuck, "Recent": recent,
 		"Deliveries": activity["deliveries"], "FirstTransitions": activity[string(ringfence.ResultFirstTerminal)],
@@ -350,7 +377,7 @@ table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #dde1
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #eef0f3;font-size:13px}
 .bar{background:#e6e9ee;border-radius:4px;height:10px;width:160px;display:inline-block;vertical-align:middle}
 .bar span{display:block;height:10px;border-radius:4px;background:#2f7d4f}
-.muted{color:#6b7480;font-size:12px} .tiles{display:flex;gap:12px}
+.muted{color:#5d6670;font-size:12px} .tiles{display:flex;gap:12px}
 .tile{background:#fff;border:1px solid #dde1e6;padding:10px 14px;min-width:140px}
 .tile b{font-size:20px;display:block}
 </style>`
@@ -361,8 +388,8 @@ var loginTemplate = template.Must(template.New("login").Parse(`<!doctype html><h
 <form method="post" action="/dashboard/login"><input type="password" name="api_key" aria-label="API key" autocomplete="current-password">
 <button type="submit">Sign in</button></form></body></html>`))
 
-var dashboardTemplate = template.Must(template.New("dashboard").Parse(`<!doctype html><html><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="5"><title>ringfence dashboard</title>` + style + `</head><body>
+var dashboardTemplate = template.Must(template.Must(template.New("dashboard").Parse(chartsSection)).Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="5"><title>ringfence dashboard</title>` + style + pageStyle + `</head><body>
 <h1>ringfence</h1><p class="muted">Account {{.Account}} · updated {{.Now}} · refreshes every 5 seconds</p>
 <form method="post" action="/dashboard/logout"><button type="submit">Sign out</button></form>
 <div class="tiles">
@@ -372,11 +399,12 @@ var dashboardTemplate = template.Must(template.New("dashboard").Parse(`<!doctype
 </div>
 <h2>Campaigns</h2>
 <table id="campaigns"><tr><th>campaign</th><th>status</th><th>progress</th><th>outcomes</th><th>cost (USD)</th><th></th></tr>
-{{range .Campaigns}}<tr data-campaign="{{.ID}}"><td>{{.Name}}<br><span class="muted">{{.ID}}</span></td><td>{{.Status}}</td>
+{{range .Campaigns}}<tr data-campaign="{{.ID}}"><td><a href="/dashboard/campaigns/{{.ID}}">{{.Name}}</a><br><span class="muted">{{.ID}}</span></td><td>{{.Status}}</td>
 <td><span class="bar"><span style="width:{{.Percent}}%"></span></span> <span class="progress">{{.Done}} / {{.Total}}</span></td>
 <td>{{range .Outcomes}}<span class="outcome">{{.Name}} {{.Count}}</span> {{end}}</td><td class="cost">{{.Cost}}</td>
 <td>{{$id := .ID}}{{range .Actions}}<form method="post" action="/dashboard/campaigns/{{$id}}/{{.}}" style="display:inline"><button type="submit">{{.}}</button></form> {{end}}</td></tr>
 {{else}}<tr><td colspan="6" class="muted">No campaigns yet.</td></tr>{{end}}</table>
+{{template "charts" .}}
 <h2>Stuck calls</h2>
 <table id="stuck"><tr><th>call</th><th>status</th><th>last news</th></tr>
 {{range .Stuck}}<tr><td>{{.CallID}}</td><td>{{.What}}</td><td>{{.At}}</td></tr>{{else}}<tr><td colspan="3" class="muted">None.</td></tr>{{end}}</table>

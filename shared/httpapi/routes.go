@@ -35,6 +35,8 @@ func (s *Server) routes() map[string]map[string]endpoint {
 			"PUT /settings":                           s.putSettings,
 			"GET /settings":                           s.getSettings,
 			"GET /campaigns/{id}/calls.csv":           s.campaignCallsCSV,
+			"GET /dashboard/campaigns/{id}":           s.dashboardCampaign,
+			"GET /dashboard/campaigns/{id}/calls.csv": s.dashboardCampaignCSV,
 			"POST /dashboard/campaigns/{id}/{action}": s.dashboardControl,
 			"POST /calls":                             s.placeCall,
 			"GET /calls/{id}":                         s.getCall,

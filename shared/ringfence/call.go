@@ -147,6 +147,7 @@ type Call struct {
 	Context   CallContext
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	EndedAt   time.Time // Set by the first terminal transition.
 }
 
 // CallEvent is what a provider reported about a call, translated by that provider's adapter into
