@@ -8,7 +8,7 @@ import (
 )
 
 // The table is single-table: every item has a partition key pk and a sort key sk, and the
-// prefixes below say what it is. The README's "Table design" section shows the whole layout.
+// prefixes below say what it is. docs/table-design.md shows the whole layout.
 //
 //	CAMPAIGN#<id>          CAMPAIGN              the campaign and its counters
 //	CAMPAIGN#<id>          CONTACT#<contact id>  one contact of the campaign
