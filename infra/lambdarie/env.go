@@ -100,10 +100,13 @@ func FunctionEnv(tmpl samtemplate.Template, fn string, local map[string]string) 
 
 // LocalValues returns what getenv holds of the variables a function may read, for FunctionEnv's
 // local: every variable the template gives a function, each secret's value and previous value
-// (NAME and NAME_PREVIOUS of secrets.Names), DynamoDB Local's endpoint and the account. What the
-// user's environment sets thus overrides the template, as `sam local invoke --env-vars` does.
+// (NAME and NAME_PREVIOUS of secrets.Names), DynamoDB Local's endpoint, the account, and whether
+// events may go to a loopback receiver. What the user's environment sets thus overrides the
+// template, as `sam local invoke --env-vars` does.
 func LocalValues(tmpl samtemplate.Template, getenv func(string) string) map[string]string {
-	names := []string{"RINGFENCE_DYNAMODB_ENDPOINT", "RINGFENCE_ACCOUNT_ID"}
+	// The settings that exist only off AWS: DynamoDB Local, the development account, and the
+	// delivery of events to a receiver on this machine (which template.yaml never sets).
+	names := []string{"RINGFENCE_DYNAMODB_ENDPOINT", "RINGFENCE_ACCOUNT_ID", "RINGFENCE_LOOPBACK_ENDPOINTS"}
 	for _, name := range secrets.Names {
 		names = append(names, name, name+"_PREVIOUS")
 	}
