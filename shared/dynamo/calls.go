@@ -3,110 +3,13 @@ package dynamo
 import (
 	"context"
 	"errors"
-	"hash/fnv"
-	"math/rand/v2"
-	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
-
-// activeShards spreads the sparse index of non-terminal calls over several partition keys, so
-// that a burst of new calls does not make one index partition hot. The sweep queries each shard.
-const activeShards = 4
-
-func activeShardKey(callID string) string {
-	h := fnv.New32a()
-	h.Write([]byte(callID))
-	return "ACTIVE#" + strconv.Itoa(int(h.Sum32()%activeShards))
-}
-
-func itemKey(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		"pk": &types.AttributeValueMemberS{Value: pk},
-		"sk": &types.AttributeValueMemberS{Value: sk},
-	}
-}
-
-// CreateCall records a new call that holds no slot. If the call belongs to a campaign contact, the same transaction
-// claims the contact for it (a contact gets one call, whoever tries to create a second), and if the
-// provider's call id is already known the lookup item that finds the call by it is written too.
-func (s *Store) CreateCall(ctx context.Context, c ringfence.Call) error {
-	put, err := s.putNew(s.newCallItem(c, s.now()))
-	if err != nil {
-		return err
-	}
-	items := []types.TransactWriteItem{put}
-	if c.ProviderCallID != "" {
-		lookup, err := s.putNew(providerCallItem{PK: providerCallPK(c.Provider, c.ProviderCallID), SK: skProviderCall, CallID: c.ID})
-		if err != nil {
-			return err
-		}
-		items = append(items, lookup)
-	}
-	if c.ContactID != "" {
-		claim, err := s.claimContactForCall(c)
-		if err != nil {
-			return err
-		}
-		items = append(items, claim)
-	}
-	if len(items) == 1 {
-		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.Put.TableName, Item: put.Put.Item, ConditionExpression: put.Put.ConditionExpression})
-		if conditionFailed(err) {
-			return ringfence.Errorf(ringfence.ECONFLICT, "call %s already exists", c.ID)
-		}
-		if err != nil {
-			return internal(err, "create call %s", c.ID)
-		}
-		return nil
-	}
-	err = s.transact(ctx, items, "create call %s", c.ID)
-	var cancelled *cancelledAt
-	if errors.As(err, &cancelled) {
-		return ringfence.Errorf(ringfence.ECONFLICT, "call %s, its provider call id or its contact's call already exists", c.ID)
-	}
-	return err
-}
-
-// putNew is a Put that never replaces an existing item.
-func (s *Store) putNew(item any) (types.TransactWriteItem, error) {
-	av, err := attributevalue.MarshalMap(item)
-	if err != nil {
-		return types.TransactWriteItem{}, internal(err, "marshal item")
-	}
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName:           aws.String(s.table),
-		Item:                av,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}}, nil
-}
-
-func (s *Store) claimContactForCall(c ringfence.Call) (types.TransactWriteItem, error) {
-	expr, err := expression.NewBuilder().
-		// A claimed contact leaves the index of contacts waiting to be queued.
-		WithUpdate(expression.Set(expression.Name("call_id"), expression.Value(c.ID)).
-			Remove(expression.Name("gsi1pk")).Remove(expression.Name("gsi1sk"))).
-		WithCondition(expression.AttributeExists(expression.Name("pk")).
-			And(expression.AttributeNotExists(expression.Name("call_id")))).
-		Build()
-	if err != nil {
-		return types.TransactWriteItem{}, internal(err, "build contact claim")
-	}
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName:                 aws.String(s.table),
-		Key:                       itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}}, nil
-}
 
 // GetCall reads a call with a strongly consistent read.
 func (s *Store) GetCall(ctx context.Context, id string) (ringfence.Call, error) {
@@ -135,10 +38,65 @@ func (s *Store) CallIDByProviderCallID(ctx context.Context, p ringfence.Provider
 	return it.CallID, nil
 }
 
-// maxApplyAttempts bounds how often one delivery re-reads a call after losing a race to another
-// delivery of the same call. Each lost race means another delivery made progress, so a handful
-// of attempts suffices; past that the caller gets EUNAVAILABLE and the provider retries.
-const maxApplyAttempts = 10
+// RecordProviderCallID stores the provider's id for a call on the call, on its slot and in the
+// lookup item, in one transaction, so a webhook that carries only that id finds the call (and
+// releases the slot) at once. Recording the same id twice is a no-op.
+func (s *Store) RecordProviderCallID(ctx context.Context, callID, providerCallID string) error {
+	for attempt := 0; attempt < maxApplyAttempts; attempt++ {
+		c, err := s.GetCall(ctx, callID)
+		if err != nil {
+			return err
+		}
+		if c.ProviderCallID == providerCallID {
+			return nil
+		}
+		if c.ProviderCallID != "" {
+			return ringfence.Errorf(ringfence.ECONFLICT, "call %s already has %s call id %s, not %s", callID, c.Provider, c.ProviderCallID, providerCallID)
+		}
+		now := s.now()
+		set := withHistory(expression.Set(expression.Name("provider_call_id"), expression.Value(providerCallID)).
+			Set(expression.Name("updated_at"), expression.Value(now)).
+			Remove(expression.Name("dial_error")), now, "accepted by "+string(c.Provider)+" as "+providerCallID)
+		cond := expression.AttributeNotExists(expression.Name("provider_call_id")).And(stillEqual("slot_kind", string(c.SlotKind)))
+		if c.Status.Rank() < ringfence.StatusInitiated.Rank() {
+			// The provider accepted the call: it is initiated, unless a webhook already said more.
+			set = set.Set(expression.Name("status"), expression.Value(ringfence.StatusInitiated)).
+				Set(expression.Name("status_rank"), expression.Value(ringfence.StatusInitiated.Rank()))
+			cond = cond.And(expression.Name("status_rank").LessThan(expression.Value(ringfence.StatusInitiated.Rank())))
+		}
+		call, err := s.update(itemKey(callPK(c.ID), skCall), set, cond)
+		if err != nil {
+			return err
+		}
+		lookup, err := s.putNew(providerCallItem{PK: providerCallPK(c.Provider, providerCallID), SK: skProviderCall, CallID: c.ID})
+		if err != nil {
+			return err
+		}
+		items := []types.TransactWriteItem{{Update: call}, lookup}
+		if c.SlotKind != "" {
+			slot, err := s.update(itemKey(accountPK(c.AccountID), slotSK(c.SlotKind, c.ID)),
+				expression.Set(expression.Name("execution_id"), expression.Value(providerCallID)),
+				expression.AttributeExists(expression.Name("pk")))
+			if err != nil {
+				return err
+			}
+			items = append(items, types.TransactWriteItem{Update: slot})
+		}
+		err = s.transact(ctx, items, "record %s call id of call %s", c.Provider, c.ID)
+		var cancelled *cancelledAt
+		if errors.As(err, &cancelled) {
+			if cancelled.item == 1 {
+				return ringfence.Errorf(ringfence.ECONFLICT, "%s call id %s belongs to another call", c.Provider, providerCallID)
+			}
+			if err := pause(ctx, attempt); err != nil {
+				return err
+			}
+			continue // The call changed since it was read; read it again.
+		}
+		return err
+	}
+	return ringfence.Errorf(ringfence.EUNAVAILABLE, "call %s is being updated by many writers at once; retry", callID)
+}
 
 // ApplyCallEvent applies a provider event to a call exactly once. It reads the call, plans the
 // update (ringfence.PlanCallUpdate), and writes it under conditions that hold only while the call
@@ -180,18 +138,6 @@ func (s *Store) ApplyCallEventFrom(ctx context.Context, read ringfence.Call, ev 
 		}
 	}
 	return ringfence.Call{}, "", ringfence.Errorf(ringfence.EUNAVAILABLE, "call %s is being updated by many deliveries at once; retry", read.ID)
-}
-
-// pause waits a short, random, growing time before another attempt, so that deliveries that
-// collided do not collide again in lockstep.
-func pause(ctx context.Context, attempt int) error {
-	d := time.Duration(rand.IntN(1<<min(attempt, 6))+1) * time.Millisecond
-	select {
-	case <-time.After(d):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // writeCallUpdate writes u. It reports lost=true when a condition showed that the call changed
@@ -457,55 +403,4 @@ func (s *Store) SetDialError(ctx context.Context, callID, reason string) error {
 func (s *Store) contactOutcome(c ringfence.Call, outcome ringfence.CallStatus) (*types.Update, error) {
 	set := expression.Set(expression.Name("outcome"), expression.Value(outcome))
 	return s.update(itemKey(campaignPK(c.CampaignID), contactSK(c.ContactID)), set, expression.AttributeExists(expression.Name("pk")))
-}
-
-// upsert builds an Update on one item with no condition, for items a caller owns outright (it
-// SETs named attributes, whether the item exists or not).
-func (s *Store) upsert(key map[string]types.AttributeValue, set expression.UpdateBuilder) (*types.Update, error) {
-	expr, err := expression.NewBuilder().WithUpdate(set).Build()
-	if err != nil {
-		return nil, internal(err, "build update expression")
-	}
-	return &types.Update{
-		TableName: aws.String(s.table), Key: key, UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}, nil
-}
-
-// updateIf applies a conditional update to one item and reports whether its condition held; a
-// false condition is not an error here, it is the answer the callers act on.
-func (s *Store) updateIf(ctx context.Context, key map[string]types.AttributeValue, set expression.UpdateBuilder, cond expression.ConditionBuilder) (bool, error) {
-	u, err := s.update(key, set, cond)
-	if err != nil {
-		return false, err
-	}
-	_, err = s.client.UpdateItem(ctx, updateInput(u))
-	if conditionFailed(err) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// update builds a conditional Update on one item.
-func (s *Store) update(key map[string]types.AttributeValue, set expression.UpdateBuilder, cond expression.ConditionBuilder) (*types.Update, error) {
-	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()
-	if err != nil {
-		return nil, internal(err, "build update expression")
-	}
-	return &types.Update{
-		TableName:                 aws.String(s.table),
-		Key:                       key,
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}, nil
-}
-
-// queueKind is the queue a waiting call is in: campaign calls wait for campaign slots.
-func queueKind(c ringfence.Call) ringfence.SlotKind {
-	if c.CampaignID != "" {
-		return ringfence.SlotCampaign
-	}
-	return ringfence.SlotDirect
 }

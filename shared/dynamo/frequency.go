@@ -130,6 +130,18 @@ func (s *Store) countDial(ctx context.Context, accountID, e164 string, respect b
 	return frequencyClaim{item: types.TransactWriteItem{Update: u}, dials: it.Dials, count: it.DialCount, cap: f}, true, nil
 }
 
+// withDialCounted returns a dial claim's items with, when the account has a contact frequency
+// cap, the update that records the dial against the number (conditioned on the cap when respect
+// is set), and its index (-1 without a cap).
+func (s *Store) withDialCounted(ctx context.Context, items []types.TransactWriteItem, accountID, e164 string, respect bool) ([]types.TransactWriteItem, int, frequencyClaim, error) {
+	claim, counted, err := s.countDial(ctx, accountID, e164, respect)
+	if err != nil || !counted {
+		return items, -1, claim, err
+	}
+	all := append(append([]types.TransactWriteItem{}, items...), claim.item)
+	return all, len(all) - 1, claim, nil
+}
+
 // heldOrRace tells, after a claim's frequency condition failed, whether the number is held by the
 // cap (the item is as it was read: the cap refused) or another dial of it committed meanwhile
 // (the claim should read again).

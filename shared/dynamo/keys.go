@@ -3,7 +3,11 @@ package dynamo
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/fnv"
+	"strconv"
+	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
@@ -138,3 +142,23 @@ const skEvent = "EVENT"
 func deliverySK(endpointID string) string { return "DELIVERY#" + endpointID }
 
 func endpointPK(id string) string { return "ENDPOINT#" + id }
+
+// activeShards spreads the sparse index of non-terminal calls over several partition keys, so
+// that a burst of new calls does not make one index partition hot. The sweep queries each shard.
+const activeShards = 4
+
+func activeShardKey(callID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(callID))
+	return "ACTIVE#" + strconv.Itoa(int(h.Sum32()%activeShards))
+}
+
+func itemKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"sk": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// shardOf spreads keys over the sparse index's shards.
+func shardOf(id string) string { return strings.TrimPrefix(activeShardKey(id), "ACTIVE#") }
