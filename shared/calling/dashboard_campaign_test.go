@@ -14,7 +14,7 @@ import (
 	"github.com/ringfence/ringfence/shared/ringfence"
 )
 
-// MustPage GETs a dashboard page with the API key and returns its HTML.
+// MustPage GETs a page (the dashboard's HTML, a CSV) with the API key and returns its text.
 func (s *stack) MustPage(t *testing.T, path string) string {
 	t.Helper()
 	req, _ := http.NewRequest("GET", s.base+path, nil)

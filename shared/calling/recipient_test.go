@@ -2,8 +2,6 @@ package calling_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -174,18 +172,7 @@ func TestBlackoutDatesInTheRecipientsZone(t *testing.T) {
 // doCSV reads a CSV answer of the API as text.
 func (s *stack) doCSV(t *testing.T, path string, out *string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+apiKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s status=%d body=%s", path, resp.StatusCode, b)
-	}
-	*out = string(b)
+	*out = s.MustPage(t, path)
 }
 
 // With a cap of one call per 24 hours, a number in two running campaigns is dialled once: the

@@ -170,17 +170,8 @@ func TestRunSimulatesEachProviderWithoutItsKey(t *testing.T) {
 	key := localDefaults["RINGFENCE_API_KEY"]
 
 	for _, c := range []struct{ provider, from string }{{"bolna", "+14155550100"}, {"vapi", "phone-number-id-1"}} {
-		body := fmt.Sprintf(`{"name":"%s campaign","provider":"%s","agent_id":"agent-1","from_number":"%s","contacts":[{"name":"Ann","phone":"+14155550101"},{"name":"Bo","phone":"+14155550102"}]}`, c.provider, c.provider, c.from)
-		resp := do(t, "POST", base+"/campaigns", key, body)
-		if resp.status != 201 {
-			t.Fatalf("create %s campaign: %d %s", c.provider, resp.status, resp.body)
-		}
-		var created struct{ ID string }
-		json.Unmarshal([]byte(resp.body), &created)
-		if r := do(t, "POST", base+"/campaigns/"+created.ID+"/start", key, ""); r.status >= 300 {
-			t.Fatalf("start %s campaign: %d %s", c.provider, r.status, r.body)
-		}
-		waitCompleted(t, base+"/campaigns/"+created.ID, key, done)
+		id := mustStartCampaign(t, base, key, c.provider, c.from)
+		waitCompleted(t, base+"/campaigns/"+id, key, done)
 	}
 	for _, want := range []string{"Retell: the real API at https://api.retellai.com", "Bolna: simulated", "Vapi: simulated", "X-Vapi-Secret: my-own-vapi-secret", "token=my-own-bolna-token-0123456789"} {
 		if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), want) {
@@ -191,6 +182,23 @@ func TestRunSimulatesEachProviderWithoutItsKey(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("run returned %v", err)
 	}
+}
+
+// mustStartCampaign creates a campaign of two contacts through provider and starts it, and
+// returns its id.
+func mustStartCampaign(t *testing.T, base, key, provider, from string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"name":"%s campaign","provider":"%s","agent_id":"agent-1","from_number":"%s","contacts":[{"name":"Ann","phone":"+14155550101"},{"name":"Bo","phone":"+14155550102"}]}`, provider, provider, from)
+	resp := do(t, "POST", base+"/campaigns", key, body)
+	if resp.status != 201 {
+		t.Fatalf("create %s campaign: %d %s", provider, resp.status, resp.body)
+	}
+	var created struct{ ID string }
+	json.Unmarshal([]byte(resp.body), &created)
+	if r := do(t, "POST", base+"/campaigns/"+created.ID+"/start", key, ""); r.status >= 300 {
+		t.Fatalf("start %s campaign: %d %s", provider, r.status, r.body)
+	}
+	return created.ID
 }
 
 // waitCompleted polls a campaign until every contact's call has ended; the simulator's calls

@@ -42,19 +42,10 @@ func TestRunReconcilesCallsWhoseFinalWebhooksNeverCome(t *testing.T) {
 	key := localDefaults["RINGFENCE_API_KEY"]
 
 	for _, c := range []struct{ provider, from string }{{"bolna", "+14155550100"}, {"vapi", "phone-number-id-1"}, {"retell", "+14155550100"}} {
-		body := fmt.Sprintf(`{"name":"%s quiet","provider":"%s","agent_id":"agent-1","from_number":"%s","contacts":[{"name":"Ann","phone":"+14155550101"},{"name":"Bo","phone":"+14155550102"}]}`, c.provider, c.provider, c.from)
-		resp := do(t, "POST", base+"/campaigns", key, body)
-		if resp.status != 201 {
-			t.Fatalf("create %s campaign: %d %s", c.provider, resp.status, resp.body)
-		}
-		var created struct{ ID string }
-		json.Unmarshal([]byte(resp.body), &created)
-		if r := do(t, "POST", base+"/campaigns/"+created.ID+"/start", key, ""); r.status >= 300 {
-			t.Fatalf("start %s campaign: %d %s", c.provider, r.status, r.body)
-		}
+		id := mustStartCampaign(t, base, key, c.provider, c.from)
 		t.Run(c.provider, func(t *testing.T) {
-			waitCompletedWithin(t, base+"/campaigns/"+created.ID, key, done, 5*time.Minute)
-			r := do(t, "GET", base+"/campaigns/"+created.ID+"/calls", key, "")
+			waitCompletedWithin(t, base+"/campaigns/"+id, key, done, 5*time.Minute)
+			r := do(t, "GET", base+"/campaigns/"+id+"/calls", key, "")
 			var page struct {
 				Calls []struct {
 					ID        string `json:"id"`
