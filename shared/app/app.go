@@ -292,8 +292,9 @@ func (cfg *Config) withSecrets(ctx context.Context, getenv func(string) string, 
 	return nil
 }
 
-// NewWithAWS builds the App from a configuration and an AWS configuration the caller made, as
-// tests do to add middleware.
+// NewWithAWS builds the App from a configuration and an AWS configuration the caller made; New
+// ends here. A test that adds middleware passes options to New instead, so that it runs the
+// wiring Lambda runs; only tests of one handler's own logic build a Config by hand.
 func NewWithAWS(cfg Config, awsCfg aws.Config, stdout io.Writer) *App {
 	if cfg.Secrets == nil {
 		cfg.Secrets = secrets.Static{
